@@ -1,0 +1,96 @@
+//! Kubernetes objects from `kubectl get -o yaml|json` output: one object, a
+//! `kind: List` (or `PodList`, ...), a bare YAML sequence, or several YAML
+//! documents. Every object keeps the line where it starts.
+//!
+//! Objects are kept as [`serde_json::Value`] and read through the lenient
+//! typed views in [`types`]: a dump from any Kubernetes version, with odd or
+//! missing fields, still yields what it has.
+
+mod json;
+pub mod types;
+mod yaml;
+
+pub use json::parse_json;
+pub use yaml::parse_yaml;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One Kubernetes object and where it starts in its file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KubeObject {
+    /// `apiVersion`, e.g. `rbac.authorization.k8s.io/v1`.
+    pub api_version: String,
+    /// `kind`, e.g. `ClusterRole`.
+    pub kind: String,
+    /// `metadata.namespace`, for namespaced objects.
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+    /// 1-based line where the object starts.
+    pub line: u32,
+    /// The whole object.
+    #[serde(skip)]
+    pub value: Value,
+}
+
+impl KubeObject {
+    /// Builds an object from a parsed value; `list_kind` (e.g. `PodList`)
+    /// supplies the kind when an item lacks one.
+    pub(crate) fn from_value(value: Value, line: u32, list_kind: Option<&str>, list_api_version: Option<&str>) -> Result<Self, String> {
+        if !value.is_object() {
+            return Err(format!("expected an object, found {}", json_type(&value)));
+        }
+        let text = |v: &Value, path: &[&str]| -> Option<String> {
+            let mut cur = v;
+            for p in path {
+                cur = cur.get(p)?;
+            }
+            cur.as_str().map(str::to_owned)
+        };
+        let kind = text(&value, &["kind"])
+            .or_else(|| list_kind.and_then(|k| k.strip_suffix("List")).filter(|k| !k.is_empty()).map(str::to_owned))
+            .ok_or("object has no 'kind'")?;
+        let api_version = text(&value, &["apiVersion"]).or_else(|| list_api_version.map(str::to_owned)).unwrap_or_default();
+        let name = text(&value, &["metadata", "name"]).ok_or_else(|| format!("{kind} has no metadata.name"))?;
+        let namespace = text(&value, &["metadata", "namespace"]);
+        Ok(KubeObject { api_version, kind, namespace, name, line, value })
+    }
+
+    /// `metadata.labels`, or an empty map.
+    pub fn labels(&self) -> std::collections::BTreeMap<String, String> {
+        string_map(self.value.pointer("/metadata/labels"))
+    }
+
+    /// `metadata.annotations`, or an empty map.
+    pub fn annotations(&self) -> std::collections::BTreeMap<String, String> {
+        string_map(self.value.pointer("/metadata/annotations"))
+    }
+
+    /// Reads the object through one of the typed views in [`types`].
+    pub fn view<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        T::deserialize(&self.value).map_err(|e| format!("{} {}: {e}", self.kind, self.name))
+    }
+}
+
+fn string_map(v: Option<&Value>) -> std::collections::BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned()))).collect())
+        .unwrap_or_default()
+}
+
+pub(crate) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Whether a top-level object is a list of objects (`kind: List`, `PodList`, ...).
+pub(crate) fn is_list(value: &Value) -> bool {
+    value.get("items").is_some_and(Value::is_array) && value.get("kind").and_then(Value::as_str).is_none_or(|k| k.ends_with("List"))
+}

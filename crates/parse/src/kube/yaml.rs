@@ -1,0 +1,262 @@
+use super::{KubeObject, is_list, json_type};
+use crate::Parsed;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use serde_saphyr::{Budget, Options, Spanned};
+use std::fmt;
+
+/// Parses `kubectl get -o yaml` output: one object, a `kind: List`, a bare
+/// sequence of objects, or several `---`-separated documents. A document
+/// that cannot be read is reported and the others are still returned.
+pub fn parse_yaml(text: &str) -> Parsed<KubeObject> {
+    let mut out = Parsed::default();
+    for (offset, doc) in documents(text) {
+        if doc.trim().is_empty() || doc.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            continue;
+        }
+        match serde_saphyr::from_str_with_options::<Spanned<Doc>>(doc, options()) {
+            Ok(spanned) => {
+                let doc_line = offset + line_of(&spanned.referenced);
+                add_document(&mut out, spanned.value, doc_line.max(offset + 1), offset);
+            }
+            Err(e) => out.problem(offset + 1, format!("YAML document cannot be read: {}", first_line(&e.to_string()))),
+        }
+    }
+    out
+}
+
+/// Limits for untrusted YAML: alias bombs and absurd nesting are refused,
+/// while a real `kubectl get pods -A -o yaml` of a large cluster (millions
+/// of nodes) still fits.
+pub(crate) fn options() -> Options {
+    let mut budget = Budget::default();
+    budget.max_nodes = 50_000_000;
+    budget.max_events = 100_000_000;
+    budget.max_total_scalar_bytes = 512 << 20;
+    budget.max_reader_input_bytes = Some(512 << 20);
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_depth = 64;
+    budget.max_documents = 1;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    // `NO`, `on`, `0755` stay strings, as Kubernetes (YAML 1.2 via JSON) reads them.
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+fn line_of(loc: &serde_saphyr::Location) -> u32 {
+    u32::try_from(loc.line()).unwrap_or(0).saturating_sub(1)
+}
+
+fn add_document(out: &mut Parsed<KubeObject>, doc: Doc, doc_line: u32, offset: u32) {
+    match doc {
+        Doc::Map { fields, items } => {
+            let value = Value::Object(fields);
+            match items {
+                Some(items) if is_list(&Value::Object(Map::from_iter([
+                    ("items".to_owned(), Value::Array(Vec::new())),
+                    ("kind".to_owned(), value.get("kind").cloned().unwrap_or(Value::Null)),
+                ]))) =>
+                {
+                    let list_kind = value.get("kind").and_then(Value::as_str);
+                    let list_api = value.get("apiVersion").and_then(Value::as_str);
+                    for (i, item) in items.into_iter().enumerate() {
+                        let line = offset + line_of(&item.referenced) + 1;
+                        match KubeObject::from_value(item.value, line, list_kind, list_api) {
+                            Ok(o) => out.push(o),
+                            Err(e) => out.problem(line, format!("item {i}: {e}")),
+                        }
+                    }
+                }
+                Some(items) => {
+                    // An object that merely has an `items` field.
+                    let mut fields = match value {
+                        Value::Object(m) => m,
+                        _ => Map::new(),
+                    };
+                    fields.insert("items".into(), Value::Array(items.into_iter().map(|s| s.value).collect()));
+                    push_one(out, Value::Object(fields), doc_line);
+                }
+                None => push_one(out, value, doc_line),
+            }
+        }
+        Doc::Seq(items) => {
+            for (i, item) in items.into_iter().enumerate() {
+                let line = offset + line_of(&item.referenced) + 1;
+                match KubeObject::from_value(item.value, line, None, None) {
+                    Ok(o) => out.push(o),
+                    Err(e) => out.problem(line, format!("item {i}: {e}")),
+                }
+            }
+        }
+        Doc::Other(v) => out.problem(doc_line, format!("expected a Kubernetes object or list, found {}", json_type(&v))),
+    }
+}
+
+fn push_one(out: &mut Parsed<KubeObject>, value: Value, line: u32) {
+    match KubeObject::from_value(value, line, None, None) {
+        Ok(o) => out.push(o),
+        Err(e) => out.problem(line, e),
+    }
+}
+
+/// Splits a multi-document stream at `---` lines; returns each document
+/// with the number of lines before it.
+pub(crate) fn documents(text: &str) -> Vec<(u32, &str)> {
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 0u32;
+    let mut pos = 0usize;
+    let mut line = 0u32;
+    for l in text.split_inclusive('\n') {
+        let bare = l.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") || bare == "..." {
+            docs.push((start_line, &text[start..pos]));
+            start = pos + l.len();
+            start_line = line + 1;
+        }
+        pos += l.len();
+        line += 1;
+    }
+    docs.push((start_line, &text[start..]));
+    docs
+}
+
+/// A YAML document: a mapping whose `items` keep their positions, a bare
+/// sequence of objects (troubleshoot.sh's custom resources), or anything else.
+enum Doc {
+    Map { fields: Map<String, Value>, items: Option<Vec<Spanned<Value>>> },
+    Seq(Vec<Spanned<Value>>),
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DocVisitor)
+    }
+}
+
+struct DocVisitor;
+
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = Doc;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kubernetes object or list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc, A::Error> {
+        let mut fields = Map::new();
+        let mut items = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" && items.is_none() {
+                let value: Option<Vec<Spanned<Value>>> = map.next_value()?;
+                items = Some(value.unwrap_or_default());
+            } else {
+                fields.insert(key, map.next_value()?);
+            }
+        }
+        Ok(Doc::Map { fields, items })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Value>>()? {
+            items.push(item);
+        }
+        Ok(Doc::Seq(items))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Doc, E> {
+        Ok(Doc::Other(Value::String(v.to_owned())))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Doc, E> {
+        Ok(Doc::Other(Value::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Doc, E> {
+        Ok(Doc::Other(Value::from(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Doc, E> {
+        Ok(Doc::Other(Value::from(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Doc, E> {
+        Ok(Doc::Other(Value::from(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Doc, E> {
+        Ok(Doc::Other(Value::Null))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Doc, E> {
+        Ok(Doc::Other(Value::Null))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: master-1\n  spec:\n    podCIDR: 10.244.0.0/24\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: gpu-worker-1\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+
+    #[test]
+    fn list_items_keep_their_lines() {
+        let parsed = parse_yaml(LIST);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let got: Vec<_> = parsed.records.iter().map(|o| (o.name.as_str(), o.line)).collect();
+        assert_eq!(got, vec![("master-1", 3), ("gpu-worker-1", 9)]);
+    }
+
+    #[test]
+    fn multi_document_stream_with_a_bad_document() {
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: flannel\n  namespace: kube-flannel\n---\nkind: [unclosed\n---\n# comment only\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: flannel\n";
+        let parsed = parse_yaml(text);
+        let got: Vec<_> = parsed.records.iter().map(|o| (o.kind.as_str(), o.line)).collect();
+        assert_eq!(got, vec![("ServiceAccount", 1), ("ClusterRole", 11)]);
+        assert_eq!(parsed.diagnostics.len(), 1);
+        assert_eq!(parsed.diagnostics[0].line, Some(7));
+    }
+
+    #[test]
+    fn yaml_1_1_scalars_stay_strings() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  country: NO\n  mode: 0755\n  flag: on\n";
+        let parsed = parse_yaml(text);
+        let data = &parsed.records[0].value["data"];
+        assert_eq!(data["country"], "NO");
+        assert_eq!(data["mode"], "0755");
+        assert_eq!(data["flag"], "on");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        for i in 1..12 {
+            let prev = i - 1;
+            text.push_str(&format!("  a{i}: &a{i} [*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev}]\n"));
+        }
+        let parsed = parse_yaml(&text);
+        assert!(parsed.records.is_empty());
+        assert_eq!(parsed.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused() {
+        let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let parsed = parse_yaml(&text);
+        assert!(parsed.records.is_empty());
+        assert_eq!(parsed.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn bare_sequence_of_objects() {
+        let text = "- apiVersion: helm.cattle.io/v1\n  kind: HelmChart\n  metadata:\n    name: traefik\n    namespace: kube-system\n";
+        let parsed = parse_yaml(text);
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(parsed.records[0].line, 1);
+    }
+}
