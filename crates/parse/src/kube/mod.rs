@@ -12,6 +12,7 @@ mod yaml;
 
 pub use json::parse_json;
 pub use yaml::parse_yaml;
+pub(crate) use yaml::options as yaml_options;
 
 use serde::Serialize;
 use serde_json::Value;
