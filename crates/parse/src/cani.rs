@@ -32,24 +32,51 @@ pub fn parse_can_i(text: &str) -> Parsed<CanIRow> {
         }
         if line.trim_start().starts_with("Resources") && line.contains("Verbs") {
             let find = |h: &str| line.find(h);
-            match (find("Resources"), find("Non-Resource URLs"), find("Resource Names"), find("Verbs")) {
-                (Some(a), Some(b), Some(c), Some(d)) if a < b && b < c && c < d => cols = Some([a, b, c, d]),
+            match (
+                find("Resources"),
+                find("Non-Resource URLs"),
+                find("Resource Names"),
+                find("Verbs"),
+            ) {
+                (Some(a), Some(b), Some(c), Some(d)) if a < b && b < c && c < d => {
+                    cols = Some([a, b, c, d])
+                }
                 _ => out.problem(n, "header without the four can-i columns"),
             }
             continue;
         }
         let Some([_, b, c, d]) = cols else {
-            out.problem(n, format!("row before the can-i header: '{}'", crate::iproute::clip(line.trim())));
+            out.problem(
+                n,
+                format!(
+                    "row before the can-i header: '{}'",
+                    crate::iproute::clip(line.trim())
+                ),
+            );
             continue;
         };
-        let cell = |from: usize, to: usize| line.get(from.min(line.len())..to.min(line.len())).unwrap_or("").trim();
+        let cell = |from: usize, to: usize| {
+            line.get(from.min(line.len())..to.min(line.len()))
+                .unwrap_or("")
+                .trim()
+        };
         let resource_full = cell(0, b);
         let list = |s: &str| -> Option<Vec<String>> {
             let inner = s.strip_prefix('[')?.strip_suffix(']')?;
             Some(inner.split_whitespace().map(str::to_owned).collect())
         };
-        let (Some(urls), Some(names), Some(verbs)) = (list(cell(b, c)), list(cell(c, d)), list(cell(d, usize::MAX))) else {
-            out.problem(n, format!("row not recognised: '{}'", crate::iproute::clip(line.trim())));
+        let (Some(urls), Some(names), Some(verbs)) = (
+            list(cell(b, c)),
+            list(cell(c, d)),
+            list(cell(d, usize::MAX)),
+        ) else {
+            out.problem(
+                n,
+                format!(
+                    "row not recognised: '{}'",
+                    crate::iproute::clip(line.trim())
+                ),
+            );
             continue;
         };
         let (resource, group) = if resource_full.is_empty() {
@@ -67,10 +94,21 @@ pub fn parse_can_i(text: &str) -> Parsed<CanIRow> {
                 Some(s) => format!("{name}/{s}"),
                 None => name.to_owned(),
             };
-            let group = if name == "*" && group.is_empty() { "*" } else { group };
+            let group = if name == "*" && group.is_empty() {
+                "*"
+            } else {
+                group
+            };
             (Some(name), Some(group.to_owned()))
         };
-        out.push(CanIRow { line: n, resource, group, non_resource_urls: urls, resource_names: names, verbs });
+        out.push(CanIRow {
+            line: n,
+            resource,
+            group,
+            non_resource_urls: urls,
+            resource_names: names,
+            verbs,
+        });
     }
     out
 }

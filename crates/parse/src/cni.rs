@@ -19,12 +19,21 @@ pub struct CniConfig {
 
 /// Parses a CNI config or conflist.
 pub fn parse_cni_config(text: &str) -> Result<CniConfig, Diagnostic> {
-    let v: Value = serde_json::from_str(text).map_err(|e| Diagnostic::at(u32::try_from(e.line()).unwrap_or(1), format!("CNI config is not valid JSON: {e}")))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        Diagnostic::at(
+            u32::try_from(e.line()).unwrap_or(1),
+            format!("CNI config is not valid JSON: {e}"),
+        )
+    })?;
     if !v.is_object() {
         return Err(Diagnostic::whole("CNI config must be a JSON object"));
     }
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    let mut cfg = CniConfig { name: s(&v, "name"), cni_version: s(&v, "cniVersion"), ..Default::default() };
+    let mut cfg = CniConfig {
+        name: s(&v, "name"),
+        cni_version: s(&v, "cniVersion"),
+        ..Default::default()
+    };
     let plugins: Vec<&Value> = match v.get("plugins").and_then(Value::as_array) {
         Some(list) => list.iter().collect(),
         None => vec![&v],

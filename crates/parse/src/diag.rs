@@ -14,11 +14,17 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at a line.
     pub fn at(line: u32, message: impl Into<String>) -> Self {
-        Diagnostic { line: Some(line), message: message.into() }
+        Diagnostic {
+            line: Some(line),
+            message: message.into(),
+        }
     }
     /// A diagnostic about the input as a whole.
     pub fn whole(message: impl Into<String>) -> Self {
-        Diagnostic { line: None, message: message.into() }
+        Diagnostic {
+            line: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -42,7 +48,10 @@ pub struct Parsed<T> {
 
 impl<T> Default for Parsed<T> {
     fn default() -> Self {
-        Parsed { records: Vec::new(), diagnostics: Vec::new() }
+        Parsed {
+            records: Vec::new(),
+            diagnostics: Vec::new(),
+        }
     }
 }
 
@@ -58,5 +67,10 @@ impl<T> Parsed<T> {
 /// Iterates over the lines of a text with 1-based line numbers, without
 /// the trailing `\r` of CRLF files.
 pub(crate) fn numbered(text: &str) -> impl Iterator<Item = (u32, &str)> {
-    text.lines().enumerate().map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.strip_suffix('\r').unwrap_or(l)))
+    text.lines().enumerate().map(|(i, l)| {
+        (
+            u32::try_from(i + 1).unwrap_or(u32::MAX),
+            l.strip_suffix('\r').unwrap_or(l),
+        )
+    })
 }

@@ -1,8 +1,8 @@
 //! Host firewall and SELinux status: `systemctl is-active firewalld` (with
 //! `firewall-cmd --list-all` after it when active) and `getenforce`.
 
-use crate::{Diagnostic, Parsed};
 use crate::diag::numbered;
+use crate::{Diagnostic, Parsed};
 use serde::Serialize;
 
 /// firewalld's state and, when listed, its zone settings.
@@ -27,7 +27,15 @@ impl FirewalldStatus {
     }
 }
 
-const STATES: &[&str] = &["active", "inactive", "failed", "unknown", "activating", "deactivating", "reloading"];
+const STATES: &[&str] = &[
+    "active",
+    "inactive",
+    "failed",
+    "unknown",
+    "activating",
+    "deactivating",
+    "reloading",
+];
 
 /// Parses `firewalld.txt`.
 pub fn parse_firewalld(text: &str) -> Parsed<FirewalldStatus> {
@@ -39,15 +47,30 @@ pub fn parse_firewalld(text: &str) -> Parsed<FirewalldStatus> {
             continue;
         }
         if status.is_none() && STATES.contains(&t) {
-            status = Some(FirewalldStatus { line: n, state: t.to_owned(), ..Default::default() });
+            status = Some(FirewalldStatus {
+                line: n,
+                state: t.to_owned(),
+                ..Default::default()
+            });
             continue;
         }
         let Some(s) = status.as_mut() else {
-            out.problem(n, format!("expected the firewalld state first, found '{}'", crate::iproute::clip(t)));
+            out.problem(
+                n,
+                format!(
+                    "expected the firewalld state first, found '{}'",
+                    crate::iproute::clip(t)
+                ),
+            );
             continue;
         };
         if let Some((key, value)) = t.split_once(':') {
-            let items = || value.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+            let items = || {
+                value
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            };
             match key.trim() {
                 "ports" => s.ports = items(),
                 "services" => s.services = items(),
@@ -58,7 +81,9 @@ pub fn parse_firewalld(text: &str) -> Parsed<FirewalldStatus> {
     }
     match status {
         Some(s) => out.push(s),
-        None => out.diagnostics.push(Diagnostic::whole("no firewalld state found")),
+        None => out
+            .diagnostics
+            .push(Diagnostic::whole("no firewalld state found")),
     }
     out
 }
@@ -79,8 +104,16 @@ pub fn parse_getenforce(text: &str) -> Parsed<SelinuxMode> {
         let t = line.trim();
         match t {
             "" => {}
-            "Enforcing" | "Permissive" | "Disabled" if out.records.is_empty() => out.push(SelinuxMode { line: n, mode: t.to_owned() }),
-            _ => out.problem(n, format!("not a getenforce answer: '{}'", crate::iproute::clip(t))),
+            "Enforcing" | "Permissive" | "Disabled" if out.records.is_empty() => {
+                out.push(SelinuxMode {
+                    line: n,
+                    mode: t.to_owned(),
+                })
+            }
+            _ => out.problem(
+                n,
+                format!("not a getenforce answer: '{}'", crate::iproute::clip(t)),
+            ),
         }
     }
     out
@@ -92,12 +125,19 @@ mod tests {
 
     #[test]
     fn firewalld_active_with_zone() {
-        let p = parse_firewalld("active\npublic (active)\n  target: default\n  services: dhcpv6-client ssh\n  ports: 6443/tcp 10250/tcp\n  masquerade: no\n");
+        let p = parse_firewalld(
+            "active\npublic (active)\n  target: default\n  services: dhcpv6-client ssh\n  ports: 6443/tcp 10250/tcp\n  masquerade: no\n",
+        );
         assert!(p.diagnostics.is_empty());
         assert!(p.records[0].active());
         assert_eq!(p.records[0].ports, vec!["6443/tcp", "10250/tcp"]);
         assert_eq!(parse_firewalld("inactive\n").records[0].state, "inactive");
         assert_eq!(parse_getenforce("Enforcing\n").records[0].mode, "Enforcing");
-        assert_eq!(parse_getenforce("getenforce: command not found\n").diagnostics.len(), 1);
+        assert_eq!(
+            parse_getenforce("getenforce: command not found\n")
+                .diagnostics
+                .len(),
+            1
+        );
     }
 }

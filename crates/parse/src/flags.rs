@@ -28,9 +28,24 @@ mod tests {
 
     #[test]
     fn both_spellings() {
-        let argv: Vec<String> = ["kube-controller-manager", "--allocate-node-cidrs=true", "--cluster-cidr=10.244.0.0/16", "--service-cluster-ip-range", "10.233.0.0/18"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(flag_value(&argv, "cluster-cidr").as_deref(), Some("10.244.0.0/16"));
-        assert_eq!(flag_value(&argv, "service-cluster-ip-range").as_deref(), Some("10.233.0.0/18"));
+        let argv: Vec<String> = [
+            "kube-controller-manager",
+            "--allocate-node-cidrs=true",
+            "--cluster-cidr=10.244.0.0/16",
+            "--service-cluster-ip-range",
+            "10.233.0.0/18",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            flag_value(&argv, "cluster-cidr").as_deref(),
+            Some("10.244.0.0/16")
+        );
+        assert_eq!(
+            flag_value(&argv, "service-cluster-ip-range").as_deref(),
+            Some("10.233.0.0/18")
+        );
         assert_eq!(flag_value(&argv, "node-cidr-mask-size"), None);
     }
 }

@@ -1,8 +1,8 @@
 //! flannel's files: `/run/flannel/subnet.env` and the `net-conf.json` of
 //! its ConfigMap.
 
-use crate::{Diagnostic, Parsed};
 use crate::diag::numbered;
+use crate::{Diagnostic, Parsed};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,10 @@ pub fn parse_subnet_env(text: &str) -> Parsed<SubnetEnv> {
             continue;
         }
         let Some((key, value)) = t.split_once('=') else {
-            out.problem(n, format!("not a KEY=VALUE line: '{}'", crate::iproute::clip(t)));
+            out.problem(
+                n,
+                format!("not a KEY=VALUE line: '{}'", crate::iproute::clip(t)),
+            );
             continue;
         };
         let net = |v: &str| v.parse::<IpNet>().ok().map(|x| (n, x));
@@ -94,7 +97,12 @@ pub struct NetConfBackend {
 
 /// Parses `net-conf.json`.
 pub fn parse_net_conf(text: &str) -> Result<NetConf, Diagnostic> {
-    serde_json::from_str(text).map_err(|e| Diagnostic::at(u32::try_from(e.line()).unwrap_or(1), format!("net-conf.json cannot be read: {e}")))
+    serde_json::from_str(text).map_err(|e| {
+        Diagnostic::at(
+            u32::try_from(e.line()).unwrap_or(1),
+            format!("net-conf.json cannot be read: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -103,7 +111,9 @@ mod tests {
 
     #[test]
     fn subnet_env_and_net_conf() {
-        let p = parse_subnet_env("FLANNEL_NETWORK=10.233.0.0/18\nFLANNEL_SUBNET=10.233.16.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n");
+        let p = parse_subnet_env(
+            "FLANNEL_NETWORK=10.233.0.0/18\nFLANNEL_SUBNET=10.233.16.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n",
+        );
         assert!(p.diagnostics.is_empty());
         let e = &p.records[0];
         assert_eq!(e.subnet.unwrap().1.to_string(), "10.233.16.1/24");

@@ -9,17 +9,25 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::net::IpAddr;
 
-fn elements<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> (Vec<(u32, T, String)>, Vec<Diagnostic>) {
+fn elements<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    what: &str,
+) -> (Vec<(u32, T, String)>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            diags.push(Diagnostic::at(u32::try_from(e.line()).unwrap_or(1), format!("not valid JSON: {e}")));
+            diags.push(Diagnostic::at(
+                u32::try_from(e.line()).unwrap_or(1),
+                format!("not valid JSON: {e}"),
+            ));
             return (Vec::new(), diags);
         }
     };
     let Value::Array(items) = value else {
-        diags.push(Diagnostic::whole(format!("expected a JSON array of {what}")));
+        diags.push(Diagnostic::whole(format!(
+            "expected a JSON array of {what}"
+        )));
         return (Vec::new(), diags);
     };
     let lines = array_lines(text);
@@ -38,7 +46,8 @@ fn elements<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> (Vec<(u32, 
 /// Line of each element of a top-level JSON array.
 fn array_lines(text: &str) -> Vec<u32> {
     let mut lines = Vec::new();
-    let (mut line, mut depth, mut in_str, mut esc, mut expect) = (1u32, 0usize, false, false, false);
+    let (mut line, mut depth, mut in_str, mut esc, mut expect) =
+        (1u32, 0usize, false, false, false);
     for b in text.bytes() {
         if b == b'\n' {
             line += 1;
@@ -102,7 +111,10 @@ struct JRoute {
 /// Parses `ip -j route show`.
 pub fn parse_routes_json(text: &str) -> Parsed<Route> {
     let (items, diagnostics) = elements::<JRoute>(text, "route");
-    let mut out = Parsed { records: Vec::new(), diagnostics };
+    let mut out = Parsed {
+        records: Vec::new(),
+        diagnostics,
+    };
     for (line, r, raw) in items {
         let dst = if r.dst == "default" {
             Some(IpNet::V4(Default::default()))
@@ -112,7 +124,10 @@ pub fn parse_routes_json(text: &str) -> Parsed<Route> {
             r.dst.parse::<IpAddr>().ok().map(IpNet::from)
         };
         let Some(dst) = dst else {
-            out.problem(line, format!("route destination '{}' not recognised", r.dst));
+            out.problem(
+                line,
+                format!("route destination '{}' not recognised", r.dst),
+            );
             continue;
         };
         out.push(Route {
@@ -152,9 +167,20 @@ pub fn parse_neighbors_json(text: &str) -> Parsed<Neighbor> {
     let (items, diagnostics) = elements::<JNeigh>(text, "neighbour");
     let records = items
         .into_iter()
-        .map(|(line, n, raw)| Neighbor { line, ip: n.dst, dev: n.dev, lladdr: n.lladdr.map(|m| m.to_ascii_lowercase()), states: n.state, router: n.router.is_some(), text: raw })
+        .map(|(line, n, raw)| Neighbor {
+            line,
+            ip: n.dst,
+            dev: n.dev,
+            lladdr: n.lladdr.map(|m| m.to_ascii_lowercase()),
+            states: n.state,
+            router: n.router.is_some(),
+            text: raw,
+        })
         .collect();
-    Parsed { records, diagnostics }
+    Parsed {
+        records,
+        diagnostics,
+    }
 }
 
 #[derive(Deserialize)]
@@ -182,10 +208,22 @@ pub fn parse_fdb_json(text: &str) -> Parsed<FdbEntry> {
         .map(|(line, f, raw)| {
             let mut flags = f.flags;
             flags.extend(f.state.filter(|s| !s.is_empty()));
-            FdbEntry { line, mac: f.mac.to_ascii_lowercase(), dev: f.dev, dst: f.dst, vlan: f.vlan, master: f.master, flags, text: raw }
+            FdbEntry {
+                line,
+                mac: f.mac.to_ascii_lowercase(),
+                dev: f.dev,
+                dst: f.dst,
+                vlan: f.vlan,
+                master: f.master,
+                flags,
+                text: raw,
+            }
         })
         .collect();
-    Parsed { records, diagnostics }
+    Parsed {
+        records,
+        diagnostics,
+    }
 }
 
 #[derive(Deserialize)]
@@ -232,26 +270,53 @@ struct JAddr {
 /// Parses `ip -j [-d] addr show` or `ip -j [-d] link show`.
 pub fn parse_links_json(text: &str) -> Parsed<Interface> {
     let (items, diagnostics) = elements::<JLink>(text, "interface");
-    let mut out = Parsed { records: Vec::new(), diagnostics };
+    let mut out = Parsed {
+        records: Vec::new(),
+        diagnostics,
+    };
     for (line, l, raw) in items {
         let kind = l.linkinfo.as_ref().and_then(|i| i.info_kind.clone());
-        let vxlan = match (&kind, l.linkinfo.as_ref().and_then(|i| i.info_data.as_ref())) {
+        let vxlan = match (
+            &kind,
+            l.linkinfo.as_ref().and_then(|i| i.info_data.as_ref()),
+        ) {
             (Some(k), Some(d)) if k == "vxlan" => Some(VxlanInfo {
                 line,
-                id: d.get("id").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
-                local: d.get("local").and_then(Value::as_str).and_then(|s| s.parse().ok()),
+                id: d
+                    .get("id")
+                    .and_then(Value::as_u64)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or(0),
+                local: d
+                    .get("local")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse().ok()),
                 dev: d.get("link").and_then(Value::as_str).map(str::to_owned),
-                dstport: d.get("port").and_then(Value::as_u64).and_then(|v| u16::try_from(v).ok()),
+                dstport: d
+                    .get("port")
+                    .and_then(Value::as_u64)
+                    .and_then(|v| u16::try_from(v).ok()),
                 learning: d.get("learning").and_then(Value::as_bool).unwrap_or(true),
             }),
             _ => None,
         };
         let mut addrs = Vec::new();
         for a in &l.addr_info {
-            let prefix = a.prefixlen.unwrap_or(if a.local.is_ipv4() { 32 } else { 128 });
+            let prefix = a
+                .prefixlen
+                .unwrap_or(if a.local.is_ipv4() { 32 } else { 128 });
             match IpNet::new(a.local, prefix) {
-                Ok(addr) => addrs.push(IfAddr { line, addr, scope: a.scope.clone(), label: a.label.clone(), text: format!("{}/{prefix}", a.local) }),
-                Err(_) => out.problem(line, format!("{}: prefix length {prefix} is invalid", l.ifname)),
+                Ok(addr) => addrs.push(IfAddr {
+                    line,
+                    addr,
+                    scope: a.scope.clone(),
+                    label: a.label.clone(),
+                    text: format!("{}/{prefix}", a.local),
+                }),
+                Err(_) => out.problem(
+                    line,
+                    format!("{}: prefix length {prefix} is invalid", l.ifname),
+                ),
             }
         }
         out.push(Interface {
@@ -279,13 +344,19 @@ mod tests {
 
     #[test]
     fn json_routes_neighbours_links() {
-        let r = parse_routes_json(r#"[{"dst":"default","gateway":"10.0.0.1","dev":"eth0","flags":[]},{"dst":"10.244.1.0/24","gateway":"10.244.1.0","dev":"flannel.1","flags":["onlink"]}]"#);
+        let r = parse_routes_json(
+            r#"[{"dst":"default","gateway":"10.0.0.1","dev":"eth0","flags":[]},{"dst":"10.244.1.0/24","gateway":"10.244.1.0","dev":"flannel.1","flags":["onlink"]}]"#,
+        );
         assert!(r.diagnostics.is_empty());
         assert!(r.records[1].onlink());
-        let n = parse_neighbors_json(r#"[{"dst":"10.244.1.0","dev":"flannel.1","lladdr":"AA:BB:CC:DD:EE:FF","state":["PERMANENT"]}]"#);
+        let n = parse_neighbors_json(
+            r#"[{"dst":"10.244.1.0","dev":"flannel.1","lladdr":"AA:BB:CC:DD:EE:FF","state":["PERMANENT"]}]"#,
+        );
         assert!(n.records[0].permanent());
         assert_eq!(n.records[0].lladdr.as_deref(), Some("aa:bb:cc:dd:ee:ff"));
-        let l = parse_links_json(r#"[{"ifindex":4,"ifname":"flannel.1","flags":["UP"],"mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"local":"192.168.1.10","link":"eth0","port":8472,"learning":false}},"addr_info":[{"family":"inet","local":"10.244.0.0","prefixlen":32,"scope":"global","label":"flannel.1"}]}]"#);
+        let l = parse_links_json(
+            r#"[{"ifindex":4,"ifname":"flannel.1","flags":["UP"],"mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"local":"192.168.1.10","link":"eth0","port":8472,"learning":false}},"addr_info":[{"family":"inet","local":"10.244.0.0","prefixlen":32,"scope":"global","label":"flannel.1"}]}]"#,
+        );
         assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
         let v = l.records[0].vxlan.as_ref().unwrap();
         assert_eq!((v.id, v.dstport, v.learning), (1, Some(8472), false));
@@ -294,7 +365,10 @@ mod tests {
 
     #[test]
     fn pretty_arrays_give_element_lines() {
-        assert_eq!(array_lines("[\n  {\"a\": [1,2]},\n  {\"b\": \"]\"}\n]"), vec![2, 3]);
+        assert_eq!(
+            array_lines("[\n  {\"a\": [1,2]},\n  {\"b\": \"]\"}\n]"),
+            vec![2, 3]
+        );
         assert!(parse_routes_json("{}").diagnostics.len() == 1);
     }
 }

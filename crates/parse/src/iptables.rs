@@ -54,11 +54,17 @@ impl Rule {
     /// The first value of an option (`-d`, `--dport`, `--to-destination`, ...),
     /// and whether it was negated.
     pub fn opt(&self, name: &str) -> Option<(&str, bool)> {
-        self.options.iter().find(|o| o.name == name).and_then(|o| o.values.first().map(|v| (v.as_str(), o.negated)))
+        self.options
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.values.first().map(|v| (v.as_str(), o.negated)))
     }
     /// `-d` as a network, unless negated.
     pub fn destination(&self) -> Option<IpNet> {
-        self.opt("-d").or_else(|| self.opt("--destination")).filter(|(_, neg)| !neg).and_then(|(v, _)| net(v))
+        self.opt("-d")
+            .or_else(|| self.opt("--destination"))
+            .filter(|(_, neg)| !neg)
+            .and_then(|(v, _)| net(v))
     }
     /// `-p`, unless negated.
     pub fn protocol(&self) -> Option<&str> {
@@ -66,12 +72,18 @@ impl Rule {
     }
     /// `--dport`, unless negated.
     pub fn dport(&self) -> Option<u16> {
-        self.opt("--dport").filter(|(_, neg)| !neg).and_then(|(v, _)| v.parse().ok())
+        self.opt("--dport")
+            .filter(|(_, neg)| !neg)
+            .and_then(|(v, _)| v.parse().ok())
     }
 }
 
 fn net(v: &str) -> Option<IpNet> {
-    if v.contains('/') { v.parse().ok() } else { v.parse::<std::net::IpAddr>().ok().map(IpNet::from) }
+    if v.contains('/') {
+        v.parse().ok()
+    } else {
+        v.parse::<std::net::IpAddr>().ok().map(IpNet::from)
+    }
 }
 
 /// Everything read from one `iptables-save`.
@@ -90,11 +102,19 @@ pub struct IptablesSave {
 impl IptablesSave {
     /// The policy of a built-in chain in a table.
     pub fn policy(&self, table: &str, chain: &str) -> Option<&Chain> {
-        self.chains.iter().find(|c| c.table.as_deref() == Some(table) && c.name == chain)
+        self.chains
+            .iter()
+            .find(|c| c.table.as_deref() == Some(table) && c.name == chain)
     }
     /// Rules of one chain (any table when `table` is `None`).
-    pub fn chain_rules<'a>(&'a self, table: Option<&'a str>, chain: &'a str) -> impl Iterator<Item = &'a Rule> + 'a {
-        self.rules.iter().filter(move |r| r.chain == chain && (table.is_none() || r.table.as_deref() == table))
+    pub fn chain_rules<'a>(
+        &'a self,
+        table: Option<&'a str>,
+        chain: &'a str,
+    ) -> impl Iterator<Item = &'a Rule> + 'a {
+        self.rules
+            .iter()
+            .filter(move |r| r.chain == chain && (table.is_none() || r.table.as_deref() == table))
     }
 }
 
@@ -116,17 +136,29 @@ pub fn parse_iptables_save(text: &str) -> IptablesSave {
             let mut parts = decl.split_whitespace();
             let name = parts.next().unwrap_or_default().to_owned();
             let policy = parts.next().filter(|p| *p != "-").map(str::to_owned);
-            out.chains.push(Chain { line: n, table: table.clone(), name, policy });
+            out.chains.push(Chain {
+                line: n,
+                table: table.clone(),
+                name,
+                policy,
+            });
         } else if t.starts_with("-A ") || t.starts_with("-I ") {
             match tokenize(t) {
                 Ok(tokens) => match rule(n, table.clone(), &tokens, t) {
                     Some(r) => out.rules.push(r),
-                    None => out.diagnostics.push(Diagnostic::at(n, "rule without a chain name")),
+                    None => out
+                        .diagnostics
+                        .push(Diagnostic::at(n, "rule without a chain name")),
                 },
                 Err(e) => out.diagnostics.push(Diagnostic::at(n, e)),
             }
         } else {
-            out.diagnostics.push(Diagnostic::at(n, crate::iproute::looks_like_prompt(t).then(|| format!("shell prompt or command, not output: '{t}'")).unwrap_or_else(|| format!("not an iptables-save line: '{t}'"))));
+            out.diagnostics.push(Diagnostic::at(
+                n,
+                crate::iproute::looks_like_prompt(t)
+                    .then(|| format!("shell prompt or command, not output: '{t}'"))
+                    .unwrap_or_else(|| format!("not an iptables-save line: '{t}'")),
+            ));
         }
     }
     out
@@ -139,16 +171,37 @@ fn rule(n: u32, table: Option<String>, tokens: &[String], text: &str) -> Option<
     for tok in &tokens[2..] {
         if tok == "!" {
             negate = true;
-        } else if tok.starts_with('-') && tok.len() > 1 && !tok[1..].starts_with(|c: char| c.is_ascii_digit()) {
-            options.push(RuleOption { name: tok.clone(), values: Vec::new(), negated: negate });
+        } else if tok.starts_with('-')
+            && tok.len() > 1
+            && !tok[1..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            options.push(RuleOption {
+                name: tok.clone(),
+                values: Vec::new(),
+                negated: negate,
+            });
             negate = false;
         } else if let Some(last) = options.last_mut() {
             last.values.push(tok.clone());
         }
     }
-    let target = options.iter().find(|o| o.name == "-j" || o.name == "-g" || o.name == "--jump" || o.name == "--goto").and_then(|o| o.values.first().cloned());
-    let comment = options.iter().find(|o| o.name == "--comment").and_then(|o| o.values.first().cloned());
-    Some(Rule { line: n, table, chain, options, target, comment, text: text.to_owned() })
+    let target = options
+        .iter()
+        .find(|o| o.name == "-j" || o.name == "-g" || o.name == "--jump" || o.name == "--goto")
+        .and_then(|o| o.values.first().cloned());
+    let comment = options
+        .iter()
+        .find(|o| o.name == "--comment")
+        .and_then(|o| o.values.first().cloned());
+    Some(Rule {
+        line: n,
+        table,
+        chain,
+        options,
+        target,
+        comment,
+        text: text.to_owned(),
+    })
 }
 
 /// Splits a rule like a shell would: double quotes group, `\"` escapes.
@@ -203,12 +256,24 @@ mod tests {
         assert_eq!(p.rules.len(), 2);
         let r = &p.rules[0];
         assert_eq!(r.table.as_deref(), Some("nat"));
-        assert_eq!(r.comment.as_deref(), Some("kube-system/kube-dns:dns cluster IP"));
+        assert_eq!(
+            r.comment.as_deref(),
+            Some("kube-system/kube-dns:dns cluster IP")
+        );
         assert_eq!(r.opt("-s"), Some(("10.244.0.0/16", true)));
         assert_eq!(r.destination().unwrap().to_string(), "10.100.214.177/32");
-        assert_eq!((r.protocol(), r.dport(), r.target.as_deref()), (Some("udp"), Some(53), Some("KUBE-MARK-MASQ")));
-        assert_eq!(p.rules[1].opt("--to-destination"), Some(("10.244.26.3:53", false)));
-        assert_eq!(p.policy("filter", "FORWARD").unwrap().policy.as_deref(), Some("DROP"));
+        assert_eq!(
+            (r.protocol(), r.dport(), r.target.as_deref()),
+            (Some("udp"), Some(53), Some("KUBE-MARK-MASQ"))
+        );
+        assert_eq!(
+            p.rules[1].opt("--to-destination"),
+            Some(("10.244.26.3:53", false))
+        );
+        assert_eq!(
+            p.policy("filter", "FORWARD").unwrap().policy.as_deref(),
+            Some("DROP")
+        );
     }
 
     #[test]

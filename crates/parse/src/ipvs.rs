@@ -66,7 +66,11 @@ pub fn parse_ipvsadm(text: &str) -> Parsed<VirtualService> {
     let mut out: Parsed<VirtualService> = Parsed::default();
     for (n, line) in numbered(text) {
         let t = line.trim();
-        if t.is_empty() || t.starts_with("IP Virtual Server version") || t.starts_with("Prot LocalAddress") || t.starts_with("-> RemoteAddress") {
+        if t.is_empty()
+            || t.starts_with("IP Virtual Server version")
+            || t.starts_with("Prot LocalAddress")
+            || t.starts_with("-> RemoteAddress")
+        {
             continue;
         }
         let toks: Vec<&str> = t.split_whitespace().collect();
@@ -97,7 +101,12 @@ pub fn parse_ipvsadm(text: &str) -> Parsed<VirtualService> {
                 text: t.to_owned(),
             });
         } else {
-            out.problem(n, crate::iproute::looks_like_prompt(t).then(|| format!("shell prompt or command, not output: '{t}'")).unwrap_or_else(|| format!("not an ipvsadm line: '{t}'")));
+            out.problem(
+                n,
+                crate::iproute::looks_like_prompt(t)
+                    .then(|| format!("shell prompt or command, not output: '{t}'"))
+                    .unwrap_or_else(|| format!("not an ipvsadm line: '{t}'")),
+            );
         }
     }
     out
@@ -109,7 +118,9 @@ mod tests {
 
     #[test]
     fn services_and_reals() {
-        let p = parse_ipvsadm("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  10.0.0.1:443 rr persistent 10800\n  -> 192.168.0.1:6443             Masq    1      1          0\nUDP  10.0.0.10:53 rr\n");
+        let p = parse_ipvsadm(
+            "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  10.0.0.1:443 rr persistent 10800\n  -> 192.168.0.1:6443             Masq    1      1          0\nUDP  10.0.0.10:53 rr\n",
+        );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 2);
         assert_eq!(p.records[0].reals.len(), 1);

@@ -42,18 +42,35 @@ pub fn parse_kubelet_config(text: &str) -> Parsed<KubeletConfig> {
     let mut out = Parsed::default();
     match serde_saphyr::from_str_with_options::<Raw>(text, crate::kube::yaml_options()) {
         Ok(raw) => {
-            if raw.kind.as_deref().is_some_and(|k| k != "KubeletConfiguration") {
-                out.diagnostics.push(Diagnostic::at(1, format!("kind is '{}', expected KubeletConfiguration", raw.kind.unwrap_or_default())));
+            if raw
+                .kind
+                .as_deref()
+                .is_some_and(|k| k != "KubeletConfiguration")
+            {
+                out.diagnostics.push(Diagnostic::at(
+                    1,
+                    format!(
+                        "kind is '{}', expected KubeletConfiguration",
+                        raw.kind.unwrap_or_default()
+                    ),
+                ));
             }
             out.push(KubeletConfig {
-                cluster_dns: raw.cluster_dns.into_iter().map(|s| (line(&s.referenced), s.value)).collect(),
+                cluster_dns: raw
+                    .cluster_dns
+                    .into_iter()
+                    .map(|s| (line(&s.referenced), s.value))
+                    .collect(),
                 cluster_domain: raw.cluster_domain.map(|s| (line(&s.referenced), s.value)),
                 resolv_conf: raw.resolv_conf,
                 cgroup_driver: raw.cgroup_driver,
                 pod_cidr: raw.pod_cidr,
             });
         }
-        Err(e) => out.diagnostics.push(Diagnostic::whole(format!("kubelet config cannot be read: {}", e.to_string().lines().next().unwrap_or_default()))),
+        Err(e) => out.diagnostics.push(Diagnostic::whole(format!(
+            "kubelet config cannot be read: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ))),
     }
     out
 }
@@ -64,7 +81,9 @@ mod tests {
 
     #[test]
     fn cluster_dns_with_lines() {
-        let p = parse_kubelet_config("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n- 169.254.25.10\nclusterDomain: cluster.local\ncgroupDriver: systemd\n");
+        let p = parse_kubelet_config(
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n- 169.254.25.10\nclusterDomain: cluster.local\ncgroupDriver: systemd\n",
+        );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         let c = &p.records[0];
         assert_eq!(c.cluster_dns, vec![(4, "169.254.25.10".to_owned())]);

@@ -31,7 +31,13 @@ pub struct BoundedLines<R> {
 impl<R: BufRead> BoundedLines<R> {
     /// Reads lines of at most `max` bytes from `reader`.
     pub fn new(reader: R, max: usize) -> Self {
-        BoundedLines { reader, max, number: 0, buf: Vec::new(), done: false }
+        BoundedLines {
+            reader,
+            max,
+            number: 0,
+            buf: Vec::new(),
+            done: false,
+        }
     }
 }
 
@@ -84,14 +90,22 @@ impl<R: BufRead> Iterator for BoundedLines<R> {
             Ok(s) => (s, false),
             Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
         };
-        Some(Ok(StreamLine { number: self.number, text, truncated, lossy }))
+        Some(Ok(StreamLine {
+            number: self.number,
+            text,
+            truncated,
+            lossy,
+        }))
     }
 }
 
 /// Decodes a whole small file: UTF-8 if it is, else lossily, saying so.
 pub fn decode(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
     match std::str::from_utf8(bytes) {
-        Ok(s) => (std::borrow::Cow::Borrowed(s.strip_prefix('\u{feff}').unwrap_or(s)), false),
+        Ok(s) => (
+            std::borrow::Cow::Borrowed(s.strip_prefix('\u{feff}').unwrap_or(s)),
+            false,
+        ),
         Err(_) => (String::from_utf8_lossy(bytes), true),
     }
 }
@@ -105,7 +119,9 @@ mod tests {
     fn long_line_is_cut_and_next_line_survives() {
         let mut data = vec![b'x'; 300_000];
         data.extend_from_slice(b"\nsecond\r\n");
-        let lines: Vec<_> = BoundedLines::new(io::BufReader::with_capacity(4096, &data[..]), 1000).map(Result::unwrap).collect();
+        let lines: Vec<_> = BoundedLines::new(io::BufReader::with_capacity(4096, &data[..]), 1000)
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].text.len(), 1000);
         assert!(lines[0].truncated);
@@ -115,7 +131,9 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_flagged() {
-        let lines: Vec<_> = BoundedLines::new(&b"caf\xe9\n"[..], 100).map(Result::unwrap).collect();
+        let lines: Vec<_> = BoundedLines::new(&b"caf\xe9\n"[..], 100)
+            .map(Result::unwrap)
+            .collect();
         assert!(lines[0].lossy);
         assert_eq!(lines[0].text, "caf\u{fffd}");
     }

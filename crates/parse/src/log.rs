@@ -66,12 +66,23 @@ pub fn parse_log_line(line: &str) -> LogLine<'_> {
     if let Some(l) = coredns(rest, timestamp) {
         return l;
     }
-    LogLine { format: LogFormat::Generic, timestamp, klog_time: None, severity: generic_severity(rest), pid: None, source: None, plugin: None, message: rest }
+    LogLine {
+        format: LogFormat::Generic,
+        timestamp,
+        klog_time: None,
+        severity: generic_severity(rest),
+        pid: None,
+        source: None,
+        plugin: None,
+        message: rest,
+    }
 }
 
 /// The RFC 3339 prefix `kubectl logs --timestamps` adds.
 fn split_timestamp(line: &str) -> (Option<Timestamp>, &str) {
-    let Some((first, rest)) = line.split_once(' ') else { return (None, line) };
+    let Some((first, rest)) = line.split_once(' ') else {
+        return (None, line);
+    };
     if first.len() >= 20 && first.as_bytes()[4] == b'-' && first.as_bytes()[10] == b'T' {
         if let Ok(ts) = first.parse::<Timestamp>() {
             return (Some(ts), rest);
@@ -83,8 +94,16 @@ fn split_timestamp(line: &str) -> (Option<Timestamp>, &str) {
 /// `Jan 23 16:55:10 host unit[pid]: message` (journalctl's short format).
 fn strip_journald(line: &str) -> (&str, Option<Timestamp>) {
     let b = line.as_bytes();
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    if b.len() > 16 && MONTHS.iter().any(|m| line.starts_with(m)) && b[3] == b' ' && b[9] == b':' && b[12] == b':' && b[15] == b' ' {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    if b.len() > 16
+        && MONTHS.iter().any(|m| line.starts_with(m))
+        && b[3] == b' '
+        && b[9] == b':'
+        && b[12] == b':'
+        && b[15] == b' '
+    {
         let rest = &line[16..];
         if let Some((head, msg)) = rest.split_once(": ") {
             if head.split_whitespace().count() == 2 {
@@ -111,8 +130,16 @@ fn klog<'a>(s: &'a str, timestamp: Option<Timestamp>) -> Option<LogLine<'a>> {
     if !(b[1..5].iter().all(u8::is_ascii_digit) && b[5] == b' ' && b[8] == b':' && b[11] == b':') {
         return None;
     }
-    let time_end = s[5..].find(|c: char| c == ' ' || c == '\t').map(|i| i + 5).filter(|i| *i > 6).unwrap_or(0);
-    let time_end = if time_end == 0 { s[6..].find(' ').map(|i| i + 6)? } else { s[6..].find(' ').map(|i| i + 6).unwrap_or(time_end) };
+    let time_end = s[5..]
+        .find(|c: char| c == ' ' || c == '\t')
+        .map(|i| i + 5)
+        .filter(|i| *i > 6)
+        .unwrap_or(0);
+    let time_end = if time_end == 0 {
+        s[6..].find(' ').map(|i| i + 6)?
+    } else {
+        s[6..].find(' ').map(|i| i + 6).unwrap_or(time_end)
+    };
     let klog_time = &s[1..time_end];
     let rest = s[time_end..].trim_start();
     let (pid, rest) = match rest.split_once(' ') {
@@ -126,20 +153,41 @@ fn klog<'a>(s: &'a str, timestamp: Option<Timestamp>) -> Option<LogLine<'a>> {
             _ => (None, rest),
         },
     };
-    Some(LogLine { format: LogFormat::Klog, timestamp, klog_time: Some(klog_time), severity: Some(severity), pid, source, plugin: None, message })
+    Some(LogLine {
+        format: LogFormat::Klog,
+        timestamp,
+        klog_time: Some(klog_time),
+        severity: Some(severity),
+        pid,
+        source,
+        plugin: None,
+        message,
+    })
 }
 
 fn coredns<'a>(s: &'a str, timestamp: Option<Timestamp>) -> Option<LogLine<'a>> {
     // Older CoreDNS: `2018/08/15 14:37:17 [INFO] ...`
     let (timestamp, s) = match s.get(..20) {
-        Some(head) if head.as_bytes()[4] == b'/' && head.as_bytes()[7] == b'/' && head.as_bytes()[19] == b' ' => {
-            let iso = format!("{}-{}-{}T{}Z", &head[0..4], &head[5..7], &head[8..10], &head[11..19]);
+        Some(head)
+            if head.as_bytes()[4] == b'/'
+                && head.as_bytes()[7] == b'/'
+                && head.as_bytes()[19] == b' ' =>
+        {
+            let iso = format!(
+                "{}-{}-{}T{}Z",
+                &head[0..4],
+                &head[5..7],
+                &head[8..10],
+                &head[11..19]
+            );
             (timestamp.or_else(|| iso.parse().ok()), &s[20..])
         }
         _ => (timestamp, s),
     };
     let rest = s.strip_prefix('[')?;
-    let (level, msg) = rest.split_once("] ").or_else(|| rest.strip_suffix(']').map(|l| (l, "")))?;
+    let (level, msg) = rest
+        .split_once("] ")
+        .or_else(|| rest.strip_suffix(']').map(|l| (l, "")))?;
     let severity = match level {
         "INFO" => Severity::Info,
         "WARNING" => Severity::Warning,
@@ -148,8 +196,20 @@ fn coredns<'a>(s: &'a str, timestamp: Option<Timestamp>) -> Option<LogLine<'a>> 
         "DEBUG" => Severity::Debug,
         _ => return None,
     };
-    let plugin = msg.strip_prefix("plugin/").and_then(|p| p.split_once(':')).map(|(name, _)| name);
-    Some(LogLine { format: LogFormat::CoreDns, timestamp, klog_time: None, severity: Some(severity), pid: None, source: None, plugin, message: msg })
+    let plugin = msg
+        .strip_prefix("plugin/")
+        .and_then(|p| p.split_once(':'))
+        .map(|(name, _)| name);
+    Some(LogLine {
+        format: LogFormat::CoreDns,
+        timestamp,
+        klog_time: None,
+        severity: Some(severity),
+        pid: None,
+        source: None,
+        plugin,
+        message: msg,
+    })
 }
 
 fn generic_severity(s: &str) -> Option<Severity> {
@@ -172,29 +232,42 @@ mod tests {
 
     #[test]
     fn klog_with_kubectl_timestamp() {
-        let l = parse_log_line("2026-11-27T08:02:11.345678901Z E1127 08:02:11.345601       1 reflector.go:147] k8s.io/client-go/informers/factory.go:159: Failed to watch *v1.Service: failed to list *v1.Service: services is forbidden");
+        let l = parse_log_line(
+            "2026-11-27T08:02:11.345678901Z E1127 08:02:11.345601       1 reflector.go:147] k8s.io/client-go/informers/factory.go:159: Failed to watch *v1.Service: failed to list *v1.Service: services is forbidden",
+        );
         assert_eq!(l.format, LogFormat::Klog);
         assert_eq!(l.severity, Some(Severity::Error));
         assert_eq!(l.klog_time, Some("1127 08:02:11.345601"));
         assert_eq!(l.pid, Some(1));
         assert_eq!(l.source, Some("reflector.go:147"));
         assert!(l.message.starts_with("k8s.io/client-go"));
-        assert_eq!(l.timestamp.unwrap().to_string(), "2026-11-27T08:02:11.345678901Z");
+        assert_eq!(
+            l.timestamp.unwrap().to_string(),
+            "2026-11-27T08:02:11.345678901Z"
+        );
     }
 
     #[test]
     fn coredns_levels_and_dates() {
         let l = parse_log_line("[INFO] plugin/ready: Still waiting on: \"kubernetes\"");
-        assert_eq!((l.format, l.severity, l.plugin), (LogFormat::CoreDns, Some(Severity::Info), Some("ready")));
+        assert_eq!(
+            (l.format, l.severity, l.plugin),
+            (LogFormat::CoreDns, Some(Severity::Info), Some("ready"))
+        );
         let l = parse_log_line("2018/08/15 14:37:17 [INFO] CoreDNS-1.2.2");
         assert_eq!(l.message, "CoreDNS-1.2.2");
         assert_eq!(l.timestamp.unwrap().to_string(), "2018-08-15T14:37:17Z");
-        assert_eq!(parse_log_line("[FATAL] plugin/loop: Loop detected").severity, Some(Severity::Fatal));
+        assert_eq!(
+            parse_log_line("[FATAL] plugin/loop: Loop detected").severity,
+            Some(Severity::Fatal)
+        );
     }
 
     #[test]
     fn journald_prefix_then_klog() {
-        let l = parse_log_line("Jan 23 16:55:10 kevin-test1 flanneld[692]: I0123 16:55:10.487907     692 main.go:439] Searching for interface using 10.162.0.7");
+        let l = parse_log_line(
+            "Jan 23 16:55:10 kevin-test1 flanneld[692]: I0123 16:55:10.487907     692 main.go:439] Searching for interface using 10.162.0.7",
+        );
         assert_eq!(l.format, LogFormat::Klog);
         assert_eq!(l.source, Some("main.go:439"));
     }
@@ -203,7 +276,10 @@ mod tests {
     fn generic_fallback() {
         let l = parse_log_line("server.go:610] Failed to retrieve node IP: host IP unknown");
         assert_eq!(l.format, LogFormat::Generic);
-        assert_eq!(l.message, "server.go:610] Failed to retrieve node IP: host IP unknown");
+        assert_eq!(
+            l.message,
+            "server.go:610] Failed to retrieve node IP: host IP unknown"
+        );
     }
 
     proptest! {

@@ -33,12 +33,23 @@ pub fn parse_lsmod(text: &str) -> Parsed<Module> {
                 name: (*toks.first()?).to_owned(),
                 size: toks.get(1)?.parse().ok()?,
                 refs: toks.get(2)?.parse().ok()?,
-                used_by: toks.get(3).map(|u| u.split(',').filter(|s| !s.is_empty() && *s != "[permanent]").map(str::to_owned).collect()).unwrap_or_default(),
+                used_by: toks
+                    .get(3)
+                    .map(|u| {
+                        u.split(',')
+                            .filter(|s| !s.is_empty() && *s != "[permanent]")
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         })();
         match parsed {
             Some(m) => out.push(m),
-            None => out.problem(n, format!("not an lsmod line: '{}'", crate::iproute::clip(line.trim()))),
+            None => out.problem(
+                n,
+                format!("not an lsmod line: '{}'", crate::iproute::clip(line.trim())),
+            ),
         }
     }
     out
@@ -50,7 +61,9 @@ mod tests {
 
     #[test]
     fn modules() {
-        let p = parse_lsmod("Module                  Size  Used by\nbr_netfilter           32768  0\nbridge                307200  1 br_netfilter\nvxlan                  86016  0\n");
+        let p = parse_lsmod(
+            "Module                  Size  Used by\nbr_netfilter           32768  0\nbridge                307200  1 br_netfilter\nvxlan                  86016  0\n",
+        );
         assert!(p.diagnostics.is_empty());
         assert_eq!(p.records.len(), 3);
         assert_eq!(p.records[1].used_by, vec!["br_netfilter"]);

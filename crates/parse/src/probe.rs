@@ -72,28 +72,50 @@ pub fn parse_probe(text: &str) -> Parsed<ProbeLine> {
     for (n, line) in numbered(text) {
         let t = line.trim();
         let outcome = if let Some(cmd) = t.strip_prefix("$ ") {
-            Some(ProbeOutcome::Command { command: cmd.to_owned() })
+            Some(ProbeOutcome::Command {
+                command: cmd.to_owned(),
+            })
         } else if let Some((tool, rest)) = t.split_once(": bad address ") {
-            Some(ProbeOutcome::BadAddress { tool: tool.to_owned(), name: quoted(rest) })
+            Some(ProbeOutcome::BadAddress {
+                tool: tool.to_owned(),
+                name: quoted(rest),
+            })
         } else if let Some(rest) = t.strip_prefix("nslookup: can't resolve ") {
             Some(ProbeOutcome::CantResolve { name: quoted(rest) })
         } else if let Some(rest) = t.strip_prefix("** server can't find ") {
-            Some(ProbeOutcome::CantResolve { name: rest.split(':').next().unwrap_or(rest).trim().to_owned() })
+            Some(ProbeOutcome::CantResolve {
+                name: rest.split(':').next().unwrap_or(rest).trim().to_owned(),
+            })
         } else if t.contains("no servers could be reached") {
             Some(ProbeOutcome::NoServers)
         } else if let Some(rest) = t.strip_prefix("Server:") {
-            Some(ProbeOutcome::Server { server: rest.trim().to_owned() })
+            Some(ProbeOutcome::Server {
+                server: rest.trim().to_owned(),
+            })
         } else if let Some(rest) = t.strip_prefix("Name:") {
-            Some(ProbeOutcome::Resolved { name: rest.trim().to_owned() })
-        } else if t.contains("Connection refused") || t.contains("connection refused") || (t.starts_with("nc: ") && t.contains("timed out")) {
-            Some(ProbeOutcome::ConnectFailed { detail: t.to_owned() })
+            Some(ProbeOutcome::Resolved {
+                name: rest.trim().to_owned(),
+            })
+        } else if t.contains("Connection refused")
+            || t.contains("connection refused")
+            || (t.starts_with("nc: ") && t.contains("timed out"))
+        {
+            Some(ProbeOutcome::ConnectFailed {
+                detail: t.to_owned(),
+            })
         } else if t.contains("100% packet loss") {
-            Some(ProbeOutcome::PacketLoss { detail: t.to_owned() })
+            Some(ProbeOutcome::PacketLoss {
+                detail: t.to_owned(),
+            })
         } else {
             None
         };
         if let Some(outcome) = outcome {
-            out.push(ProbeLine { line: n, outcome, text: line.to_owned() });
+            out.push(ProbeLine {
+                line: n,
+                outcome,
+                text: line.to_owned(),
+            });
         }
     }
     out
@@ -105,11 +127,24 @@ mod tests {
 
     #[test]
     fn busybox_failures() {
-        let p = parse_probe("$ ping coredns.kube-system\nping: bad address 'coredns.kube-system'\n$ nslookup kubernetes.default.svc.cluster.local 10.233.0.3\n;; connection timed out; no servers could be reached\n\nnslookup: can't resolve 'kubernetes.default'\n");
+        let p = parse_probe(
+            "$ ping coredns.kube-system\nping: bad address 'coredns.kube-system'\n$ nslookup kubernetes.default.svc.cluster.local 10.233.0.3\n;; connection timed out; no servers could be reached\n\nnslookup: can't resolve 'kubernetes.default'\n",
+        );
         let kinds: Vec<_> = p.records.iter().map(|r| &r.outcome).collect();
         assert_eq!(kinds.len(), 5);
-        assert_eq!(*kinds[1], ProbeOutcome::BadAddress { tool: "ping".into(), name: "coredns.kube-system".into() });
+        assert_eq!(
+            *kinds[1],
+            ProbeOutcome::BadAddress {
+                tool: "ping".into(),
+                name: "coredns.kube-system".into()
+            }
+        );
         assert_eq!(*kinds[3], ProbeOutcome::NoServers);
-        assert_eq!(*kinds[4], ProbeOutcome::CantResolve { name: "kubernetes.default".into() });
+        assert_eq!(
+            *kinds[4],
+            ProbeOutcome::CantResolve {
+                name: "kubernetes.default".into()
+            }
+        );
     }
 }

@@ -48,10 +48,19 @@ pub fn parse_resolv_conf(text: &str) -> Parsed<ResolvEntry> {
                 Some(ip) => out.push(ResolvEntry::Nameserver { line: n, ip }),
                 None => out.problem(n, format!("nameserver is not an IP address: '{t}'")),
             },
-            "search" | "domain" => out.push(ResolvEntry::Search { line: n, domains: rest }),
-            "options" => out.push(ResolvEntry::Options { line: n, options: rest }),
+            "search" | "domain" => out.push(ResolvEntry::Search {
+                line: n,
+                domains: rest,
+            }),
+            "options" => out.push(ResolvEntry::Options {
+                line: n,
+                options: rest,
+            }),
             "sortlist" => {}
-            _ => out.problem(n, format!("not a resolv.conf directive: '{}'", crate::iproute::clip(t))),
+            _ => out.problem(
+                n,
+                format!("not a resolv.conf directive: '{}'", crate::iproute::clip(t)),
+            ),
         }
     }
     out
@@ -85,7 +94,9 @@ mod tests {
 
     #[test]
     fn pod_resolv_conf() {
-        let p = parse_resolv_conf("search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.233.0.3\noptions ndots:5\n");
+        let p = parse_resolv_conf(
+            "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.233.0.3\noptions ndots:5\n",
+        );
         assert!(p.diagnostics.is_empty());
         let (ns, search, ndots) = summarize(&p.records);
         assert_eq!(ns[0].to_string(), "10.233.0.3");

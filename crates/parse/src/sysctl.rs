@@ -29,19 +29,31 @@ pub fn parse_sysctl(text: &str) -> Parsed<Sysctl> {
             continue;
         }
         let Some((key, value)) = t.split_once('=') else {
-            out.problem(n, format!("not a 'key = value' line: '{}'", crate::iproute::clip(t)));
+            out.problem(
+                n,
+                format!("not a 'key = value' line: '{}'", crate::iproute::clip(t)),
+            );
             continue;
         };
         let key = key.trim();
         let key = match key.strip_prefix("/proc/sys/") {
-            Some(path) => path.split('/').map(|c| c.replace('.', "/")).collect::<Vec<_>>().join("."),
+            Some(path) => path
+                .split('/')
+                .map(|c| c.replace('.', "/"))
+                .collect::<Vec<_>>()
+                .join("."),
             None => key.to_owned(),
         };
         if key.is_empty() || key.contains(char::is_whitespace) {
             out.problem(n, format!("not a sysctl key: '{key}'"));
             continue;
         }
-        out.push(Sysctl { line: n, key, value: value.trim().to_owned(), text: line.to_owned() });
+        out.push(Sysctl {
+            line: n,
+            key,
+            value: value.trim().to_owned(),
+            text: line.to_owned(),
+        });
     }
     out
 }
@@ -52,7 +64,9 @@ mod tests {
 
     #[test]
     fn both_forms_normalise_to_the_same_key() {
-        let p = parse_sysctl("net.ipv4.ip_forward = 1\n/proc/sys/net/ipv4/conf/flannel.1/forwarding = 0\nnet.ipv4.conf.flannel/1.rp_filter = 2\nsysctl: permission denied on key 'fs.protected_fifos'\n");
+        let p = parse_sysctl(
+            "net.ipv4.ip_forward = 1\n/proc/sys/net/ipv4/conf/flannel.1/forwarding = 0\nnet.ipv4.conf.flannel/1.rp_filter = 2\nsysctl: permission denied on key 'fs.protected_fifos'\n",
+        );
         assert_eq!(p.records[0].key, "net.ipv4.ip_forward");
         assert_eq!(p.records[1].key, "net.ipv4.conf.flannel/1.forwarding");
         assert_eq!(p.records[2].key, "net.ipv4.conf.flannel/1.rp_filter");

@@ -18,11 +18,15 @@ pub struct ClusterVersion {
 pub fn cluster_version(v: &Value) -> Result<ClusterVersion, Diagnostic> {
     let git = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
     let out = ClusterVersion {
-        server: git("/serverVersion/gitVersion").or_else(|| git("/info/gitVersion")).or_else(|| git("/string")),
+        server: git("/serverVersion/gitVersion")
+            .or_else(|| git("/info/gitVersion"))
+            .or_else(|| git("/string")),
         client: git("/clientVersion/gitVersion"),
     };
     if out.server.is_none() && out.client.is_none() {
-        return Err(Diagnostic::whole("no gitVersion found (expected serverVersion.gitVersion or info.gitVersion)"));
+        return Err(Diagnostic::whole(
+            "no gitVersion found (expected serverVersion.gitVersion or info.gitVersion)",
+        ));
     }
     Ok(out)
 }
@@ -30,9 +34,19 @@ pub fn cluster_version(v: &Value) -> Result<ClusterVersion, Diagnostic> {
 /// Parses a version file: JSON, or YAML (`kubectl version -o yaml`).
 pub fn parse_version(text: &str, json: bool) -> Result<ClusterVersion, Diagnostic> {
     let v: Value = if json {
-        serde_json::from_str(text).map_err(|e| Diagnostic::at(u32::try_from(e.line()).unwrap_or(1), format!("not valid JSON: {e}")))?
+        serde_json::from_str(text).map_err(|e| {
+            Diagnostic::at(
+                u32::try_from(e.line()).unwrap_or(1),
+                format!("not valid JSON: {e}"),
+            )
+        })?
     } else {
-        serde_saphyr::from_str_with_options(text, crate::kube::yaml_options()).map_err(|e| Diagnostic::whole(format!("not valid YAML: {}", e.to_string().lines().next().unwrap_or_default())))?
+        serde_saphyr::from_str_with_options(text, crate::kube::yaml_options()).map_err(|e| {
+            Diagnostic::whole(format!(
+                "not valid YAML: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            ))
+        })?
     };
     cluster_version(&v)
 }
@@ -45,7 +59,11 @@ mod tests {
     fn both_layouts() {
         let y = parse_version("clientVersion:\n  gitVersion: v1.29.4\nserverVersion:\n  gitVersion: v1.29.4\n  major: \"1\"\n", false).unwrap();
         assert_eq!(y.server.as_deref(), Some("v1.29.4"));
-        let j = parse_version(r#"{"info": {"gitVersion": "v1.24.4+k3s1"}, "string": "v1.24.4+k3s1"}"#, true).unwrap();
+        let j = parse_version(
+            r#"{"info": {"gitVersion": "v1.24.4+k3s1"}, "string": "v1.24.4+k3s1"}"#,
+            true,
+        )
+        .unwrap();
         assert_eq!(j.server.as_deref(), Some("v1.24.4+k3s1"));
         assert!(parse_version("{}", true).is_err());
     }

@@ -53,7 +53,16 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
     if !is_mac(mac) {
         return None;
     }
-    let mut r = FdbEntry { line: n, mac: mac.to_ascii_lowercase(), dev: None, dst: None, vlan: None, master: None, flags: Vec::new(), text: line.to_owned() };
+    let mut r = FdbEntry {
+        line: n,
+        mac: mac.to_ascii_lowercase(),
+        dev: None,
+        dst: None,
+        vlan: None,
+        master: None,
+        flags: Vec::new(),
+        text: line.to_owned(),
+    };
     let mut i = 1;
     while i < toks.len() {
         let val = toks.get(i + 1).copied();
@@ -81,7 +90,9 @@ mod tests {
 
     #[test]
     fn vxlan_and_bridge_entries() {
-        let p = parse_fdb("da:77:5d:47:e8:42 dev flannel.1 dst 10.162.0.6 self permanent\n33:33:00:00:00:01 dev eth0 self permanent\n0a:58:0a:f4:01:02 dev veth1 master cni0\n01:00:5e:00:00:01 dev cni0 self permanent\n");
+        let p = parse_fdb(
+            "da:77:5d:47:e8:42 dev flannel.1 dst 10.162.0.6 self permanent\n33:33:00:00:00:01 dev eth0 self permanent\n0a:58:0a:f4:01:02 dev veth1 master cni0\n01:00:5e:00:00:01 dev cni0 self permanent\n",
+        );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 4);
         assert_eq!(p.records[0].dst.unwrap().to_string(), "10.162.0.6");

@@ -76,7 +76,23 @@ impl Interface {
 }
 
 const KINDS: &[&str] = &[
-    "vxlan", "bridge", "veth", "dummy", "bond", "vlan", "macvlan", "ipvlan", "ipip", "sit", "gre", "geneve", "wireguard", "tun", "openvswitch", "vrf", "team",
+    "vxlan",
+    "bridge",
+    "veth",
+    "dummy",
+    "bond",
+    "vlan",
+    "macvlan",
+    "ipvlan",
+    "ipip",
+    "sit",
+    "gre",
+    "geneve",
+    "wireguard",
+    "tun",
+    "openvswitch",
+    "vrf",
+    "team",
 ];
 
 /// Parses `ip addr show` or `ip [-d] link show` (the same block layout).
@@ -107,11 +123,44 @@ pub fn parse_links(text: &str) -> Parsed<Interface> {
             }
             "inet" | "inet6" => match toks.get(1).and_then(|a| addr(a)) {
                 Some(a) => {
-                    let scope = toks.iter().position(|t| *t == "scope").and_then(|i| toks.get(i + 1)).map(|s| (*s).to_owned());
-                    let label = toks.last().filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !matches!(**l, "dynamic" | "noprefixroute" | "permanent" | "secondary" | "tentative" | "deprecated" | "global" | "link" | "host" | "nodad" | "mngtmpaddr" | "stable-privacy")).map(|s| (*s).to_owned());
-                    cur.addrs.push(IfAddr { line: n, addr: a, scope, label, text: line.trim().to_owned() });
+                    let scope = toks
+                        .iter()
+                        .position(|t| *t == "scope")
+                        .and_then(|i| toks.get(i + 1))
+                        .map(|s| (*s).to_owned());
+                    let label = toks
+                        .last()
+                        .filter(|l| {
+                            l.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                                && !matches!(
+                                    **l,
+                                    "dynamic"
+                                        | "noprefixroute"
+                                        | "permanent"
+                                        | "secondary"
+                                        | "tentative"
+                                        | "deprecated"
+                                        | "global"
+                                        | "link"
+                                        | "host"
+                                        | "nodad"
+                                        | "mngtmpaddr"
+                                        | "stable-privacy"
+                                )
+                        })
+                        .map(|s| (*s).to_owned());
+                    cur.addrs.push(IfAddr {
+                        line: n,
+                        addr: a,
+                        scope,
+                        label,
+                        text: line.trim().to_owned(),
+                    });
                 }
-                None => out.diagnostics.push(crate::Diagnostic::at(n, format!("address not recognised: '{}'", line.trim()))),
+                None => out.diagnostics.push(crate::Diagnostic::at(
+                    n,
+                    format!("address not recognised: '{}'", line.trim()),
+                )),
             },
             "vxlan" if toks.get(1) == Some(&"id") => {
                 cur.kind = Some("vxlan".into());
@@ -126,7 +175,11 @@ pub fn parse_links(text: &str) -> Parsed<Interface> {
 }
 
 fn addr(s: &str) -> Option<IpNet> {
-    if s.contains('/') { s.parse().ok() } else { ip(s).map(IpNet::from) }
+    if s.contains('/') {
+        s.parse().ok()
+    } else {
+        ip(s).map(IpNet::from)
+    }
 }
 
 fn header(n: u32, line: &str) -> Option<Interface> {
@@ -140,13 +193,22 @@ fn header(n: u32, line: &str) -> Option<Interface> {
     let rest = rest.strip_prefix('<')?;
     let (flags, rest) = rest.split_once('>')?;
     let toks: Vec<&str> = rest.split_whitespace().collect();
-    let val = |k: &str| toks.iter().position(|t| *t == k).and_then(|i| toks.get(i + 1)).copied();
+    let val = |k: &str| {
+        toks.iter()
+            .position(|t| *t == k)
+            .and_then(|i| toks.get(i + 1))
+            .copied()
+    };
     Some(Interface {
         line: n,
         index,
         name: name.to_owned(),
         parent,
-        flags: flags.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+        flags: flags
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
         mtu: val("mtu").and_then(|m| m.parse().ok()),
         state: val("state").map(str::to_owned),
         master: val("master").map(str::to_owned),
@@ -159,7 +221,12 @@ fn header(n: u32, line: &str) -> Option<Interface> {
 }
 
 fn vxlan(n: u32, toks: &[&str]) -> Option<VxlanInfo> {
-    let val = |k: &str| toks.iter().position(|t| *t == k).and_then(|i| toks.get(i + 1)).copied();
+    let val = |k: &str| {
+        toks.iter()
+            .position(|t| *t == k)
+            .and_then(|i| toks.get(i + 1))
+            .copied()
+    };
     Some(VxlanInfo {
         line: n,
         id: val("id")?.parse().ok()?,
@@ -181,7 +248,10 @@ mod tests {
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 2);
         let f = &p.records[0];
-        assert_eq!((f.index, f.name.as_str(), f.mtu), (28, "flannel.1", Some(1410)));
+        assert_eq!(
+            (f.index, f.name.as_str(), f.mtu),
+            (28, "flannel.1", Some(1410))
+        );
         let v = f.vxlan.as_ref().unwrap();
         assert_eq!((v.id, v.dstport, v.learning), (1, Some(8472), false));
         assert_eq!(v.local.unwrap().to_string(), "10.162.0.7");

@@ -17,7 +17,10 @@ use std::net::IpAddr;
 /// A MAC address as iproute2 prints it (lowercase, colon-separated).
 pub(crate) fn is_mac(s: &str) -> bool {
     let parts: Vec<&str> = s.split(':').collect();
-    parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+    parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 pub(crate) fn ip(s: &str) -> Option<IpAddr> {
@@ -38,9 +41,16 @@ pub(crate) fn not_output(line: &str) -> String {
 
 /// A shell prompt line in a pasted transcript (`root@host:~# ip route`, `$ ip neigh`).
 pub fn looks_like_prompt(t: &str) -> bool {
-    t.starts_with("$ ") || t.starts_with("# ") || t.starts_with("```") || (t.contains('@') && (t.contains("$ ") || t.contains("# ")))
+    t.starts_with("$ ")
+        || t.starts_with("# ")
+        || t.starts_with("```")
+        || (t.contains('@') && (t.contains("$ ") || t.contains("# ")))
 }
 
 pub(crate) fn clip(s: &str) -> String {
-    if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s.to_owned() }
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s.to_owned()
+    }
 }

@@ -30,7 +30,17 @@ impl Neighbor {
     }
 }
 
-const STATES: &[&str] = &["PERMANENT", "NOARP", "REACHABLE", "STALE", "NONE", "INCOMPLETE", "DELAY", "PROBE", "FAILED"];
+const STATES: &[&str] = &[
+    "PERMANENT",
+    "NOARP",
+    "REACHABLE",
+    "STALE",
+    "NONE",
+    "INCOMPLETE",
+    "DELAY",
+    "PROBE",
+    "FAILED",
+];
 
 /// Parses `ip neigh show`.
 pub fn parse_neighbors(text: &str) -> Parsed<Neighbor> {
@@ -50,7 +60,15 @@ pub fn parse_neighbors(text: &str) -> Parsed<Neighbor> {
 fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
     let toks: Vec<&str> = line.split_whitespace().collect();
     let addr = ip(toks.first()?)?;
-    let mut r = Neighbor { line: n, ip: addr, dev: None, lladdr: None, states: Vec::new(), router: false, text: line.to_owned() };
+    let mut r = Neighbor {
+        line: n,
+        ip: addr,
+        dev: None,
+        lladdr: None,
+        states: Vec::new(),
+        router: false,
+        text: line.to_owned(),
+    };
     let mut i = 1;
     while i < toks.len() {
         match toks[i] {
@@ -88,7 +106,9 @@ mod tests {
 
     #[test]
     fn flannel_permanent_entries_and_states() {
-        let p = parse_neighbors("10.244.24.0 dev flannel.1 lladdr da:77:5d:47:e8:42 PERMANENT\n10.0.0.1 dev eth0 lladdr 52:54:00:12:35:02 router REACHABLE\n10.0.0.9 dev eth0 FAILED\nfe80::1 dev eth0 lladdr 52:54:00:12:35:02 router STALE\n");
+        let p = parse_neighbors(
+            "10.244.24.0 dev flannel.1 lladdr da:77:5d:47:e8:42 PERMANENT\n10.0.0.1 dev eth0 lladdr 52:54:00:12:35:02 router REACHABLE\n10.0.0.9 dev eth0 FAILED\nfe80::1 dev eth0 lladdr 52:54:00:12:35:02 router STALE\n",
+        );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 4);
         assert!(p.records[0].permanent());

@@ -43,8 +43,29 @@ impl Route {
     }
 }
 
-const TYPES: &[&str] = &["unicast", "local", "broadcast", "multicast", "throw", "unreachable", "prohibit", "blackhole", "nat", "anycast"];
-const FLAGS: &[&str] = &["onlink", "linkdown", "dead", "pervasive", "offload", "trap", "rt_offload", "rt_trap", "notify"];
+const TYPES: &[&str] = &[
+    "unicast",
+    "local",
+    "broadcast",
+    "multicast",
+    "throw",
+    "unreachable",
+    "prohibit",
+    "blackhole",
+    "nat",
+    "anycast",
+];
+const FLAGS: &[&str] = &[
+    "onlink",
+    "linkdown",
+    "dead",
+    "pervasive",
+    "offload",
+    "trap",
+    "rt_offload",
+    "rt_trap",
+    "notify",
+];
 
 /// Parses `ip route show` (any table, IPv4 or IPv6).
 pub fn parse_routes(text: &str) -> Parsed<Route> {
@@ -71,7 +92,10 @@ pub fn parse_routes(text: &str) -> Parsed<Route> {
 }
 
 fn value<'a>(toks: &[&'a str], key: &str) -> Option<&'a str> {
-    toks.iter().position(|t| *t == key).and_then(|i| toks.get(i + 1)).copied()
+    toks.iter()
+        .position(|t| *t == key)
+        .and_then(|i| toks.get(i + 1))
+        .copied()
 }
 
 fn parse_route(n: u32, line: &str) -> Option<Route> {
@@ -138,7 +162,9 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
                 r.table = Some(val?.to_owned());
                 i += 2;
             }
-            "mtu" | "advmss" | "pref" | "expires" | "weight" | "realm" | "realms" | "tos" | "dsfield" | "hoplimit" | "initcwnd" | "initrwnd" | "rtt" | "rttvar" | "quickack" | "features" | "congctl" | "nhid" | "encap" | "error" => {
+            "mtu" | "advmss" | "pref" | "expires" | "weight" | "realm" | "realms" | "tos"
+            | "dsfield" | "hoplimit" | "initcwnd" | "initrwnd" | "rtt" | "rttvar" | "quickack"
+            | "features" | "congctl" | "nhid" | "encap" | "error" => {
                 i += 2;
             }
             f if FLAGS.contains(&f) => {
@@ -187,7 +213,9 @@ mod tests {
 
     #[test]
     fn types_multipath_and_v6() {
-        let p = parse_routes("local 10.0.0.5 dev eth0 table local proto kernel scope host src 10.0.0.5\nblackhole 10.1.0.0/16 proto bird\ndefault proto static metric 100\n\tnexthop via 10.0.0.1 dev eth0 weight 1\n\tnexthop via 10.0.1.1 dev eth1 weight 1\nfe80::/64 dev eth0 proto kernel metric 256 pref medium\n");
+        let p = parse_routes(
+            "local 10.0.0.5 dev eth0 table local proto kernel scope host src 10.0.0.5\nblackhole 10.1.0.0/16 proto bird\ndefault proto static metric 100\n\tnexthop via 10.0.0.1 dev eth0 weight 1\n\tnexthop via 10.0.1.1 dev eth1 weight 1\nfe80::/64 dev eth0 proto kernel metric 256 pref medium\n",
+        );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 4);
         assert_eq!(p.records[0].route_type.as_deref(), Some("local"));

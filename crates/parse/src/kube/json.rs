@@ -8,16 +8,26 @@ pub fn parse_json(text: &str) -> Parsed<KubeObject> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            out.problem(u32::try_from(e.line()).unwrap_or(u32::MAX), format!("not valid JSON: {e}"));
+            out.problem(
+                u32::try_from(e.line()).unwrap_or(u32::MAX),
+                format!("not valid JSON: {e}"),
+            );
             return out;
         }
     };
     if is_list(&value) {
         let lines = item_lines(text);
         let list_kind = value.get("kind").and_then(Value::as_str).map(str::to_owned);
-        let list_api = value.get("apiVersion").and_then(Value::as_str).map(str::to_owned);
-        let Value::Object(mut map) = value else { return out };
-        let Some(Value::Array(items)) = map.remove("items") else { return out };
+        let list_api = value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let Value::Object(mut map) = value else {
+            return out;
+        };
+        let Some(Value::Array(items)) = map.remove("items") else {
+            return out;
+        };
         for (i, item) in items.into_iter().enumerate() {
             let line = lines.get(i).copied().unwrap_or(1);
             match KubeObject::from_value(item, line, list_kind.as_deref(), list_api.as_deref()) {
@@ -31,7 +41,13 @@ pub fn parse_json(text: &str) -> Parsed<KubeObject> {
             Err(e) => out.problem(1, e),
         }
     } else {
-        out.problem(1, format!("expected a Kubernetes object or list, found {}", json_type(&value)));
+        out.problem(
+            1,
+            format!(
+                "expected a Kubernetes object or list, found {}",
+                json_type(&value)
+            ),
+        );
     }
     out
 }
@@ -74,7 +90,11 @@ pub(crate) fn item_lines(text: &str) -> Vec<u32> {
         }
         match b {
             b'"' => in_string = true,
-            b'[' if depth == 1 && !items_done && !in_items && key_before(bytes, i) == Some(&b"items"[..]) => {
+            b'[' if depth == 1
+                && !items_done
+                && !in_items
+                && key_before(bytes, i) == Some(&b"items"[..]) =>
+            {
                 in_items = true;
                 expect_item = true;
                 depth += 1;
@@ -131,7 +151,10 @@ mod tests {
         let parsed = parse_json(text);
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         assert_eq!(parsed.records.len(), 2);
-        assert_eq!((parsed.records[0].line, parsed.records[0].kind.as_str()), (5, "Pod"));
+        assert_eq!(
+            (parsed.records[0].line, parsed.records[0].kind.as_str()),
+            (5, "Pod")
+        );
         assert_eq!(parsed.records[1].line, 8);
         assert_eq!(parsed.records[0].namespace.as_deref(), Some("kube-system"));
     }
@@ -146,7 +169,9 @@ mod tests {
 
     #[test]
     fn bad_items_are_diagnosed_and_others_kept() {
-        let parsed = parse_json(r#"{"kind": "List", "items": [3, {"kind": "Node"}, {"kind": "Node", "metadata": {"name": "w1"}}]}"#);
+        let parsed = parse_json(
+            r#"{"kind": "List", "items": [3, {"kind": "Node"}, {"kind": "Node", "metadata": {"name": "w1"}}]}"#,
+        );
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.diagnostics.len(), 2);
     }

@@ -11,8 +11,8 @@ pub mod types;
 mod yaml;
 
 pub use json::parse_json;
-pub use yaml::parse_yaml;
 pub(crate) use yaml::options as yaml_options;
+pub use yaml::parse_yaml;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -38,7 +38,12 @@ pub struct KubeObject {
 impl KubeObject {
     /// Builds an object from a parsed value; `list_kind` (e.g. `PodList`)
     /// supplies the kind when an item lacks one.
-    pub(crate) fn from_value(value: Value, line: u32, list_kind: Option<&str>, list_api_version: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn from_value(
+        value: Value,
+        line: u32,
+        list_kind: Option<&str>,
+        list_api_version: Option<&str>,
+    ) -> Result<Self, String> {
         if !value.is_object() {
             return Err(format!("expected an object, found {}", json_type(&value)));
         }
@@ -50,12 +55,27 @@ impl KubeObject {
             cur.as_str().map(str::to_owned)
         };
         let kind = text(&value, &["kind"])
-            .or_else(|| list_kind.and_then(|k| k.strip_suffix("List")).filter(|k| !k.is_empty()).map(str::to_owned))
+            .or_else(|| {
+                list_kind
+                    .and_then(|k| k.strip_suffix("List"))
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned)
+            })
             .ok_or("object has no 'kind'")?;
-        let api_version = text(&value, &["apiVersion"]).or_else(|| list_api_version.map(str::to_owned)).unwrap_or_default();
-        let name = text(&value, &["metadata", "name"]).ok_or_else(|| format!("{kind} has no metadata.name"))?;
+        let api_version = text(&value, &["apiVersion"])
+            .or_else(|| list_api_version.map(str::to_owned))
+            .unwrap_or_default();
+        let name = text(&value, &["metadata", "name"])
+            .ok_or_else(|| format!("{kind} has no metadata.name"))?;
         let namespace = text(&value, &["metadata", "namespace"]);
-        Ok(KubeObject { api_version, kind, namespace, name, line, value })
+        Ok(KubeObject {
+            api_version,
+            kind,
+            namespace,
+            name,
+            line,
+            value,
+        })
     }
 
     /// `metadata.labels`, or an empty map.
@@ -76,7 +96,11 @@ impl KubeObject {
 
 fn string_map(v: Option<&Value>) -> std::collections::BTreeMap<String, String> {
     v.and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned()))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -93,5 +117,9 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
 
 /// Whether a top-level object is a list of objects (`kind: List`, `PodList`, ...).
 pub(crate) fn is_list(value: &Value) -> bool {
-    value.get("items").is_some_and(Value::is_array) && value.get("kind").and_then(Value::as_str).is_none_or(|k| k.ends_with("List"))
+    value.get("items").is_some_and(Value::is_array)
+        && value
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_none_or(|k| k.ends_with("List"))
 }

@@ -312,7 +312,9 @@ pub struct LabelSelectorRequirement {
 impl LabelSelector {
     /// Kubernetes label-selector semantics; an empty selector matches all.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
             && self.match_expressions.iter().all(|r| {
                 let value = labels.get(&r.key);
                 match r.operator.as_str() {

@@ -11,7 +11,11 @@ use std::fmt;
 pub fn parse_yaml(text: &str) -> Parsed<KubeObject> {
     let mut out = Parsed::default();
     for (offset, doc) in documents(text) {
-        if doc.trim().is_empty() || doc.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        if doc.trim().is_empty()
+            || doc
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
             continue;
         }
         match serde_saphyr::from_str_with_options::<Spanned<Doc>>(doc, options()) {
@@ -19,7 +23,13 @@ pub fn parse_yaml(text: &str) -> Parsed<KubeObject> {
                 let doc_line = offset + line_of(&spanned.referenced);
                 add_document(&mut out, spanned.value, doc_line.max(offset + 1), offset);
             }
-            Err(e) => out.problem(offset + 1, format!("YAML document cannot be read: {}", first_line(&e.to_string()))),
+            Err(e) => out.problem(
+                offset + 1,
+                format!(
+                    "YAML document cannot be read: {}",
+                    first_line(&e.to_string())
+                ),
+            ),
         }
     }
     out
@@ -61,10 +71,14 @@ fn add_document(out: &mut Parsed<KubeObject>, doc: Doc, doc_line: u32, offset: u
         Doc::Map { fields, items } => {
             let value = Value::Object(fields);
             match items {
-                Some(items) if is_list(&Value::Object(Map::from_iter([
-                    ("items".to_owned(), Value::Array(Vec::new())),
-                    ("kind".to_owned(), value.get("kind").cloned().unwrap_or(Value::Null)),
-                ]))) =>
+                Some(items)
+                    if is_list(&Value::Object(Map::from_iter([
+                        ("items".to_owned(), Value::Array(Vec::new())),
+                        (
+                            "kind".to_owned(),
+                            value.get("kind").cloned().unwrap_or(Value::Null),
+                        ),
+                    ]))) =>
                 {
                     let list_kind = value.get("kind").and_then(Value::as_str);
                     let list_api = value.get("apiVersion").and_then(Value::as_str);
@@ -82,7 +96,10 @@ fn add_document(out: &mut Parsed<KubeObject>, doc: Doc, doc_line: u32, offset: u
                         Value::Object(m) => m,
                         _ => Map::new(),
                     };
-                    fields.insert("items".into(), Value::Array(items.into_iter().map(|s| s.value).collect()));
+                    fields.insert(
+                        "items".into(),
+                        Value::Array(items.into_iter().map(|s| s.value).collect()),
+                    );
                     push_one(out, Value::Object(fields), doc_line);
                 }
                 None => push_one(out, value, doc_line),
@@ -97,7 +114,13 @@ fn add_document(out: &mut Parsed<KubeObject>, doc: Doc, doc_line: u32, offset: u
                 }
             }
         }
-        Doc::Other(v) => out.problem(doc_line, format!("expected a Kubernetes object or list, found {}", json_type(&v))),
+        Doc::Other(v) => out.problem(
+            doc_line,
+            format!(
+                "expected a Kubernetes object or list, found {}",
+                json_type(&v)
+            ),
+        ),
     }
 }
 
@@ -133,7 +156,10 @@ pub(crate) fn documents(text: &str) -> Vec<(u32, &str)> {
 /// A YAML document: a mapping whose `items` keep their positions, a bare
 /// sequence of objects (troubleshoot.sh's custom resources), or anything else.
 enum Doc {
-    Map { fields: Map<String, Value>, items: Option<Vec<Spanned<Value>>> },
+    Map {
+        fields: Map<String, Value>,
+        items: Option<Vec<Spanned<Value>>>,
+    },
     Seq(Vec<Spanned<Value>>),
     Other(Value),
 }
@@ -208,7 +234,11 @@ mod tests {
     fn list_items_keep_their_lines() {
         let parsed = parse_yaml(LIST);
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-        let got: Vec<_> = parsed.records.iter().map(|o| (o.name.as_str(), o.line)).collect();
+        let got: Vec<_> = parsed
+            .records
+            .iter()
+            .map(|o| (o.name.as_str(), o.line))
+            .collect();
         assert_eq!(got, vec![("master-1", 3), ("gpu-worker-1", 9)]);
     }
 
@@ -216,7 +246,11 @@ mod tests {
     fn multi_document_stream_with_a_bad_document() {
         let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: flannel\n  namespace: kube-flannel\n---\nkind: [unclosed\n---\n# comment only\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: flannel\n";
         let parsed = parse_yaml(text);
-        let got: Vec<_> = parsed.records.iter().map(|o| (o.kind.as_str(), o.line)).collect();
+        let got: Vec<_> = parsed
+            .records
+            .iter()
+            .map(|o| (o.kind.as_str(), o.line))
+            .collect();
         assert_eq!(got, vec![("ServiceAccount", 1), ("ClusterRole", 11)]);
         assert_eq!(parsed.diagnostics.len(), 1);
         assert_eq!(parsed.diagnostics[0].line, Some(7));
@@ -234,7 +268,9 @@ mod tests {
 
     #[test]
     fn alias_bomb_is_refused() {
-        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut text = String::from(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         for i in 1..12 {
             let prev = i - 1;
             text.push_str(&format!("  a{i}: &a{i} [*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev},*a{prev}]\n"));
@@ -246,7 +282,11 @@ mod tests {
 
     #[test]
     fn absurd_nesting_is_refused() {
-        let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata: {}{}\n",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         let parsed = parse_yaml(&text);
         assert!(parsed.records.is_empty());
         assert_eq!(parsed.diagnostics.len(), 1);
