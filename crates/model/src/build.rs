@@ -1,0 +1,460 @@
+//! Turns the files of a bundle into a [`Snapshot`], one file at a time, as
+//! the bundle reader hands them over. Logs are streamed; every other file
+//! is read whole (already capped by the bundle limits) and parsed.
+
+use crate::logs::{LogStream, scan};
+use crate::node::Sourced;
+use crate::snapshot::{FileInfo, Located};
+use crate::{Diagnostic, LogPatterns, Snapshot, Stage};
+use kdiag_bundle::{BundleDiagnostic, DataFormat, EntrySink, FileRole, NodeFile, classify};
+use kdiag_parse::lines::decode;
+use kdiag_parse::{
+    Parsed, cani, cni, firewall, flannel, iproute, iproute_json, iptables, ipvs, kube, kubelet,
+    lsmod, probe, resolv, sysctl, version,
+};
+use std::io::{self, BufReader, Read};
+
+pub(crate) struct Builder<'p> {
+    pub(crate) snapshot: Snapshot,
+    patterns: &'p LogPatterns,
+}
+
+impl<'p> Builder<'p> {
+    pub(crate) fn new(patterns: &'p LogPatterns) -> Self {
+        Builder {
+            snapshot: Snapshot::default(),
+            patterns,
+        }
+    }
+
+    pub(crate) fn begin(&mut self, source: &str) {
+        self.snapshot.sources.push(source.to_owned());
+    }
+
+    pub(crate) fn finish(self) -> Snapshot {
+        self.snapshot
+    }
+
+    fn diag(&mut self, stage: Stage, file: &str, line: Option<u32>, message: impl Into<String>) {
+        self.snapshot.diagnostics.push(Diagnostic {
+            stage,
+            file: Some(file.to_owned()),
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Records parse diagnostics and returns how many there were.
+    fn parse_diags(&mut self, file: &str, diags: &[kdiag_parse::Diagnostic]) -> u64 {
+        for d in diags {
+            self.diag(Stage::Parse, file, d.line, d.message.clone());
+        }
+        diags.len() as u64
+    }
+
+    fn take<T>(&mut self, file: &str, parsed: Parsed<T>) -> (Vec<T>, u64, u64) {
+        let n = self.parse_diags(file, &parsed.diagnostics);
+        let count = parsed.records.len() as u64;
+        (parsed.records, count, n)
+    }
+
+    fn add_objects(&mut self, file: &str, parsed: Parsed<kube::KubeObject>) -> (u64, u64) {
+        let (objects, count, diags) = self.take(file, parsed);
+        let mut dup = 0;
+        for object in objects {
+            let key = (
+                object.kind.clone(),
+                object.namespace.clone().unwrap_or_default(),
+                object.name.clone(),
+            );
+            if let Some(&first) = self.snapshot.index.get(&key) {
+                let earlier = &self.snapshot.objects[first];
+                let message = format!(
+                    "{} {} appears again; the copy at {}:{} is used",
+                    key.0, object.name, earlier.file, earlier.object.line
+                );
+                self.diag(Stage::Model, file, Some(object.line), message);
+                dup += 1;
+                continue;
+            }
+            self.snapshot.index.insert(key, self.snapshot.objects.len());
+            self.snapshot.objects.push(Located {
+                file: file.to_owned(),
+                object,
+            });
+        }
+        (count, diags + dup)
+    }
+
+    fn node_slot<T>(
+        &mut self,
+        node: &str,
+        file: &str,
+        value: T,
+        slot: fn(&mut crate::NodeTables) -> &mut Option<Sourced<T>>,
+    ) {
+        let tables = self.snapshot.nodes.entry(node.to_owned()).or_default();
+        let target = slot(tables);
+        match target {
+            Some(existing) => {
+                let message = format!(
+                    "node {node} already has this table from {}; this copy is ignored",
+                    existing.file
+                );
+                self.diag(Stage::Model, file, None, message);
+            }
+            None => {
+                *target = Some(Sourced {
+                    file: file.to_owned(),
+                    value,
+                })
+            }
+        }
+    }
+
+    /// Parses one non-log file; returns (records, diagnostics).
+    fn parse_file(&mut self, path: &str, role: &FileRole, text: &str) -> (u64, u64) {
+        match role {
+            FileRole::Manifest => match kdiag_bundle::parse_manifest(text) {
+                Ok(m) => {
+                    let n = m.commands.len() as u64;
+                    self.snapshot.manifest = Some(Sourced {
+                        file: path.to_owned(),
+                        value: m,
+                    });
+                    (n, 0)
+                }
+                Err(e) => {
+                    self.diag(
+                        Stage::Parse,
+                        path,
+                        None,
+                        format!("manifest cannot be read: {e}"),
+                    );
+                    (0, 1)
+                }
+            },
+            FileRole::ClusterVersion { format } => {
+                match version::parse_version(text, *format == DataFormat::Json) {
+                    Ok(v) => {
+                        self.snapshot.version.get_or_insert(Sourced {
+                            file: path.to_owned(),
+                            value: v,
+                        });
+                        (1, 0)
+                    }
+                    Err(d) => (0, self.parse_diags(path, &[d])),
+                }
+            }
+            FileRole::KubeList { format, .. } => {
+                let parsed = match format {
+                    DataFormat::Json => kube::parse_json(text),
+                    DataFormat::Yaml => kube::parse_yaml(text),
+                };
+                self.add_objects(path, parsed)
+            }
+            FileRole::CanI {
+                namespace,
+                serviceaccount,
+            } => {
+                let (rows, n, d) = self.take(path, cani::parse_can_i(text));
+                self.snapshot.can_i.insert(
+                    format!("{namespace}/{serviceaccount}"),
+                    Sourced {
+                        file: path.to_owned(),
+                        value: rows,
+                    },
+                );
+                (n, d)
+            }
+            FileRole::Probe { node, name } => {
+                if name == "resolv.conf" {
+                    let (rows, n, d) = self.take(path, resolv::parse_resolv_conf(text));
+                    self.snapshot.probe_resolv.insert(
+                        node.clone(),
+                        Sourced {
+                            file: path.to_owned(),
+                            value: rows,
+                        },
+                    );
+                    (n, d)
+                } else {
+                    let (rows, n, d) = self.take(path, probe::parse_probe(text));
+                    self.snapshot
+                        .probes
+                        .entry(node.clone())
+                        .or_default()
+                        .push(Sourced {
+                            file: path.to_owned(),
+                            value: rows,
+                        });
+                    (n, d)
+                }
+            }
+            FileRole::TroubleshootDnsDebug => self.troubleshoot_dns(path, text),
+            FileRole::Node { node, file } => self.node_file(path, node, file, text),
+            FileRole::CollectorLog
+            | FileRole::TroubleshootVersion
+            | FileRole::Other
+            | FileRole::ContainerLog { .. } => (0, 0),
+        }
+    }
+
+    /// troubleshoot.sh's `dns/debug.json` holds a probe pod's resolv.conf.
+    fn troubleshoot_dns(&mut self, path: &str, text: &str) -> (u64, u64) {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => match v.get("podResolvConf").and_then(|r| r.as_str()) {
+                Some(conf) => {
+                    let (rows, n, d) = self.take(path, resolv::parse_resolv_conf(conf));
+                    self.snapshot.probe_resolv.insert(
+                        "(troubleshoot dns probe)".into(),
+                        Sourced {
+                            file: path.to_owned(),
+                            value: rows,
+                        },
+                    );
+                    (n, d)
+                }
+                None => (0, 0),
+            },
+            Err(e) => {
+                self.diag(
+                    Stage::Parse,
+                    path,
+                    Some(u32::try_from(e.line()).unwrap_or(1)),
+                    format!("not valid JSON: {e}"),
+                );
+                (0, 1)
+            }
+        }
+    }
+
+    fn node_file(&mut self, path: &str, node: &str, file: &NodeFile, text: &str) -> (u64, u64) {
+        macro_rules! table {
+            ($parsed:expr, $field:ident) => {{
+                let (rows, n, d) = self.take(path, $parsed);
+                self.node_slot(node, path, rows, |t| &mut t.$field);
+                (n, d)
+            }};
+        }
+        macro_rules! single {
+            ($parsed:expr, $field:ident) => {{
+                let (rows, n, d) = self.take(path, $parsed);
+                if let Some(v) = rows.into_iter().next() {
+                    self.node_slot(node, path, v, |t| &mut t.$field);
+                }
+                (n, d)
+            }};
+        }
+        match file {
+            NodeFile::IpRoute => table!(iproute::parse_routes(text), routes),
+            NodeFile::IpNeigh => table!(iproute::parse_neighbors(text), neighbors),
+            NodeFile::BridgeFdb => table!(iproute::parse_fdb(text), fdb),
+            NodeFile::IpAddr => table!(iproute::parse_links(text), addrs),
+            NodeFile::IpLink => table!(iproute::parse_links(text), links),
+            NodeFile::IpRouteJson => {
+                self.json_table(path, node, iproute_json::parse_routes_json(text), |t| {
+                    &mut t.routes
+                })
+            }
+            NodeFile::IpNeighJson => {
+                self.json_table(path, node, iproute_json::parse_neighbors_json(text), |t| {
+                    &mut t.neighbors
+                })
+            }
+            NodeFile::IpAddrJson => {
+                self.json_table(path, node, iproute_json::parse_links_json(text), |t| {
+                    &mut t.addrs
+                })
+            }
+            NodeFile::IpLinkJson => {
+                self.json_table(path, node, iproute_json::parse_links_json(text), |t| {
+                    &mut t.links
+                })
+            }
+            NodeFile::IptablesSave => {
+                let parsed = iptables::parse_iptables_save(text);
+                let d = self.parse_diags(path, &parsed.diagnostics);
+                let n = parsed.rules.len() as u64;
+                self.node_slot(node, path, parsed, |t| &mut t.iptables);
+                (n, d)
+            }
+            NodeFile::Ipvsadm => table!(ipvs::parse_ipvsadm(text), ipvs),
+            NodeFile::Sysctl => table!(sysctl::parse_sysctl(text), sysctl),
+            NodeFile::Lsmod => table!(lsmod::parse_lsmod(text), modules),
+            NodeFile::ResolvConf => table!(resolv::parse_resolv_conf(text), resolv_conf),
+            NodeFile::KubeletConfig => single!(kubelet::parse_kubelet_config(text), kubelet),
+            NodeFile::FlannelSubnetEnv => single!(flannel::parse_subnet_env(text), flannel_subnet),
+            NodeFile::Firewalld => single!(firewall::parse_firewalld(text), firewalld),
+            NodeFile::Selinux => single!(firewall::parse_getenforce(text), selinux),
+            NodeFile::Cni(_) => match cni::parse_cni_config(text) {
+                Ok(c) => {
+                    self.snapshot
+                        .nodes
+                        .entry(node.to_owned())
+                        .or_default()
+                        .cni
+                        .push(Sourced {
+                            file: path.to_owned(),
+                            value: c,
+                        });
+                    (1, 0)
+                }
+                Err(d) => (0, self.parse_diags(path, &[d])),
+            },
+            NodeFile::KubeletLog | NodeFile::Other(_) => (0, 0),
+        }
+    }
+
+    /// JSON (`ip -j`) is preferred: it replaces a table read from text.
+    fn json_table<T>(
+        &mut self,
+        path: &str,
+        node: &str,
+        parsed: Parsed<T>,
+        slot: fn(&mut crate::NodeTables) -> &mut Option<Sourced<Vec<T>>>,
+    ) -> (u64, u64) {
+        let (rows, n, d) = self.take(path, parsed);
+        let tables = self.snapshot.nodes.entry(node.to_owned()).or_default();
+        *slot(tables) = Some(Sourced {
+            file: path.to_owned(),
+            value: rows,
+        });
+        (n, d)
+    }
+
+    fn log(&mut self, path: &str, role: &FileRole, body: &mut dyn Read) -> io::Result<(u64, u64)> {
+        let mut stream = match role {
+            FileRole::ContainerLog {
+                namespace,
+                pod,
+                container,
+                previous,
+            } => LogStream {
+                file: path.to_owned(),
+                namespace: namespace.clone(),
+                pod: pod.clone(),
+                container: container.clone(),
+                previous: *previous,
+                ..Default::default()
+            },
+            FileRole::Node { node, .. } => LogStream {
+                file: path.to_owned(),
+                pod: node.clone(),
+                container: "kubelet".into(),
+                ..Default::default()
+            },
+            _ => LogStream {
+                file: path.to_owned(),
+                ..Default::default()
+            },
+        };
+        let result = scan(
+            BufReader::with_capacity(64 << 10, body),
+            self.patterns,
+            &mut stream,
+        );
+        let lines = stream.lines;
+        let mut diags = 0;
+        if stream.long_lines > 0 {
+            self.diag(
+                Stage::Parse,
+                path,
+                None,
+                format!(
+                    "{} line(s) longer than {} bytes were cut",
+                    stream.long_lines,
+                    kdiag_parse::lines::MAX_LINE_BYTES
+                ),
+            );
+            diags += 1;
+        }
+        if stream.lossy_lines > 0 {
+            self.diag(
+                Stage::Parse,
+                path,
+                None,
+                format!(
+                    "{} line(s) held bytes that are not UTF-8 (replaced)",
+                    stream.lossy_lines
+                ),
+            );
+            diags += 1;
+        }
+        self.snapshot.logs.push(stream);
+        result.map(|()| (lines, diags))
+    }
+}
+
+impl EntrySink for Builder<'_> {
+    fn file(&mut self, path: &str, size: u64, body: &mut dyn Read) -> io::Result<()> {
+        let role = classify(path);
+        let is_log = matches!(
+            role,
+            FileRole::ContainerLog { .. }
+                | FileRole::Node {
+                    file: NodeFile::KubeletLog,
+                    ..
+                }
+        );
+        let info_index = self.snapshot.files.len();
+        self.snapshot.files.push(FileInfo {
+            path: path.to_owned(),
+            kind: role.label(),
+            role: role.clone(),
+            bytes: size,
+            records: 0,
+            diagnostics: 0,
+        });
+        let (records, diagnostics) = if is_log {
+            self.log(path, &role, body)?
+        } else if matches!(
+            role,
+            FileRole::Other | FileRole::CollectorLog | FileRole::TroubleshootVersion
+        ) {
+            (0, 0)
+        } else {
+            let mut bytes = Vec::new();
+            // A read error means the entry is incomplete: parse nothing of it.
+            body.read_to_end(&mut bytes)?;
+            let (text, lossy) = decode(&bytes);
+            let mut d = 0;
+            if lossy {
+                self.diag(
+                    Stage::Parse,
+                    path,
+                    None,
+                    "holds bytes that are not UTF-8; they were replaced",
+                );
+                d += 1;
+            }
+            let text = text.into_owned();
+            let (r, pd) = self.parse_file(path, &role, &text);
+            (r, pd + d)
+        };
+        let info = &mut self.snapshot.files[info_index];
+        info.records = records;
+        info.diagnostics += diagnostics;
+        Ok(())
+    }
+
+    fn diagnostic(&mut self, d: BundleDiagnostic) {
+        if let Some(entry) = &d.entry {
+            if let Some(info) = self
+                .snapshot
+                .files
+                .iter_mut()
+                .rev()
+                .find(|f| &f.path == entry || entry.ends_with(&f.path))
+            {
+                info.diagnostics += 1;
+            }
+        }
+        self.snapshot.diagnostics.push(Diagnostic {
+            stage: Stage::Read,
+            file: d.entry.clone(),
+            line: None,
+            message: d.message,
+        });
+    }
+}

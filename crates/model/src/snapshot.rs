@@ -1,0 +1,179 @@
+use crate::logs::LogStream;
+use crate::node::{NodeTables, Sourced};
+use crate::{Diagnostic, LogPatterns};
+use kdiag_bundle::{FileRole, Limits, Manifest, OpenError, ReadSummary};
+use kdiag_parse::cani::CanIRow;
+use kdiag_parse::kube::KubeObject;
+use kdiag_parse::probe::ProbeLine;
+use kdiag_parse::resolv::ResolvEntry;
+use kdiag_parse::version::ClusterVersion;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// A record and the bundle file it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Located<T> {
+    /// Bundle path.
+    pub file: String,
+    /// The record (which carries its own line).
+    #[serde(flatten)]
+    pub object: T,
+}
+
+/// What one file of the bundle was, and what came of reading it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileInfo {
+    /// Bundle path.
+    pub path: String,
+    /// What the layout says it is.
+    pub role: FileRole,
+    /// A short label for the role.
+    pub kind: String,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Records parsed (objects, routes, rules, log lines, ...).
+    pub records: u64,
+    /// Diagnostics about this file.
+    pub diagnostics: u64,
+}
+
+/// One snapshot of the cluster, built from one or more bundles.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Where each bundle came from, as given.
+    pub sources: Vec<String>,
+    /// How reading went, per bundle.
+    pub reads: Vec<ReadSummary>,
+    /// Every file seen, in reading order.
+    pub files: Vec<FileInfo>,
+    /// `manifest.json`, when present.
+    pub manifest: Option<Sourced<Manifest>>,
+    /// The Kubernetes version, when a version file was present.
+    pub version: Option<Sourced<ClusterVersion>>,
+    /// Every Kubernetes object, in reading order.
+    pub objects: Vec<Located<KubeObject>>,
+    pub(crate) index: HashMap<(String, String, String), usize>,
+    /// Host state per node name.
+    pub nodes: BTreeMap<String, NodeTables>,
+    /// Container logs and node journals.
+    pub logs: Vec<LogStream>,
+    /// `kubectl auth can-i --list` per `namespace/serviceaccount`.
+    pub can_i: BTreeMap<String, Sourced<Vec<CanIRow>>>,
+    /// Probe outputs per node.
+    pub probes: BTreeMap<String, Vec<Sourced<Vec<ProbeLine>>>>,
+    /// resolv.conf files seen by probe pods, per node.
+    pub probe_resolv: BTreeMap<String, Sourced<Vec<ResolvEntry>>>,
+    /// Every problem found while reading, parsing and building.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Snapshot {
+    /// Reads one bundle (a `.tar.gz`, `.tar` or directory) into a snapshot.
+    pub fn load(
+        path: &Path,
+        limits: &Limits,
+        patterns: &LogPatterns,
+    ) -> Result<Snapshot, OpenError> {
+        Self::load_many(&[path], limits, patterns)
+    }
+
+    /// Reads several bundles (e.g. a cluster bundle and node-only bundles)
+    /// into one snapshot. The first copy of an object or node table wins;
+    /// later copies are reported as diagnostics.
+    pub fn load_many(
+        paths: &[&Path],
+        limits: &Limits,
+        patterns: &LogPatterns,
+    ) -> Result<Snapshot, OpenError> {
+        let mut builder = crate::build::Builder::new(patterns);
+        for path in paths {
+            builder.begin(&path.display().to_string());
+            let summary = kdiag_bundle::read_path(path, limits, &mut builder)?;
+            builder.snapshot.reads.push(summary);
+        }
+        Ok(builder.finish())
+    }
+
+    /// Reads a bundle from a byte stream (a tar or tar.gz in memory).
+    pub fn load_stream(
+        reader: impl std::io::Read,
+        name: &str,
+        limits: &Limits,
+        patterns: &LogPatterns,
+    ) -> Result<Snapshot, OpenError> {
+        let mut builder = crate::build::Builder::new(patterns);
+        builder.begin(name);
+        let summary = kdiag_bundle::read_stream(reader, name, limits, &mut builder)?;
+        builder.snapshot.reads.push(summary);
+        Ok(builder.finish())
+    }
+
+    /// An object by kind, namespace (`""` for cluster-scoped) and name.
+    pub fn object(&self, kind: &str, namespace: &str, name: &str) -> Option<&Located<KubeObject>> {
+        self.index
+            .get(&(kind.to_owned(), namespace.to_owned(), name.to_owned()))
+            .map(|i| &self.objects[*i])
+    }
+
+    /// All objects of a kind, in reading order.
+    pub fn objects_of<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = &'a Located<KubeObject>> + 'a {
+        self.objects.iter().filter(move |o| o.object.kind == kind)
+    }
+
+    /// Whether any file of the given resource list (e.g. `clusterroles`) was read.
+    pub fn has_resource(&self, resource: &str) -> bool {
+        self.files
+            .iter()
+            .any(|f| matches!(&f.role, FileRole::KubeList { resource: r, .. } if r == resource))
+    }
+
+    /// Pods scheduled on a node.
+    pub fn pods_on<'a>(
+        &'a self,
+        node: &'a str,
+    ) -> impl Iterator<Item = &'a Located<KubeObject>> + 'a {
+        self.objects_of("Pod").filter(move |p| {
+            p.object
+                .value
+                .pointer("/spec/nodeName")
+                .and_then(|v| v.as_str())
+                == Some(node)
+        })
+    }
+
+    /// Pods whose labels include every pair of `selector`, optionally in one namespace.
+    pub fn pods_matching<'a>(
+        &'a self,
+        namespace: Option<&'a str>,
+        selector: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a Located<KubeObject>> + 'a {
+        self.objects_of("Pod").filter(move |p| {
+            namespace.is_none_or(|ns| p.object.namespace.as_deref() == Some(ns)) && {
+                let labels = p.object.labels();
+                selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            }
+        })
+    }
+
+    /// Logs of one pod (all containers, current and previous).
+    pub fn logs_of<'a>(
+        &'a self,
+        namespace: &'a str,
+        pod: &'a str,
+    ) -> impl Iterator<Item = &'a LogStream> + 'a {
+        self.logs
+            .iter()
+            .filter(move |l| l.namespace == namespace && l.pod == pod)
+    }
+
+    /// The manifest's record of the command that was to write `path`, if any.
+    pub fn command_for(&self, path: &str) -> Option<&kdiag_bundle::CommandRecord> {
+        self.manifest
+            .as_ref()
+            .and_then(|m| m.value.command_for(path))
+    }
+}
