@@ -1,1 +1,298 @@
-//! !stub
+//! The networks each component believes in, every node's pod CIDRs and
+//! flannel identity, pod IPs, the DNS Service, and which network components
+//! run. All CIDR logic uses `ipnet`.
+
+use crate::Snapshot;
+use ipnet::IpNet;
+use kdiag_parse::flags::flag_value;
+use kdiag_parse::kube::types::{ConfigMap, Node, Pod, Service};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Where a fact was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Bundle path.
+    pub file: String,
+    /// Line where the object (or line) starts.
+    pub line: u32,
+    /// The text that states it.
+    pub text: String,
+}
+
+/// Pod network or Service network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkKind {
+    /// Pod IPs come from here.
+    PodNetwork,
+    /// ClusterIPs come from here.
+    ServiceNetwork,
+}
+
+/// One component's belief about a network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetworkBelief {
+    /// e.g. `kube-controller-manager`, `kube-proxy`, `flannel`, `kubeadm`.
+    pub component: String,
+    /// The setting, e.g. `--cluster-cidr`, `clusterCIDR`, `net-conf.json Network`.
+    pub setting: String,
+    /// Which network.
+    pub kind: NetworkKind,
+    /// The value as written.
+    pub value: String,
+    /// Parsed, when it is a CIDR.
+    pub cidr: Option<IpNet>,
+    /// Where.
+    pub evidence: Evidence,
+}
+
+/// A node's network identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeNetwork {
+    /// Node name.
+    pub name: String,
+    /// `spec.podCIDRs` (or `podCIDR`).
+    pub pod_cidrs: Vec<IpNet>,
+    /// `InternalIP` addresses.
+    pub internal_ips: Vec<IpAddr>,
+    /// flannel's `backend-type` annotation.
+    pub flannel_backend: Option<String>,
+    /// flannel's VTEP MAC (`backend-data` `VtepMAC`).
+    pub flannel_vtep_mac: Option<String>,
+    /// flannel's `public-ip` annotation.
+    pub flannel_public_ip: Option<IpAddr>,
+    /// Whether the node reports Ready.
+    pub ready: Option<bool>,
+    /// Where the Node object starts.
+    pub evidence: Evidence,
+}
+
+/// The cluster DNS Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsService {
+    /// Namespace.
+    pub namespace: String,
+    /// Name (`kube-dns`, `coredns`, ...).
+    pub name: String,
+    /// ClusterIP.
+    pub cluster_ip: Option<IpAddr>,
+    /// Where.
+    pub evidence: Evidence,
+}
+
+/// A pod's address, for CIDR inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PodAddress {
+    /// `namespace/name`.
+    pub pod: String,
+    /// Node it runs on.
+    pub node: Option<String>,
+    /// Address.
+    pub ip: IpAddr,
+    /// Where the Pod object starts.
+    pub evidence: Evidence,
+}
+
+/// Which network components run, as far as the bundle shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Components {
+    /// kube-proxy pods found.
+    pub kube_proxy_pods: usize,
+    /// kube-proxy mode, from its ConfigMap (`iptables`, `ipvs`, `nftables`; empty means iptables).
+    pub kube_proxy_mode: Option<String>,
+    /// CNI agents seen (`flannel`, `calico`, `cilium`, `weave`, ...), from pods and CNI configs.
+    pub cni: Vec<String>,
+    /// CoreDNS / kube-dns pods found, and how many are ready.
+    pub dns_pods: usize,
+    /// Ready DNS pods.
+    pub dns_pods_ready: usize,
+    /// Distribution hints (`k3s`, `rke2`, `kubeadm`, ...), from versions and objects.
+    pub distribution: Vec<String>,
+}
+
+/// Everything about networks that the snapshot states.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkInventory {
+    /// What each component believes.
+    pub beliefs: Vec<NetworkBelief>,
+    /// Per node.
+    pub nodes: Vec<NodeNetwork>,
+    /// The DNS Service.
+    pub dns_service: Option<DnsService>,
+    /// Every pod IP outside the host network.
+    pub pod_ips: Vec<PodAddress>,
+    /// Components.
+    pub components: Components,
+}
+
+fn ev(file: &str, line: u32, text: impl Into<String>) -> Evidence {
+    Evidence { file: file.to_owned(), line, text: text.into() }
+}
+
+fn belief(component: &str, setting: &str, kind: NetworkKind, value: &str, evidence: Evidence) -> NetworkBelief {
+    NetworkBelief { component: component.into(), setting: setting.into(), kind, value: value.into(), cidr: value.split(',').next().and_then(|v| v.trim().parse().ok()), evidence }
+}
+
+impl NetworkInventory {
+    /// Builds the inventory of a snapshot.
+    pub fn of(snap: &Snapshot) -> Self {
+        let mut inv = NetworkInventory::default();
+        for n in snap.objects_of("Node") {
+            let Ok(node) = n.object.view::<Node>() else { continue };
+            let mut cidrs: Vec<IpNet> = node.spec.pod_cidrs.iter().filter_map(|c| c.parse().ok()).collect();
+            if cidrs.is_empty() {
+                cidrs.extend(node.spec.pod_cidr.as_deref().and_then(|c| c.parse::<IpNet>().ok()));
+            }
+            let ann = &node.metadata.annotations;
+            let backend: Option<Value> = ann.get("flannel.alpha.coreos.com/backend-data").and_then(|d| serde_json::from_str(d).ok());
+            inv.nodes.push(NodeNetwork {
+                name: node.metadata.name.clone(),
+                pod_cidrs: cidrs,
+                internal_ips: node.status.addresses.iter().filter(|a| a.kind == "InternalIP").filter_map(|a| a.address.parse().ok()).collect(),
+                flannel_backend: ann.get("flannel.alpha.coreos.com/backend-type").cloned(),
+                flannel_vtep_mac: backend.as_ref().and_then(|b| b.get("VtepMAC")).and_then(Value::as_str).map(str::to_ascii_lowercase),
+                flannel_public_ip: ann.get("flannel.alpha.coreos.com/public-ip").and_then(|i| i.parse().ok()),
+                ready: node.status.conditions.iter().find(|c| c.kind == "Ready").map(|c| c.status == "True"),
+                evidence: ev(&n.file, n.object.line, format!("Node {}", node.metadata.name)),
+            });
+        }
+        for p in snap.objects_of("Pod") {
+            let Ok(pod) = p.object.view::<Pod>() else { continue };
+            let ns = pod.metadata.namespace.clone().unwrap_or_default();
+            let id = format!("{ns}/{}", pod.metadata.name);
+            if !pod.spec.host_network {
+                let ips: Vec<String> = if pod.status.pod_ips.is_empty() { pod.status.pod_ip.iter().cloned().collect() } else { pod.status.pod_ips.iter().map(|i| i.ip.clone()).collect() };
+                for ip in ips.iter().filter_map(|i| i.parse().ok()) {
+                    inv.pod_ips.push(PodAddress { pod: id.clone(), node: pod.spec.node_name.clone(), ip, evidence: ev(&p.file, p.object.line, format!("Pod {id} podIP {ip}")) });
+                }
+            }
+            let labels = &pod.metadata.labels;
+            let name = pod.metadata.name.as_str();
+            for c in &pod.spec.containers {
+                let argv: Vec<String> = c.command.iter().chain(c.args.iter()).cloned().collect();
+                let exe = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or_default();
+                let component = if exe.starts_with("kube-controller-manager") || labels.get("component").map(String::as_str) == Some("kube-controller-manager") {
+                    Some("kube-controller-manager")
+                } else if exe.starts_with("kube-apiserver") || labels.get("component").map(String::as_str) == Some("kube-apiserver") {
+                    Some("kube-apiserver")
+                } else if exe.starts_with("kube-proxy") {
+                    Some("kube-proxy")
+                } else {
+                    None
+                };
+                if let Some(component) = component {
+                    for (flag, kind) in [("cluster-cidr", NetworkKind::PodNetwork), ("service-cluster-ip-range", NetworkKind::ServiceNetwork)] {
+                        if let Some(v) = flag_value(&argv, flag) {
+                            if !inv.beliefs.iter().any(|b| b.component == component && b.setting == format!("--{flag}") && b.value == v) {
+                                inv.beliefs.push(belief(component, &format!("--{flag}"), kind, &v, ev(&p.file, p.object.line, format!("{id} container {}: --{flag}={v}", c.name))));
+                            }
+                        }
+                    }
+                }
+            }
+            let app = labels.get("k8s-app").or_else(|| labels.get("app")).map(String::as_str).unwrap_or_default();
+            if app == "kube-proxy" || name.starts_with("kube-proxy-") {
+                inv.components.kube_proxy_pods += 1;
+            }
+            if app == "kube-dns" || app == "coredns" {
+                inv.components.dns_pods += 1;
+                let ready = pod.status.conditions.iter().any(|c| c.kind == "Ready" && c.status == "True");
+                inv.components.dns_pods_ready += usize::from(ready);
+            }
+            for (needle, cni) in [("flannel", "flannel"), ("calico", "calico"), ("cilium", "cilium"), ("weave", "weave"), ("canal", "canal"), ("antrea", "antrea")] {
+                if (app.contains(needle) || name.starts_with(&format!("kube-{needle}")) || name.starts_with(&format!("{needle}-"))) && !inv.components.cni.iter().any(|c| c == cni) {
+                    inv.components.cni.push(cni.into());
+                }
+            }
+        }
+        for tables in snap.nodes.values() {
+            for c in &tables.cni {
+                for p in &c.value.plugins {
+                    if ["flannel", "calico", "cilium", "weave-net", "antrea"].contains(&p.as_str()) && !inv.components.cni.iter().any(|x| x == p) {
+                        inv.components.cni.push(p.clone());
+                    }
+                }
+            }
+        }
+        for c in snap.objects_of("ConfigMap") {
+            let Ok(cm) = c.object.view::<ConfigMap>() else { continue };
+            let name = cm.metadata.name.as_str();
+            let at = |text: String| ev(&c.file, c.object.line, text);
+            if let Some(net_conf) = cm.data.get("net-conf.json") {
+                if let Ok(conf) = kdiag_parse::flannel::parse_net_conf(net_conf) {
+                    if let Some(net) = &conf.network {
+                        inv.beliefs.push(belief("flannel", "net-conf.json Network", NetworkKind::PodNetwork, net, at(format!("ConfigMap {name} net-conf.json: \"Network\": \"{net}\""))));
+                    }
+                }
+            }
+            if name == "kube-proxy" {
+                if let Some(conf) = cm.data.get("config.conf").and_then(|t| yaml_value(t)) {
+                    if let Some(v) = conf.get("clusterCIDR").and_then(Value::as_str).filter(|v| !v.is_empty()) {
+                        inv.beliefs.push(belief("kube-proxy", "clusterCIDR", NetworkKind::PodNetwork, v, at(format!("ConfigMap kube-proxy config.conf: clusterCIDR: {v}"))));
+                    }
+                    inv.components.kube_proxy_mode = Some(conf.get("mode").and_then(Value::as_str).unwrap_or("").to_owned());
+                }
+            }
+            if name == "kubeadm-config" {
+                if let Some(conf) = cm.data.get("ClusterConfiguration").and_then(|t| yaml_value(t)) {
+                    if !inv.components.distribution.iter().any(|d| d == "kubeadm") {
+                        inv.components.distribution.push("kubeadm".into());
+                    }
+                    for (key, kind) in [("podSubnet", NetworkKind::PodNetwork), ("serviceSubnet", NetworkKind::ServiceNetwork)] {
+                        if let Some(v) = conf.pointer(&format!("/networking/{key}")).and_then(Value::as_str) {
+                            inv.beliefs.push(belief("kubeadm", key, kind, v, at(format!("ConfigMap kubeadm-config ClusterConfiguration networking.{key}: {v}"))));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(v) = snap.version.as_ref().and_then(|v| v.value.server.clone()) {
+            for d in ["k3s", "rke2", "eks", "gke", "aks"] {
+                if v.contains(d) && !inv.components.distribution.iter().any(|x| x == d) {
+                    inv.components.distribution.push(d.into());
+                }
+            }
+        }
+        inv.dns_service = dns_service(snap);
+        inv
+    }
+
+    /// Distinct pod networks the beliefs name.
+    pub fn believed_pod_networks(&self) -> Vec<IpNet> {
+        let mut v: Vec<IpNet> = self.beliefs.iter().filter(|b| b.kind == NetworkKind::PodNetwork).filter_map(|b| b.cidr).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Pod CIDRs per node name.
+    pub fn node_cidrs(&self) -> BTreeMap<&str, &[IpNet]> {
+        self.nodes.iter().map(|n| (n.name.as_str(), n.pod_cidrs.as_slice())).collect()
+    }
+}
+
+fn yaml_value(text: &str) -> Option<Value> {
+    serde_saphyr::from_str(text).ok()
+}
+
+/// The DNS Service: `kube-dns` in kube-system (kubeadm, k3s), else any
+/// Service labelled `k8s-app: kube-dns` or named `coredns`.
+fn dns_service(snap: &Snapshot) -> Option<DnsService> {
+    let candidates: Vec<_> = snap.objects_of("Service").filter_map(|o| o.object.view::<Service>().ok().map(|s| (o, s))).collect();
+    let pick = candidates
+        .iter()
+        .find(|(_, s)| s.metadata.name == "kube-dns" && s.metadata.namespace.as_deref() == Some("kube-system"))
+        .or_else(|| candidates.iter().find(|(_, s)| s.metadata.labels.get("k8s-app").map(String::as_str) == Some("kube-dns")))
+        .or_else(|| candidates.iter().find(|(_, s)| s.metadata.name == "coredns"))?;
+    let (o, s) = pick;
+    let ip = s.spec.cluster_ip.clone().unwrap_or_default();
+    Some(DnsService {
+        namespace: s.metadata.namespace.clone().unwrap_or_default(),
+        name: s.metadata.name.clone(),
+        cluster_ip: ip.parse().ok(),
+        evidence: ev(&o.file, o.object.line, format!("Service {}/{} clusterIP: {ip}", s.metadata.namespace.clone().unwrap_or_default(), s.metadata.name)),
+    })
+}
