@@ -1,1 +1,123 @@
-fn main() {}
+//! `kdiag`: explains a broken Kubernetes network from a support bundle,
+//! offline. This binary only wires flags to the library crates.
+
+mod inspect;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kdiag_bundle::Limits;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when a bundle cannot be read at all.
+pub const EXIT_UNREADABLE: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "kdiag",
+    version,
+    about = "Explains a broken Kubernetes network from a support bundle, offline."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what a bundle holds: files and what each is, versions, nodes and
+    /// their pod CIDRs, the networks each component believes in, components,
+    /// and every diagnostic.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// Bundles to read (`.tar.gz`, `.tar` or a directory); several are merged,
+    /// e.g. a cluster bundle and node-only bundles.
+    #[arg(required = true)]
+    bundles: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For a person.
+    Text,
+    /// Stable JSON (`kdiag-inspect/v1`, documented in the README).
+    Json,
+}
+
+/// Reading limits (defaults are safe for bundles from strangers).
+#[derive(Args)]
+struct LimitArgs {
+    /// Stop after this many uncompressed bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_total_bytes)]
+    max_total_bytes: u64,
+    /// Stop after this many archive entries.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
+    max_entries: u64,
+    /// Read at most this many bytes of one file.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_entry_bytes)]
+    max_entry_bytes: u64,
+    /// Stop when decompressed/compressed exceeds this ratio.
+    #[arg(long, value_name = "RATIO", default_value_t = Limits::default().max_compression_ratio)]
+    max_compression_ratio: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_total_bytes: self.max_total_bytes,
+            max_entries: self.max_entries,
+            max_entry_bytes: self.max_entry_bytes,
+            max_compression_ratio: self.max_compression_ratio,
+            ..Limits::default()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kdiag: {e:#}");
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Inspect(args) => {
+            let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
+            let snap = kdiag_model::Snapshot::load_many(
+                &paths,
+                &args.limits.limits(),
+                &kdiag_model::LogPatterns::none(),
+            )?;
+            let report = inspect::InspectReport::of(&snap);
+            let mut out = std::io::stdout().lock();
+            match args.format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    use std::io::Write;
+                    writeln!(out)?;
+                }
+                Format::Text => inspect::write_text(&report, &mut out)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

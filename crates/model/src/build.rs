@@ -146,9 +146,11 @@ impl<'p> Builder<'p> {
                     Err(d) => (0, self.parse_diags(path, &[d])),
                 }
             }
-            FileRole::KubeList { format, .. } => {
+            FileRole::KubeList {
+                format, resource, ..
+            } => {
                 let parsed = match format {
-                    DataFormat::Json => kube::parse_json(text),
+                    DataFormat::Json => kube::parse_json_as(text, kind_of(resource)),
                     DataFormat::Yaml => kube::parse_yaml(text),
                 };
                 self.add_objects(path, parsed)
@@ -457,4 +459,30 @@ impl EntrySink for Builder<'_> {
             message: d.message,
         });
     }
+}
+
+/// The kind of the objects in a list of a well-known resource, for lists
+/// whose items do not say.
+fn kind_of(resource: &str) -> Option<&'static str> {
+    Some(match resource {
+        "customresourcedefinitions" => "CustomResourceDefinition",
+        "nodes" => "Node",
+        "pods" => "Pod",
+        "services" => "Service",
+        "endpoints" => "Endpoints",
+        "endpointslices" => "EndpointSlice",
+        "daemonsets" => "DaemonSet",
+        "deployments" => "Deployment",
+        "configmaps" => "ConfigMap",
+        "serviceaccounts" => "ServiceAccount",
+        "clusterroles" => "ClusterRole",
+        "clusterrolebindings" => "ClusterRoleBinding",
+        "roles" => "Role",
+        "rolebindings" => "RoleBinding",
+        "events" => "Event",
+        "namespaces" => "Namespace",
+        "storageclasses" => "StorageClass",
+        "persistentvolumes" => "PersistentVolume",
+        _ => return None,
+    })
 }

@@ -129,11 +129,28 @@ pub struct NetworkInventory {
 }
 
 fn ev(file: &str, line: u32, text: impl Into<String>) -> Evidence {
-    Evidence { file: file.to_owned(), line, text: text.into() }
+    Evidence {
+        file: file.to_owned(),
+        line,
+        text: text.into(),
+    }
 }
 
-fn belief(component: &str, setting: &str, kind: NetworkKind, value: &str, evidence: Evidence) -> NetworkBelief {
-    NetworkBelief { component: component.into(), setting: setting.into(), kind, value: value.into(), cidr: value.split(',').next().and_then(|v| v.trim().parse().ok()), evidence }
+fn belief(
+    component: &str,
+    setting: &str,
+    kind: NetworkKind,
+    value: &str,
+    evidence: Evidence,
+) -> NetworkBelief {
+    NetworkBelief {
+        component: component.into(),
+        setting: setting.into(),
+        kind,
+        value: value.into(),
+        cidr: value.split(',').next().and_then(|v| v.trim().parse().ok()),
+        evidence,
+    }
 }
 
 impl NetworkInventory {
@@ -141,42 +158,96 @@ impl NetworkInventory {
     pub fn of(snap: &Snapshot) -> Self {
         let mut inv = NetworkInventory::default();
         for n in snap.objects_of("Node") {
-            let Ok(node) = n.object.view::<Node>() else { continue };
-            let mut cidrs: Vec<IpNet> = node.spec.pod_cidrs.iter().filter_map(|c| c.parse().ok()).collect();
+            let Ok(node) = n.object.view::<Node>() else {
+                continue;
+            };
+            let mut cidrs: Vec<IpNet> = node
+                .spec
+                .pod_cidrs
+                .iter()
+                .filter_map(|c| c.parse().ok())
+                .collect();
             if cidrs.is_empty() {
-                cidrs.extend(node.spec.pod_cidr.as_deref().and_then(|c| c.parse::<IpNet>().ok()));
+                cidrs.extend(
+                    node.spec
+                        .pod_cidr
+                        .as_deref()
+                        .and_then(|c| c.parse::<IpNet>().ok()),
+                );
             }
             let ann = &node.metadata.annotations;
-            let backend: Option<Value> = ann.get("flannel.alpha.coreos.com/backend-data").and_then(|d| serde_json::from_str(d).ok());
+            let backend: Option<Value> = ann
+                .get("flannel.alpha.coreos.com/backend-data")
+                .and_then(|d| serde_json::from_str(d).ok());
             inv.nodes.push(NodeNetwork {
                 name: node.metadata.name.clone(),
                 pod_cidrs: cidrs,
-                internal_ips: node.status.addresses.iter().filter(|a| a.kind == "InternalIP").filter_map(|a| a.address.parse().ok()).collect(),
+                internal_ips: node
+                    .status
+                    .addresses
+                    .iter()
+                    .filter(|a| a.kind == "InternalIP")
+                    .filter_map(|a| a.address.parse().ok())
+                    .collect(),
                 flannel_backend: ann.get("flannel.alpha.coreos.com/backend-type").cloned(),
-                flannel_vtep_mac: backend.as_ref().and_then(|b| b.get("VtepMAC")).and_then(Value::as_str).map(str::to_ascii_lowercase),
-                flannel_public_ip: ann.get("flannel.alpha.coreos.com/public-ip").and_then(|i| i.parse().ok()),
-                ready: node.status.conditions.iter().find(|c| c.kind == "Ready").map(|c| c.status == "True"),
-                evidence: ev(&n.file, n.object.line, format!("Node {}", node.metadata.name)),
+                flannel_vtep_mac: backend
+                    .as_ref()
+                    .and_then(|b| b.get("VtepMAC"))
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase),
+                flannel_public_ip: ann
+                    .get("flannel.alpha.coreos.com/public-ip")
+                    .and_then(|i| i.parse().ok()),
+                ready: node
+                    .status
+                    .conditions
+                    .iter()
+                    .find(|c| c.kind == "Ready")
+                    .map(|c| c.status == "True"),
+                evidence: ev(
+                    &n.file,
+                    n.object.line,
+                    format!("Node {}", node.metadata.name),
+                ),
             });
         }
         for p in snap.objects_of("Pod") {
-            let Ok(pod) = p.object.view::<Pod>() else { continue };
+            let Ok(pod) = p.object.view::<Pod>() else {
+                continue;
+            };
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             let id = format!("{ns}/{}", pod.metadata.name);
             if !pod.spec.host_network {
-                let ips: Vec<String> = if pod.status.pod_ips.is_empty() { pod.status.pod_ip.iter().cloned().collect() } else { pod.status.pod_ips.iter().map(|i| i.ip.clone()).collect() };
+                let ips: Vec<String> = if pod.status.pod_ips.is_empty() {
+                    pod.status.pod_ip.iter().cloned().collect()
+                } else {
+                    pod.status.pod_ips.iter().map(|i| i.ip.clone()).collect()
+                };
                 for ip in ips.iter().filter_map(|i| i.parse().ok()) {
-                    inv.pod_ips.push(PodAddress { pod: id.clone(), node: pod.spec.node_name.clone(), ip, evidence: ev(&p.file, p.object.line, format!("Pod {id} podIP {ip}")) });
+                    inv.pod_ips.push(PodAddress {
+                        pod: id.clone(),
+                        node: pod.spec.node_name.clone(),
+                        ip,
+                        evidence: ev(&p.file, p.object.line, format!("Pod {id} podIP {ip}")),
+                    });
                 }
             }
             let labels = &pod.metadata.labels;
             let name = pod.metadata.name.as_str();
             for c in &pod.spec.containers {
                 let argv: Vec<String> = c.command.iter().chain(c.args.iter()).cloned().collect();
-                let exe = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or_default();
-                let component = if exe.starts_with("kube-controller-manager") || labels.get("component").map(String::as_str) == Some("kube-controller-manager") {
+                let exe = argv
+                    .first()
+                    .map(|a| a.rsplit('/').next().unwrap_or(a))
+                    .unwrap_or_default();
+                let component = if exe.starts_with("kube-controller-manager")
+                    || labels.get("component").map(String::as_str)
+                        == Some("kube-controller-manager")
+                {
                     Some("kube-controller-manager")
-                } else if exe.starts_with("kube-apiserver") || labels.get("component").map(String::as_str) == Some("kube-apiserver") {
+                } else if exe.starts_with("kube-apiserver")
+                    || labels.get("component").map(String::as_str) == Some("kube-apiserver")
+                {
                     Some("kube-apiserver")
                 } else if exe.starts_with("kube-proxy") {
                     Some("kube-proxy")
@@ -184,26 +255,62 @@ impl NetworkInventory {
                     None
                 };
                 if let Some(component) = component {
-                    for (flag, kind) in [("cluster-cidr", NetworkKind::PodNetwork), ("service-cluster-ip-range", NetworkKind::ServiceNetwork)] {
+                    for (flag, kind) in [
+                        ("cluster-cidr", NetworkKind::PodNetwork),
+                        ("service-cluster-ip-range", NetworkKind::ServiceNetwork),
+                    ] {
                         if let Some(v) = flag_value(&argv, flag) {
-                            if !inv.beliefs.iter().any(|b| b.component == component && b.setting == format!("--{flag}") && b.value == v) {
-                                inv.beliefs.push(belief(component, &format!("--{flag}"), kind, &v, ev(&p.file, p.object.line, format!("{id} container {}: --{flag}={v}", c.name))));
+                            if !inv.beliefs.iter().any(|b| {
+                                b.component == component
+                                    && b.setting == format!("--{flag}")
+                                    && b.value == v
+                            }) {
+                                inv.beliefs.push(belief(
+                                    component,
+                                    &format!("--{flag}"),
+                                    kind,
+                                    &v,
+                                    ev(
+                                        &p.file,
+                                        p.object.line,
+                                        format!("{id} container {}: --{flag}={v}", c.name),
+                                    ),
+                                ));
                             }
                         }
                     }
                 }
             }
-            let app = labels.get("k8s-app").or_else(|| labels.get("app")).map(String::as_str).unwrap_or_default();
+            let app = labels
+                .get("k8s-app")
+                .or_else(|| labels.get("app"))
+                .map(String::as_str)
+                .unwrap_or_default();
             if app == "kube-proxy" || name.starts_with("kube-proxy-") {
                 inv.components.kube_proxy_pods += 1;
             }
             if app == "kube-dns" || app == "coredns" {
                 inv.components.dns_pods += 1;
-                let ready = pod.status.conditions.iter().any(|c| c.kind == "Ready" && c.status == "True");
+                let ready = pod
+                    .status
+                    .conditions
+                    .iter()
+                    .any(|c| c.kind == "Ready" && c.status == "True");
                 inv.components.dns_pods_ready += usize::from(ready);
             }
-            for (needle, cni) in [("flannel", "flannel"), ("calico", "calico"), ("cilium", "cilium"), ("weave", "weave"), ("canal", "canal"), ("antrea", "antrea")] {
-                if (app.contains(needle) || name.starts_with(&format!("kube-{needle}")) || name.starts_with(&format!("{needle}-"))) && !inv.components.cni.iter().any(|c| c == cni) {
+            for (needle, cni) in [
+                ("flannel", "flannel"),
+                ("calico", "calico"),
+                ("cilium", "cilium"),
+                ("weave", "weave"),
+                ("canal", "canal"),
+                ("antrea", "antrea"),
+            ] {
+                if (app.contains(needle)
+                    || name.starts_with(&format!("kube-{needle}"))
+                    || name.starts_with(&format!("{needle}-")))
+                    && !inv.components.cni.iter().any(|c| c == cni)
+                {
                     inv.components.cni.push(cni.into());
                 }
             }
@@ -211,38 +318,83 @@ impl NetworkInventory {
         for tables in snap.nodes.values() {
             for c in &tables.cni {
                 for p in &c.value.plugins {
-                    if ["flannel", "calico", "cilium", "weave-net", "antrea"].contains(&p.as_str()) && !inv.components.cni.iter().any(|x| x == p) {
+                    if ["flannel", "calico", "cilium", "weave-net", "antrea"].contains(&p.as_str())
+                        && !inv.components.cni.iter().any(|x| x == p)
+                    {
                         inv.components.cni.push(p.clone());
                     }
                 }
             }
         }
+        if inv.nodes.iter().any(|n| n.flannel_backend.is_some())
+            && !inv.components.cni.iter().any(|c| c == "flannel")
+        {
+            // k3s and rke2 run flannel inside their own binary: no pods, only node annotations.
+            inv.components.cni.push("flannel".into());
+        }
         for c in snap.objects_of("ConfigMap") {
-            let Ok(cm) = c.object.view::<ConfigMap>() else { continue };
+            let Ok(cm) = c.object.view::<ConfigMap>() else {
+                continue;
+            };
             let name = cm.metadata.name.as_str();
             let at = |text: String| ev(&c.file, c.object.line, text);
             if let Some(net_conf) = cm.data.get("net-conf.json") {
                 if let Ok(conf) = kdiag_parse::flannel::parse_net_conf(net_conf) {
                     if let Some(net) = &conf.network {
-                        inv.beliefs.push(belief("flannel", "net-conf.json Network", NetworkKind::PodNetwork, net, at(format!("ConfigMap {name} net-conf.json: \"Network\": \"{net}\""))));
+                        inv.beliefs.push(belief(
+                            "flannel",
+                            "net-conf.json Network",
+                            NetworkKind::PodNetwork,
+                            net,
+                            at(format!(
+                                "ConfigMap {name} net-conf.json: \"Network\": \"{net}\""
+                            )),
+                        ));
                     }
                 }
             }
             if name == "kube-proxy" {
                 if let Some(conf) = cm.data.get("config.conf").and_then(|t| yaml_value(t)) {
-                    if let Some(v) = conf.get("clusterCIDR").and_then(Value::as_str).filter(|v| !v.is_empty()) {
-                        inv.beliefs.push(belief("kube-proxy", "clusterCIDR", NetworkKind::PodNetwork, v, at(format!("ConfigMap kube-proxy config.conf: clusterCIDR: {v}"))));
+                    if let Some(v) = conf
+                        .get("clusterCIDR")
+                        .and_then(Value::as_str)
+                        .filter(|v| !v.is_empty())
+                    {
+                        inv.beliefs.push(belief(
+                            "kube-proxy",
+                            "clusterCIDR",
+                            NetworkKind::PodNetwork,
+                            v,
+                            at(format!(
+                                "ConfigMap kube-proxy config.conf: clusterCIDR: {v}"
+                            )),
+                        ));
                     }
-                    inv.components.kube_proxy_mode = Some(conf.get("mode").and_then(Value::as_str).unwrap_or("").to_owned());
+                    inv.components.kube_proxy_mode = Some(
+                        conf.get("mode")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
+                    );
                 }
             }
             if name == "kubeadm-config" {
-                if let Some(conf) = cm.data.get("ClusterConfiguration").and_then(|t| yaml_value(t)) {
+                if let Some(conf) = cm
+                    .data
+                    .get("ClusterConfiguration")
+                    .and_then(|t| yaml_value(t))
+                {
                     if !inv.components.distribution.iter().any(|d| d == "kubeadm") {
                         inv.components.distribution.push("kubeadm".into());
                     }
-                    for (key, kind) in [("podSubnet", NetworkKind::PodNetwork), ("serviceSubnet", NetworkKind::ServiceNetwork)] {
-                        if let Some(v) = conf.pointer(&format!("/networking/{key}")).and_then(Value::as_str) {
+                    for (key, kind) in [
+                        ("podSubnet", NetworkKind::PodNetwork),
+                        ("serviceSubnet", NetworkKind::ServiceNetwork),
+                    ] {
+                        if let Some(v) = conf
+                            .pointer(&format!("/networking/{key}"))
+                            .and_then(Value::as_str)
+                        {
                             inv.beliefs.push(belief("kubeadm", key, kind, v, at(format!("ConfigMap kubeadm-config ClusterConfiguration networking.{key}: {v}"))));
                         }
                     }
@@ -262,7 +414,12 @@ impl NetworkInventory {
 
     /// Distinct pod networks the beliefs name.
     pub fn believed_pod_networks(&self) -> Vec<IpNet> {
-        let mut v: Vec<IpNet> = self.beliefs.iter().filter(|b| b.kind == NetworkKind::PodNetwork).filter_map(|b| b.cidr).collect();
+        let mut v: Vec<IpNet> = self
+            .beliefs
+            .iter()
+            .filter(|b| b.kind == NetworkKind::PodNetwork)
+            .filter_map(|b| b.cidr)
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -270,7 +427,10 @@ impl NetworkInventory {
 
     /// Pod CIDRs per node name.
     pub fn node_cidrs(&self) -> BTreeMap<&str, &[IpNet]> {
-        self.nodes.iter().map(|n| (n.name.as_str(), n.pod_cidrs.as_slice())).collect()
+        self.nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.pod_cidrs.as_slice()))
+            .collect()
     }
 }
 
@@ -281,18 +441,39 @@ fn yaml_value(text: &str) -> Option<Value> {
 /// The DNS Service: `kube-dns` in kube-system (kubeadm, k3s), else any
 /// Service labelled `k8s-app: kube-dns` or named `coredns`.
 fn dns_service(snap: &Snapshot) -> Option<DnsService> {
-    let candidates: Vec<_> = snap.objects_of("Service").filter_map(|o| o.object.view::<Service>().ok().map(|s| (o, s))).collect();
+    let candidates: Vec<_> = snap
+        .objects_of("Service")
+        .filter_map(|o| o.object.view::<Service>().ok().map(|s| (o, s)))
+        .collect();
     let pick = candidates
         .iter()
-        .find(|(_, s)| s.metadata.name == "kube-dns" && s.metadata.namespace.as_deref() == Some("kube-system"))
-        .or_else(|| candidates.iter().find(|(_, s)| s.metadata.labels.get("k8s-app").map(String::as_str) == Some("kube-dns")))
-        .or_else(|| candidates.iter().find(|(_, s)| s.metadata.name == "coredns"))?;
+        .find(|(_, s)| {
+            s.metadata.name == "kube-dns" && s.metadata.namespace.as_deref() == Some("kube-system")
+        })
+        .or_else(|| {
+            candidates.iter().find(|(_, s)| {
+                s.metadata.labels.get("k8s-app").map(String::as_str) == Some("kube-dns")
+            })
+        })
+        .or_else(|| {
+            candidates
+                .iter()
+                .find(|(_, s)| s.metadata.name == "coredns")
+        })?;
     let (o, s) = pick;
     let ip = s.spec.cluster_ip.clone().unwrap_or_default();
     Some(DnsService {
         namespace: s.metadata.namespace.clone().unwrap_or_default(),
         name: s.metadata.name.clone(),
         cluster_ip: ip.parse().ok(),
-        evidence: ev(&o.file, o.object.line, format!("Service {}/{} clusterIP: {ip}", s.metadata.namespace.clone().unwrap_or_default(), s.metadata.name)),
+        evidence: ev(
+            &o.file,
+            o.object.line,
+            format!(
+                "Service {}/{} clusterIP: {ip}",
+                s.metadata.namespace.clone().unwrap_or_default(),
+                s.metadata.name
+            ),
+        ),
     })
 }

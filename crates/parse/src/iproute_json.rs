@@ -30,7 +30,7 @@ fn elements<T: for<'de> Deserialize<'de>>(
         )));
         return (Vec::new(), diags);
     };
-    let lines = array_lines(text);
+    let lines = crate::kube::array_element_lines(text);
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(1);
@@ -41,48 +41,6 @@ fn elements<T: for<'de> Deserialize<'de>>(
         }
     }
     (out, diags)
-}
-
-/// Line of each element of a top-level JSON array.
-fn array_lines(text: &str) -> Vec<u32> {
-    let mut lines = Vec::new();
-    let (mut line, mut depth, mut in_str, mut esc, mut expect) =
-        (1u32, 0usize, false, false, false);
-    for b in text.bytes() {
-        if b == b'\n' {
-            line += 1;
-        }
-        if in_str {
-            if esc {
-                esc = false;
-            } else if b == b'\\' {
-                esc = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
-            continue;
-        }
-        if b.is_ascii_whitespace() {
-            continue;
-        }
-        if depth == 1 && expect && b != b']' {
-            lines.push(line);
-            expect = false;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth == 1 {
-                    expect = true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            b',' if depth == 1 => expect = true,
-            _ => {}
-        }
-    }
-    lines
 }
 
 #[derive(Deserialize)]

@@ -2,8 +2,15 @@ use super::{KubeObject, is_list, json_type};
 use crate::Parsed;
 use serde_json::Value;
 
-/// Parses `kubectl get -o json` output: one object or a list.
+/// Parses `kubectl get -o json` output: one object, a list, or a bare array
+/// of objects.
 pub fn parse_json(text: &str) -> Parsed<KubeObject> {
+    parse_json_as(text, None)
+}
+
+/// Like [`parse_json`], with the kind to assume for items that carry none
+/// and whose list does not say (troubleshoot.sh writes such lists).
+pub fn parse_json_as(text: &str, default_kind: Option<&str>) -> Parsed<KubeObject> {
     let mut out = Parsed::default();
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -17,7 +24,11 @@ pub fn parse_json(text: &str) -> Parsed<KubeObject> {
     };
     if is_list(&value) {
         let lines = item_lines(text);
-        let list_kind = value.get("kind").and_then(Value::as_str).map(str::to_owned);
+        let list_kind = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| default_kind.map(|k| format!("{k}List")));
         let list_api = value
             .get("apiVersion")
             .and_then(Value::as_str)
@@ -25,12 +36,27 @@ pub fn parse_json(text: &str) -> Parsed<KubeObject> {
         let Value::Object(mut map) = value else {
             return out;
         };
-        let Some(Value::Array(items)) = map.remove("items") else {
-            return out;
+        let items = match map.remove("items") {
+            Some(Value::Array(items)) => items,
+            _ => return out,
         };
         for (i, item) in items.into_iter().enumerate() {
             let line = lines.get(i).copied().unwrap_or(1);
             match KubeObject::from_value(item, line, list_kind.as_deref(), list_api.as_deref()) {
+                Ok(o) => out.push(o),
+                Err(e) => out.problem(line, format!("item {i}: {e}")),
+            }
+        }
+    } else if let Value::Array(items) = value {
+        let lines = super::json::array_element_lines(text);
+        for (i, item) in items.into_iter().enumerate() {
+            let line = lines.get(i).copied().unwrap_or(1);
+            match KubeObject::from_value(
+                item,
+                line,
+                default_kind.map(|k| format!("{k}List")).as_deref(),
+                None,
+            ) {
                 Ok(o) => out.push(o),
                 Err(e) => out.problem(line, format!("item {i}: {e}")),
             }
@@ -114,6 +140,48 @@ pub(crate) fn item_lines(text: &str) -> Vec<u32> {
     lines
 }
 
+/// The line where each element of a top-level JSON array starts.
+pub(crate) fn array_element_lines(text: &str) -> Vec<u32> {
+    let mut lines = Vec::new();
+    let (mut line, mut depth, mut in_str, mut esc, mut expect) =
+        (1u32, 0usize, false, false, false);
+    for b in text.bytes() {
+        if b == b'\n' {
+            line += 1;
+        }
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if depth == 1 && expect && b != b']' {
+            lines.push(line);
+            expect = false;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth == 1 {
+                    expect = true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect = true,
+            _ => {}
+        }
+    }
+    lines
+}
+
 /// For a value starting at `at`, the bytes of the key before it (`"key" :`),
 /// if the key has no escapes.
 fn key_before(bytes: &[u8], at: usize) -> Option<&[u8]> {
@@ -157,6 +225,18 @@ mod tests {
         );
         assert_eq!(parsed.records[1].line, 8);
         assert_eq!(parsed.records[0].namespace.as_deref(), Some("kube-system"));
+    }
+
+    #[test]
+    fn empty_list_with_null_items_has_no_objects() {
+        let parsed = parse_json(
+            r#"{"kind":"PodDisruptionBudgetList","apiVersion":"policy/v1","metadata":{"resourceVersion":"1"},"items":null}"#,
+        );
+        assert!(
+            parsed.records.is_empty() && parsed.diagnostics.is_empty(),
+            "{:?}",
+            parsed.diagnostics
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@ mod json;
 pub mod types;
 mod yaml;
 
-pub use json::parse_json;
+pub(crate) use json::array_element_lines;
+pub use json::{parse_json, parse_json_as};
 pub(crate) use yaml::options as yaml_options;
 pub use yaml::parse_yaml;
 
@@ -117,9 +118,16 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
 
 /// Whether a top-level object is a list of objects (`kind: List`, `PodList`, ...).
 pub(crate) fn is_list(value: &Value) -> bool {
-    value.get("items").is_some_and(Value::is_array)
-        && value
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_none_or(|k| k.ends_with("List"))
+    let kind = value.get("kind").and_then(Value::as_str);
+    match value.get("items") {
+        Some(Value::Array(_)) => kind.is_none_or(|k| k.ends_with("List")),
+        // `"items": null` in an empty list of client-go's making.
+        Some(Value::Null) | None => {
+            kind.is_some_and(|k| k.ends_with("List"))
+                && value
+                    .get("metadata")
+                    .is_none_or(|m| m.get("name").is_none())
+        }
+        _ => false,
+    }
 }
