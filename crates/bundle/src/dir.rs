@@ -22,15 +22,14 @@ pub(crate) fn read_dir(
     // A directory holding nothing but one wrapping directory (an unpacked
     // `kdiag-bundle-.../` or `support-bundle/`) has its root one level down.
     let children = sorted_children(top)?;
-    if let [(name, only)] = children.as_slice() {
-        if fs::symlink_metadata(only)
+    if let [(name, only)] = children.as_slice()
+        && fs::symlink_metadata(only)
             .map(|m| m.is_dir())
             .unwrap_or(false)
-            && !is_root_name(name)
-        {
-            root = only.clone();
-            root_name = name.clone();
-        }
+        && !is_root_name(name)
+    {
+        root = only.clone();
+        root_name = name.clone();
     }
     let mut summary = ReadSummary {
         container: Container::Directory,

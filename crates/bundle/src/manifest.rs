@@ -106,10 +106,10 @@ impl Manifest {
 pub fn parse_manifest(text: &str) -> Result<Manifest, String> {
     let manifest: Manifest = serde_json::from_str(text)
         .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
-    if let Some(f) = &manifest.format {
-        if !f.starts_with("kdiag-bundle/") {
-            return Err(format!("format is '{f}', expected 'kdiag-bundle/v1'"));
-        }
+    if let Some(f) = &manifest.format
+        && !f.starts_with("kdiag-bundle/")
+    {
+        return Err(format!("format is '{f}', expected 'kdiag-bundle/v1'"));
     }
     Ok(manifest)
 }

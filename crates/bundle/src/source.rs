@@ -79,7 +79,7 @@ pub struct ReadSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The path cannot be opened or read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The path given.
         path: PathBuf,

@@ -135,16 +135,16 @@ pub(crate) fn read_tar<R: Read>(
             ));
             continue;
         }
-        if let Some(pax_size) = p.pax_size {
-            if pax_size != entry.size() {
-                // Readers that honour the PAX size and readers that do not
-                // would see different archives from here on: stop.
-                summary.stopped = Some(StopReason::Corrupt(format!(
-                    "{shown}: PAX size {pax_size} disagrees with the header size {}",
-                    entry.size()
-                )));
-                break;
-            }
+        if let Some(pax_size) = p.pax_size
+            && pax_size != entry.size()
+        {
+            // Readers that honour the PAX size and readers that do not
+            // would see different archives from here on: stop.
+            summary.stopped = Some(StopReason::Corrupt(format!(
+                "{shown}: PAX size {pax_size} disagrees with the header size {}",
+                entry.size()
+            )));
+            break;
         }
         let path = match normalize_entry_path(&raw_name) {
             Ok(p) => p,
@@ -300,7 +300,10 @@ fn stream_stop(counters: &Counters, e: &io::Error) -> StopReason {
 }
 
 /// PAX extended header records: `<length> <key>=<value>\n`, repeated.
-fn parse_pax(mut data: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+/// One `key=value` record of a PAX header.
+type PaxRecord = (Vec<u8>, Vec<u8>);
+
+fn parse_pax(mut data: &[u8]) -> Result<Vec<PaxRecord>, String> {
     let mut out = Vec::new();
     while !data.is_empty() {
         let space = data

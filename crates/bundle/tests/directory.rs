@@ -1,4 +1,5 @@
 //! Directory bundles: a wrapping directory is the root, links are reported.
+#![allow(clippy::unwrap_used)] // test helpers panic on setup failure
 
 mod common;
 use common::Recorder;

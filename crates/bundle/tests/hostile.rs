@@ -1,5 +1,6 @@
 //! Archives built to hurt: each must yield a diagnostic naming the entry,
 //! never a panic, and the rest of the bundle must still be read.
+#![allow(clippy::unwrap_used)] // test helpers panic on setup failure
 
 mod common;
 use common::*;

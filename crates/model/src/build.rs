@@ -441,16 +441,15 @@ impl EntrySink for Builder<'_> {
     }
 
     fn diagnostic(&mut self, d: BundleDiagnostic) {
-        if let Some(entry) = &d.entry {
-            if let Some(info) = self
+        if let Some(entry) = &d.entry
+            && let Some(info) = self
                 .snapshot
                 .files
                 .iter_mut()
                 .rev()
                 .find(|f| &f.path == entry || entry.ends_with(&f.path))
-            {
-                info.diagnostics += 1;
-            }
+        {
+            info.diagnostics += 1;
         }
         self.snapshot.diagnostics.push(Diagnostic {
             stage: Stage::Read,

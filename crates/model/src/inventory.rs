@@ -259,24 +259,24 @@ impl NetworkInventory {
                         ("cluster-cidr", NetworkKind::PodNetwork),
                         ("service-cluster-ip-range", NetworkKind::ServiceNetwork),
                     ] {
-                        if let Some(v) = flag_value(&argv, flag) {
-                            if !inv.beliefs.iter().any(|b| {
+                        if let Some(v) = flag_value(&argv, flag)
+                            && !inv.beliefs.iter().any(|b| {
                                 b.component == component
                                     && b.setting == format!("--{flag}")
                                     && b.value == v
-                            }) {
-                                inv.beliefs.push(belief(
-                                    component,
-                                    &format!("--{flag}"),
-                                    kind,
-                                    &v,
-                                    ev(
-                                        &p.file,
-                                        p.object.line,
-                                        format!("{id} container {}: --{flag}={v}", c.name),
-                                    ),
-                                ));
-                            }
+                            })
+                        {
+                            inv.beliefs.push(belief(
+                                component,
+                                &format!("--{flag}"),
+                                kind,
+                                &v,
+                                ev(
+                                    &p.file,
+                                    p.object.line,
+                                    format!("{id} container {}: --{flag}={v}", c.name),
+                                ),
+                            ));
                         }
                     }
                 }
@@ -338,65 +338,63 @@ impl NetworkInventory {
             };
             let name = cm.metadata.name.as_str();
             let at = |text: String| ev(&c.file, c.object.line, text);
-            if let Some(net_conf) = cm.data.get("net-conf.json") {
-                if let Ok(conf) = kdiag_parse::flannel::parse_net_conf(net_conf) {
-                    if let Some(net) = &conf.network {
-                        inv.beliefs.push(belief(
-                            "flannel",
-                            "net-conf.json Network",
-                            NetworkKind::PodNetwork,
-                            net,
-                            at(format!(
-                                "ConfigMap {name} net-conf.json: \"Network\": \"{net}\""
-                            )),
-                        ));
-                    }
-                }
+            if let Some(net_conf) = cm.data.get("net-conf.json")
+                && let Ok(conf) = kdiag_parse::flannel::parse_net_conf(net_conf)
+                && let Some(net) = &conf.network
+            {
+                inv.beliefs.push(belief(
+                    "flannel",
+                    "net-conf.json Network",
+                    NetworkKind::PodNetwork,
+                    net,
+                    at(format!(
+                        "ConfigMap {name} net-conf.json: \"Network\": \"{net}\""
+                    )),
+                ));
             }
-            if name == "kube-proxy" {
-                if let Some(conf) = cm.data.get("config.conf").and_then(|t| yaml_value(t)) {
-                    if let Some(v) = conf
-                        .get("clusterCIDR")
+            if name == "kube-proxy"
+                && let Some(conf) = cm.data.get("config.conf").and_then(|t| yaml_value(t))
+            {
+                if let Some(v) = conf
+                    .get("clusterCIDR")
+                    .and_then(Value::as_str)
+                    .filter(|v| !v.is_empty())
+                {
+                    inv.beliefs.push(belief(
+                        "kube-proxy",
+                        "clusterCIDR",
+                        NetworkKind::PodNetwork,
+                        v,
+                        at(format!(
+                            "ConfigMap kube-proxy config.conf: clusterCIDR: {v}"
+                        )),
+                    ));
+                }
+                inv.components.kube_proxy_mode = Some(
+                    conf.get("mode")
                         .and_then(Value::as_str)
-                        .filter(|v| !v.is_empty())
-                    {
-                        inv.beliefs.push(belief(
-                            "kube-proxy",
-                            "clusterCIDR",
-                            NetworkKind::PodNetwork,
-                            v,
-                            at(format!(
-                                "ConfigMap kube-proxy config.conf: clusterCIDR: {v}"
-                            )),
-                        ));
-                    }
-                    inv.components.kube_proxy_mode = Some(
-                        conf.get("mode")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_owned(),
-                    );
-                }
+                        .unwrap_or("")
+                        .to_owned(),
+                );
             }
-            if name == "kubeadm-config" {
-                if let Some(conf) = cm
+            if name == "kubeadm-config"
+                && let Some(conf) = cm
                     .data
                     .get("ClusterConfiguration")
                     .and_then(|t| yaml_value(t))
-                {
-                    if !inv.components.distribution.iter().any(|d| d == "kubeadm") {
-                        inv.components.distribution.push("kubeadm".into());
-                    }
-                    for (key, kind) in [
-                        ("podSubnet", NetworkKind::PodNetwork),
-                        ("serviceSubnet", NetworkKind::ServiceNetwork),
-                    ] {
-                        if let Some(v) = conf
-                            .pointer(&format!("/networking/{key}"))
-                            .and_then(Value::as_str)
-                        {
-                            inv.beliefs.push(belief("kubeadm", key, kind, v, at(format!("ConfigMap kubeadm-config ClusterConfiguration networking.{key}: {v}"))));
-                        }
+            {
+                if !inv.components.distribution.iter().any(|d| d == "kubeadm") {
+                    inv.components.distribution.push("kubeadm".into());
+                }
+                for (key, kind) in [
+                    ("podSubnet", NetworkKind::PodNetwork),
+                    ("serviceSubnet", NetworkKind::ServiceNetwork),
+                ] {
+                    if let Some(v) = conf
+                        .pointer(&format!("/networking/{key}"))
+                        .and_then(Value::as_str)
+                    {
+                        inv.beliefs.push(belief("kubeadm", key, kind, v, at(format!("ConfigMap kubeadm-config ClusterConfiguration networking.{key}: {v}"))));
                     }
                 }
             }

@@ -76,7 +76,7 @@ impl Principal {
                 matches!(self, Principal::ServiceAccount { namespace, name } if *namespace == ns && *name == s.name)
             }
             "User" => self.username().as_deref() == Some(s.name.as_str()),
-            "Group" => self.groups().iter().any(|g| *g == s.name),
+            "Group" => self.groups().contains(&s.name),
             _ => false,
         }
     }
@@ -194,6 +194,9 @@ pub struct RbacDecision {
     pub bindings_considered: Vec<ObjectRef>,
 }
 
+/// A rule and the aggregated ClusterRole it came from, if any.
+type SourcedRule<'a> = (Option<&'a Located<KubeObject>>, PolicyRule);
+
 /// Roles and bindings of a snapshot, indexed for evaluation.
 pub struct Rbac<'a> {
     cluster_roles: BTreeMap<String, (&'a Located<KubeObject>, Role)>,
@@ -255,7 +258,7 @@ impl<'a> Rbac<'a> {
 
     /// Rules of a ClusterRole, aggregated ones included, each with the
     /// ClusterRole it came from.
-    fn cluster_role_rules(&self, name: &str) -> Vec<(Option<&'a Located<KubeObject>>, PolicyRule)> {
+    fn cluster_role_rules(&self, name: &str) -> Vec<SourcedRule<'a>> {
         let mut out = Vec::new();
         let mut seen = vec![name.to_owned()];
         let mut queue = vec![(name.to_owned(), None)];
@@ -309,30 +312,28 @@ impl<'a> Rbac<'a> {
                 continue;
             }
             let role_ref = &binding.role_ref;
-            let (role_obj, rules): (
-                Option<&Located<KubeObject>>,
-                Vec<(Option<&Located<KubeObject>>, PolicyRule)>,
-            ) = match role_ref.kind.as_str() {
-                "ClusterRole" => match self.cluster_roles.get(&role_ref.name) {
-                    Some((o, _)) => (Some(*o), self.cluster_role_rules(&role_ref.name)),
-                    None => (None, Vec::new()),
-                },
-                "Role" if namespaced => match self.roles.get(&(
-                    binding_ns.unwrap_or_default().to_owned(),
-                    role_ref.name.clone(),
-                )) {
-                    Some((o, r)) => (
-                        Some(*o),
-                        r.rules
-                            .iter()
-                            .flatten()
-                            .map(|x| (None, x.clone()))
-                            .collect(),
-                    ),
-                    None => (None, Vec::new()),
-                },
-                _ => (None, Vec::new()),
-            };
+            let (role_obj, rules): (Option<&Located<KubeObject>>, Vec<SourcedRule<'_>>) =
+                match role_ref.kind.as_str() {
+                    "ClusterRole" => match self.cluster_roles.get(&role_ref.name) {
+                        Some((o, _)) => (Some(*o), self.cluster_role_rules(&role_ref.name)),
+                        None => (None, Vec::new()),
+                    },
+                    "Role" if namespaced => match self.roles.get(&(
+                        binding_ns.unwrap_or_default().to_owned(),
+                        role_ref.name.clone(),
+                    )) {
+                        Some((o, r)) => (
+                            Some(*o),
+                            r.rules
+                                .iter()
+                                .flatten()
+                                .map(|x| (None, x.clone()))
+                                .collect(),
+                        ),
+                        None => (None, Vec::new()),
+                    },
+                    _ => (None, Vec::new()),
+                };
             let Some(role_obj) = role_obj else {
                 decision.missing_roles.push(MissingRole {
                     binding: ObjectRef::of(obj),

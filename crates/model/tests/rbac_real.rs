@@ -2,6 +2,7 @@
 //! bindings, and Kubernetes' own bootstrap policy. The system components
 //! must come out allowed, and forbidden — with the dangling binding named —
 //! once their role is deleted.
+#![allow(clippy::unwrap_used)] // test helpers panic on setup failure
 
 use kdiag_bundle::Limits;
 use kdiag_model::rbac::{AccessRequest, Principal, Rbac};

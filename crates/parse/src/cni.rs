@@ -54,10 +54,10 @@ fn collect_subnets(v: &Value, out: &mut Vec<String>, depth: usize) {
     match v {
         Value::Object(m) => {
             for (k, val) in m {
-                if k == "subnet" {
-                    if let Some(s) = val.as_str() {
-                        out.push(s.to_owned());
-                    }
+                if k == "subnet"
+                    && let Some(s) = val.as_str()
+                {
+                    out.push(s.to_owned());
                 }
                 collect_subnets(val, out, depth + 1);
             }

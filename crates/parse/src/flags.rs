@@ -11,12 +11,11 @@ pub fn flag_value(argv: &[String], name: &str) -> Option<String> {
     while let Some(arg) = iter.next() {
         if let Some(v) = arg.strip_prefix(&with_eq) {
             found = Some(v.to_owned());
-        } else if arg == long {
-            if let Some(next) = iter.peek() {
-                if !next.starts_with("--") {
-                    found = iter.next().map(str::to_owned);
-                }
-            }
+        } else if arg == long
+            && let Some(next) = iter.peek()
+            && !next.starts_with("--")
+        {
+            found = iter.next().map(str::to_owned);
         }
     }
     found

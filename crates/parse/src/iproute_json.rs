@@ -324,7 +324,7 @@ mod tests {
     #[test]
     fn pretty_arrays_give_element_lines() {
         assert_eq!(
-            array_lines("[\n  {\"a\": [1,2]},\n  {\"b\": \"]\"}\n]"),
+            crate::kube::array_element_lines("[\n  {\"a\": [1,2]},\n  {\"b\": \"]\"}\n]"),
             vec![2, 3]
         );
         assert!(parse_routes_json("{}").diagnostics.len() == 1);

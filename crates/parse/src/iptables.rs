@@ -155,9 +155,11 @@ pub fn parse_iptables_save(text: &str) -> IptablesSave {
         } else {
             out.diagnostics.push(Diagnostic::at(
                 n,
-                crate::iproute::looks_like_prompt(t)
-                    .then(|| format!("shell prompt or command, not output: '{t}'"))
-                    .unwrap_or_else(|| format!("not an iptables-save line: '{t}'")),
+                if crate::iproute::looks_like_prompt(t) {
+                    format!("shell prompt or command, not output: '{t}'")
+                } else {
+                    format!("not an iptables-save line: '{t}'")
+                },
             ));
         }
     }

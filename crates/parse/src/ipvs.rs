@@ -103,9 +103,11 @@ pub fn parse_ipvsadm(text: &str) -> Parsed<VirtualService> {
         } else {
             out.problem(
                 n,
-                crate::iproute::looks_like_prompt(t)
-                    .then(|| format!("shell prompt or command, not output: '{t}'"))
-                    .unwrap_or_else(|| format!("not an ipvsadm line: '{t}'")),
+                if crate::iproute::looks_like_prompt(t) {
+                    format!("shell prompt or command, not output: '{t}'")
+                } else {
+                    format!("not an ipvsadm line: '{t}'")
+                },
             );
         }
     }

@@ -83,10 +83,12 @@ fn split_timestamp(line: &str) -> (Option<Timestamp>, &str) {
     let Some((first, rest)) = line.split_once(' ') else {
         return (None, line);
     };
-    if first.len() >= 20 && first.as_bytes()[4] == b'-' && first.as_bytes()[10] == b'T' {
-        if let Ok(ts) = first.parse::<Timestamp>() {
-            return (Some(ts), rest);
-        }
+    if first.len() >= 20
+        && first.as_bytes()[4] == b'-'
+        && first.as_bytes()[10] == b'T'
+        && let Ok(ts) = first.parse::<Timestamp>()
+    {
+        return (Some(ts), rest);
     }
     (None, line)
 }
@@ -105,10 +107,10 @@ fn strip_journald(line: &str) -> (&str, Option<Timestamp>) {
         && b[15] == b' '
     {
         let rest = &line[16..];
-        if let Some((head, msg)) = rest.split_once(": ") {
-            if head.split_whitespace().count() == 2 {
-                return (msg, None);
-            }
+        if let Some((head, msg)) = rest.split_once(": ")
+            && head.split_whitespace().count() == 2
+        {
+            return (msg, None);
         }
     }
     (line, None)
@@ -131,7 +133,7 @@ fn klog<'a>(s: &'a str, timestamp: Option<Timestamp>) -> Option<LogLine<'a>> {
         return None;
     }
     let time_end = s[5..]
-        .find(|c: char| c == ' ' || c == '\t')
+        .find([' ', '\t'])
         .map(|i| i + 5)
         .filter(|i| *i > 6)
         .unwrap_or(0);

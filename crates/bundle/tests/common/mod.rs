@@ -1,6 +1,7 @@
 //! Builds archives byte by byte, so tests can make the hostile ones that
 //! well-behaved archive writers refuse to produce.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // test helpers panic on setup failure
 
 use kdiag_bundle::{BundleDiagnostic, DiagnosticKind, EntrySink};
 use std::io::{Read, Write};

@@ -74,14 +74,15 @@ pub fn parse_routes(text: &str) -> Parsed<Route> {
         if line.trim().is_empty() {
             continue;
         }
-        if line.starts_with([' ', '\t']) && line.trim_start().starts_with("nexthop") {
-            if let Some(last) = out.records.last_mut() {
-                let toks: Vec<&str> = line.split_whitespace().collect();
-                let via = value(&toks, "via").and_then(ip);
-                let dev = value(&toks, "dev").map(str::to_owned);
-                last.nexthops.push((via, dev));
-                continue;
-            }
+        if line.starts_with([' ', '\t'])
+            && line.trim_start().starts_with("nexthop")
+            && let Some(last) = out.records.last_mut()
+        {
+            let toks: Vec<&str> = line.split_whitespace().collect();
+            let via = value(&toks, "via").and_then(ip);
+            let dev = value(&toks, "dev").map(str::to_owned);
+            last.nexthops.push((via, dev));
+            continue;
         }
         match parse_route(n, line) {
             Some(r) => out.push(r),

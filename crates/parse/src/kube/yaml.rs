@@ -138,16 +138,14 @@ pub(crate) fn documents(text: &str) -> Vec<(u32, &str)> {
     let mut start = 0usize;
     let mut start_line = 0u32;
     let mut pos = 0usize;
-    let mut line = 0u32;
-    for l in text.split_inclusive('\n') {
+    for (line, l) in text.split_inclusive('\n').enumerate() {
         let bare = l.trim_end_matches(['\n', '\r']);
         if bare == "---" || bare.starts_with("--- ") || bare == "..." {
             docs.push((start_line, &text[start..pos]));
             start = pos + l.len();
-            start_line = line + 1;
+            start_line = u32::try_from(line + 1).unwrap_or(u32::MAX);
         }
         pos += l.len();
-        line += 1;
     }
     docs.push((start_line, &text[start..]));
     docs
