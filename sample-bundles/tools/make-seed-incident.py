@@ -7,7 +7,7 @@ bindings remain; the pod network was moved from 10.244.0.0/16 to
 10.233.64.0/18 without draining, so two pod networks are in use.
 Run from the repository root; needs PyYAML. Output is committed.
 """
-import json, os, yaml
+import hashlib, json, os, yaml
 
 OUT = "sample-bundles/seed-incident"
 T0 = "2026-11-27T08:02:11"
@@ -33,7 +33,8 @@ def lst(items):
     return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
 
 def meta(name, ns=None, **extra):
-    m = {"name": name, "creationTimestamp": "2026-08-25T03:12:40Z", "uid": f"{abs(hash(name)) % 10**12:012d}-5f2e-4c1a-9b7d-3e8a6c1f0d2b"[:36]}
+    h = hashlib.sha256(f"{ns}/{name}".encode()).hexdigest()
+    m = {"name": name, "creationTimestamp": "2026-08-25T03:12:40Z", "uid": f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"}
     if ns:
         m["namespace"] = ns
     m.update(extra)
@@ -156,7 +157,7 @@ def crb(name, role, subjects):
 r = lambda groups, res, verbs: {"apiGroups": groups, "resources": res, "verbs": verbs}
 roles = [
     crole("cluster-admin", [r(["*"], ["*"], ["*"]), {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
-    crole("system:basic-user", [r(["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], ["create"])]),
+    crole("system:basic-user", [r(["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], ["create"]), r(["authentication.k8s.io"], ["selfsubjectreviews"], ["create"])]),
     crole("system:discovery", [{"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "verbs": ["get"]}]),
     crole("system:coredns", [r([""], ["endpoints", "services", "pods", "namespaces"], ["list", "watch"]), r(["discovery.k8s.io"], ["endpointslices"], ["list", "watch"])], labels={"addonmanager.kubernetes.io/mode": "Reconcile"}),
     crole("system:node", [r([""], ["nodes"], ["create", "get", "list", "watch", "patch", "update"]), r([""], ["nodes/status"], ["patch", "update"])]),
@@ -205,59 +206,78 @@ for name, ip, cidr, mac, cp in NODES:
 for pname in ["coredns-76f75df574-8lq2x", "coredns-76f75df574-qw7jt"]:
     dump(f"logs/kube-system/{pname}/coredns.log", f"{ts(0, 1000000)} .:53\n{ts(0, 1200000)} [INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908\n{ts(0, 1300000)} CoreDNS-1.11.1\n{ts(0, 1400000)} linux/amd64, go1.20.7, ae2bbc2\n")
 
-# Node tables: iproute2 text as the node printed it.
-def routes_for(name, ip, cidr):
-    gw = "192.168.10.1"
-    out = [f"default via {gw} dev bond0 proto static", f"192.168.10.0/24 dev bond0 proto kernel scope link src {ip}"]
-    known = {"master-1": ["10.244.1.0/24", "10.233.64.0/24"], "master-2": ["10.244.0.0/24", "10.233.64.0/24"],
-             "master-3": [], "gpu-worker-1": ["10.233.66.0/24"], "gpu-worker-2": ["10.233.64.0/24"]}[name]
-    for n in NODES:
-        c = n[2]
-        if c in known:
-            out.append(f"{c} via {c.split('/')[0]} dev flannel.1 onlink")
-    if name == "gpu-worker-1":
-        out.append("10.244.3.0/24 dev cni0 proto kernel scope link src 10.244.3.1")
-    else:
-        br = cidr.split("/")[0].rsplit(".", 1)[0] + ".1"
-        out.append(f"{cidr} dev cni0 proto kernel scope link src {br}")
-    out.append("172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown")
-    key = lambda l: [int(x) for x in l.split()[0].split("/")[0].split(".")]
-    return "\n".join([out[0]] + sorted(out[1:], key=key)) + "\n"
-for name, ip, cidr, mac, cp in NODES:
-    rt = routes_for(name, ip, cidr)
-    dump(f"nodes/{name}/ip-route.txt", rt)
-    neigh, fdb = [], []
-    for n in NODES:
-        if n[0] == name:
-            continue
-        c = n[2].split("/")[0]
-        if f"{n[2]} via" in rt:
-            neigh.append(f"{c} dev flannel.1 lladdr {n[3]} PERMANENT")
-            fdb.append(f"{n[3]} dev flannel.1 dst {n[1]} self permanent")
-    neigh += [f"192.168.10.1 dev bond0 lladdr 00:1c:73:5a:e2:01 REACHABLE"] + [f"{n[1]} dev bond0 lladdr 3c:ec:ef:4a:{i:02x}:{int(n[1].split('.')[-1]):02x} STALE" for i, n in enumerate(NODES) if n[0] != name]
-    dump(f"nodes/{name}/ip-neigh.txt", "\n".join(neigh) + "\n")
-    fdb = ["33:33:00:00:00:01 dev bond0 self permanent", "01:00:5e:00:00:01 dev bond0 self permanent"] + fdb + ["33:33:00:00:00:01 dev cni0 self permanent"]
-    dump(f"nodes/{name}/bridge-fdb.txt", "\n".join(fdb) + "\n")
-    bridge = "10.244.3.1/24 brd 10.244.3.255" if name == "gpu-worker-1" else f"{cidr.split('/')[0].rsplit('.', 1)[0]}.1/24 brd {cidr.split('/')[0].rsplit('.', 1)[0]}.255"
-    addr = f"""1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
-    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
-    inet 127.0.0.1/8 scope host lo
-       valid_lft forever preferred_lft forever
-2: bond0: <BROADCAST,MULTICAST,MASTER,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000
-    link/ether 3c:ec:ef:4a:00:{int(ip.split('.')[-1]):02x} brd ff:ff:ff:ff:ff:ff
-    inet {ip}/24 brd 192.168.10.255 scope global bond0
-       valid_lft forever preferred_lft forever
-4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN group default
-    link/ether {mac} brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535
-    vxlan id 1 local {ip} dev bond0 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535
-    inet {cidr.split('/')[0]}/32 scope global flannel.1
-       valid_lft forever preferred_lft forever
-5: cni0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP group default qlen 1000
-    link/ether 5a:3e:91:c4:{int(ip.split('.')[-1]):02x}:0b brd ff:ff:ff:ff:ff:ff
-    inet {bridge} scope global cni0
-       valid_lft forever preferred_lft forever
+# Node tables. ip/bridge outputs come from make-node-tables.sh, which builds
+# each node in a network namespace; this script writes the rest.
+LSMOD = """Module                  Size  Used by
+xt_comment             12288  12
+xt_mark                12288  5
+veth                   40960  0
+vxlan                 106496  0
+ip6_udp_tunnel         16384  1 vxlan
+udp_tunnel             32768  1 vxlan
+nf_conntrack_netlink   57344  0
+xt_addrtype            12288  2
+xt_MASQUERADE          16384  3
+iptable_nat            12288  1
+nf_nat                 57344  2 iptable_nat,xt_MASQUERADE
+xt_conntrack           12288  2
+nf_conntrack          188416  4 xt_conntrack,nf_nat,nf_conntrack_netlink,xt_MASQUERADE
+nf_defrag_ipv6         24576  1 nf_conntrack
+nf_defrag_ipv4         12288  1 nf_conntrack
+br_netfilter           32768  0
+bridge                421888  1 br_netfilter
+stp                    12288  1 bridge
+llc                    16384  2 bridge,stp
+overlay               196608  27
+iptable_filter         12288  1
+ip_tables              36864  2 iptable_filter,iptable_nat
+x_tables               65536  8 xt_comment,xt_mark,iptable_filter,xt_addrtype,xt_conntrack,ip_tables,iptable_nat,xt_MASQUERADE
+nvidia_uvm           1794048  0
 """
-    dump(f"nodes/{name}/ip-addr.txt", addr)
+KUBELET = """apiVersion: kubelet.config.k8s.io/v1beta1
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    cacheTTL: 0s
+    enabled: true
+  x509:
+    clientCAFile: /etc/kubernetes/pki/ca.crt
+authorization:
+  mode: Webhook
+cgroupDriver: systemd
+clusterDNS:
+- 10.233.0.3
+clusterDomain: cluster.local
+containerRuntimeEndpoint: ""
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+kind: KubeletConfiguration
+resolvConf: /run/systemd/resolve/resolv.conf
+rotateCertificates: true
+staticPodPath: /etc/kubernetes/manifests
+"""
+CNI = """{
+  "name": "cbr0",
+  "cniVersion": "0.3.1",
+  "plugins": [
+    {
+      "type": "flannel",
+      "delegate": {
+        "hairpinMode": true,
+        "isDefaultGateway": true
+      }
+    },
+    {
+      "type": "portmap",
+      "capabilities": {
+        "portMappings": true
+      }
+    }
+  ]
+}
+"""
+for name, ip, cidr, mac, cp in NODES:
     ipt = f"""# Generated by iptables-save v1.8.7 on Fri Nov 27 10:15:31 2026
 *filter
 :INPUT ACCEPT [0:0]
@@ -303,7 +323,23 @@ COMMIT
     dump(f"nodes/{name}/sysctl.txt", "net.bridge.bridge-nf-call-arptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.ipv4.conf.all.forwarding = 1\nnet.ipv4.conf.all.rp_filter = 0\nnet.ipv4.conf.cni0.forwarding = 1\nnet.ipv4.conf.flannel/1.forwarding = 1\nnet.ipv4.ip_forward = 1\nnet.ipv4.ip_local_port_range = 32768\t60999\n")
     sub = "10.244.3.1/24" if name == "gpu-worker-1" else cidr.split("/")[0].rsplit(".", 1)[0] + ".1/24"
     dump(f"nodes/{name}/flannel-subnet.env", f"FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET={sub}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n")
-    dump(f"nodes/{name}/resolv.conf", "nameserver 192.168.10.2\nsearch corp.internal\n")
+    dump(f"nodes/{name}/resolv.conf", "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch corp.internal\n")
+    dump(f"nodes/{name}/lsmod.txt", LSMOD)
+    dump(f"nodes/{name}/kubelet-config.yaml", KUBELET)
+    dump(f"nodes/{name}/cni/10-flannel.conflist", CNI)
+    dump(f"nodes/{name}/firewalld.txt", "inactive\n")
+
+# kubectl auth can-i --list, formatted as kubectl's tabwriter does (min width 10, padding 3).
+def can_i(rows):
+    header = ["Resources", "Non-Resource URLs", "Resource Names", "Verbs"]
+    table = [header] + rows
+    widths = [max(10, max(len(r[c]) for r in table) + 3) for c in range(3)]
+    return "".join("".join(r[c].ljust(widths[c]) for c in range(3)) + r[3] + "\n" for r in table)
+BASIC = [["selfsubjectreviews.authentication.k8s.io", "[]", "[]", "[create]"], ["selfsubjectaccessreviews.authorization.k8s.io", "[]", "[]", "[create]"], ["selfsubjectrulesreviews.authorization.k8s.io", "[]", "[]", "[create]"]]
+DISCOVERY = [["", f"[{u}]", "[]", "[get]"] for u in ["/api/*", "/api", "/apis/*", "/apis", "/healthz", "/livez", "/openapi/*", "/openapi", "/readyz", "/version/", "/version"]]
+dump("cluster/can-i/kube-system.kube-proxy.txt", can_i(BASIC + DISCOVERY))
+dump("cluster/can-i/kube-system.flannel.txt", can_i(BASIC + DISCOVERY))
+dump("cluster/can-i/kube-system.coredns.txt", can_i(BASIC + [["endpoints", "[]", "[]", "[list watch]"], ["namespaces", "[]", "[]", "[list watch]"], ["pods", "[]", "[]", "[list watch]"], ["services", "[]", "[]", "[list watch]"], ["endpointslices.discovery.k8s.io", "[]", "[]", "[list watch]"]] + DISCOVERY))
 
 dump("probes/gpu-worker-1/dns.txt", "$ ping -c 1 coredns.kube-system\nping: bad address 'coredns.kube-system'\n$ nc -zv coredns.kube-system 53\nnc: bad address 'coredns.kube-system'\n$ nslookup kubernetes.default.svc.cluster.local 10.233.0.3\n;; connection timed out; no servers could be reached\n\n")
 dump("probes/gpu-worker-1/resolv.conf", "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.233.0.3\noptions ndots:5\n")
@@ -314,9 +350,19 @@ for f in sorted(os.listdir(os.path.join(OUT, "cluster"))):
         res = f[:-5]
         argv = ["kubectl", "version", "-o", "yaml"] if res == "version" else ["kubectl", "get", res, "-A", "-o", "yaml"]
         commands.append({"argv": argv, "output": f"cluster/{f}", "exit_code": 0, "duration_ms": 240, "stderr": ""})
+for sa in ["coredns", "flannel", "kube-proxy"]:
+    commands.append({"argv": ["kubectl", "auth", "can-i", "--list", f"--as=system:serviceaccount:kube-system:{sa}"], "output": f"cluster/can-i/kube-system.{sa}.txt", "exit_code": 0, "duration_ms": 180, "stderr": ""})
+for pod_dir in sorted(os.listdir(os.path.join(OUT, "logs", "kube-system"))):
+    for f in sorted(os.listdir(os.path.join(OUT, "logs", "kube-system", pod_dir))):
+        commands.append({"argv": ["kubectl", "logs", "-n", "kube-system", pod_dir, "-c", f[:-4], "--timestamps", "--since=2h"], "output": f"logs/kube-system/{pod_dir}/{f}", "exit_code": 0, "duration_ms": 95, "stderr": ""})
 for name, *_ in NODES:
-    for f, argv in [("ip-route.txt", ["ip", "route", "show"]), ("ip-neigh.txt", ["ip", "neigh", "show"]), ("bridge-fdb.txt", ["bridge", "fdb", "show"]), ("ip-addr.txt", ["ip", "addr", "show"]), ("iptables-save.txt", ["iptables-save"]), ("sysctl.txt", ["sysctl", "-a"])]:
+    for f, argv in [("ip-addr.txt", ["ip", "addr", "show"]), ("ip-link.txt", ["ip", "-d", "link", "show"]), ("ip-route.txt", ["ip", "route", "show"]), ("ip-neigh.txt", ["ip", "neigh", "show"]), ("bridge-fdb.txt", ["bridge", "fdb", "show"]),
+                    ("ip-addr.json", ["ip", "-j", "-d", "addr", "show"]), ("ip-route.json", ["ip", "-j", "route", "show"]), ("ip-neigh.json", ["ip", "-j", "neigh", "show"]),
+                    ("iptables-save.txt", ["iptables-save"]), ("sysctl.txt", ["sysctl", "-a"]), ("lsmod.txt", ["lsmod"]), ("resolv.conf", ["cat", "/etc/resolv.conf"]),
+                    ("kubelet-config.yaml", ["cat", "/var/lib/kubelet/config.yaml"]), ("cni/10-flannel.conflist", ["cat", "/etc/cni/net.d/10-flannel.conflist"]),
+                    ("flannel-subnet.env", ["cat", "/run/flannel/subnet.env"]), ("firewalld.txt", ["sh", "-c", "systemctl is-active firewalld || true"])]:
         commands.append({"argv": argv, "node": name, "output": f"nodes/{name}/{f}", "exit_code": 0, "duration_ms": 12, "stderr": ""})
+    commands.append({"argv": ["getenforce"], "node": name, "output": None, "exit_code": 127, "duration_ms": 1, "stderr": "chroot: failed to run command 'getenforce': No such file or directory"})
     commands.append({"argv": ["ipvsadm", "-Ln"], "node": name, "output": None, "exit_code": 127, "duration_ms": 2, "stderr": "chroot: failed to run command 'ipvsadm': No such file or directory"})
 manifest = {"format": "kdiag-bundle/v1", "collector": {"name": "kdiag-collect", "version": "0.1.0"}, "collected_at": "2026-11-27T10:15:00Z",
             "cluster": {"context": "gpu-prod", "server": "https://192.168.10.10:6443"}, "options": {"since": "2h", "nodes": "all"}, "commands": commands, "redactions": {"rules": 6, "replacements": 0}}

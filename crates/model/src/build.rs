@@ -14,9 +14,16 @@ use kdiag_parse::{
 };
 use std::io::{self, BufReader, Read};
 
+/// Ranks of a node table's copies; see `Builder::node_slot`.
+const RANK_CLEAN_TEXT: u8 = 2;
+const RANK_JSON: u8 = 1;
+const RANK_TEXT_WITH_DIAGNOSTICS: u8 = 0;
+
 pub(crate) struct Builder<'p> {
     pub(crate) snapshot: Snapshot,
     patterns: &'p LogPatterns,
+    /// Rank of the copy held for each (node, table); see `node_slot`.
+    ranks: std::collections::HashMap<(String, &'static str), u8>,
 }
 
 impl<'p> Builder<'p> {
@@ -24,6 +31,7 @@ impl<'p> Builder<'p> {
         Builder {
             snapshot: Snapshot::default(),
             patterns,
+            ranks: Default::default(),
         }
     }
 
@@ -86,28 +94,38 @@ impl<'p> Builder<'p> {
         (count, diags + dup)
     }
 
+    /// Stores a node table. When the same table comes twice — `ip route`
+    /// text and `ip -j route`, or two bundles — the better copy wins: text
+    /// that parsed cleanly (its lines make the best evidence), then JSON,
+    /// then text with diagnostics. Two copies of equal rank: the first wins
+    /// and the second is reported.
     fn node_slot<T>(
         &mut self,
         node: &str,
         file: &str,
+        table: &'static str,
         value: T,
+        rank: u8,
         slot: fn(&mut crate::NodeTables) -> &mut Option<Sourced<T>>,
     ) {
-        let tables = self.snapshot.nodes.entry(node.to_owned()).or_default();
-        let target = slot(tables);
-        match target {
-            Some(existing) => {
+        let target = slot(self.snapshot.nodes.entry(node.to_owned()).or_default());
+        let key = (node.to_owned(), table);
+        let held = self.ranks.get(&key).copied();
+        match (target.as_ref(), held) {
+            (Some(existing), Some(r)) if r == rank => {
                 let message = format!(
                     "node {node} already has this table from {}; this copy is ignored",
                     existing.file
                 );
                 self.diag(Stage::Model, file, None, message);
             }
-            None => {
+            (Some(_), Some(r)) if r > rank => {}
+            _ => {
                 *target = Some(Sourced {
                     file: file.to_owned(),
                     value,
-                })
+                });
+                self.ranks.insert(key, rank);
             }
         }
     }
@@ -235,7 +253,14 @@ impl<'p> Builder<'p> {
         macro_rules! table {
             ($parsed:expr, $field:ident) => {{
                 let (rows, n, d) = self.take(path, $parsed);
-                self.node_slot(node, path, rows, |t| &mut t.$field);
+                let rank = if d == 0 {
+                    RANK_CLEAN_TEXT
+                } else {
+                    RANK_TEXT_WITH_DIAGNOSTICS
+                };
+                self.node_slot(node, path, stringify!($field), rows, rank, |t| {
+                    &mut t.$field
+                });
                 (n, d)
             }};
         }
@@ -243,7 +268,9 @@ impl<'p> Builder<'p> {
             ($parsed:expr, $field:ident) => {{
                 let (rows, n, d) = self.take(path, $parsed);
                 if let Some(v) = rows.into_iter().next() {
-                    self.node_slot(node, path, v, |t| &mut t.$field);
+                    self.node_slot(node, path, stringify!($field), v, RANK_CLEAN_TEXT, |t| {
+                        &mut t.$field
+                    });
                 }
                 (n, d)
             }};
@@ -254,31 +281,41 @@ impl<'p> Builder<'p> {
             NodeFile::BridgeFdb => table!(iproute::parse_fdb(text), fdb),
             NodeFile::IpAddr => table!(iproute::parse_links(text), addrs),
             NodeFile::IpLink => table!(iproute::parse_links(text), links),
-            NodeFile::IpRouteJson => {
-                self.json_table(path, node, iproute_json::parse_routes_json(text), |t| {
-                    &mut t.routes
-                })
-            }
-            NodeFile::IpNeighJson => {
-                self.json_table(path, node, iproute_json::parse_neighbors_json(text), |t| {
-                    &mut t.neighbors
-                })
-            }
-            NodeFile::IpAddrJson => {
-                self.json_table(path, node, iproute_json::parse_links_json(text), |t| {
-                    &mut t.addrs
-                })
-            }
-            NodeFile::IpLinkJson => {
-                self.json_table(path, node, iproute_json::parse_links_json(text), |t| {
-                    &mut t.links
-                })
-            }
+            NodeFile::IpRouteJson => self.json_table(
+                path,
+                node,
+                "routes",
+                iproute_json::parse_routes_json(text),
+                |t| &mut t.routes,
+            ),
+            NodeFile::IpNeighJson => self.json_table(
+                path,
+                node,
+                "neighbors",
+                iproute_json::parse_neighbors_json(text),
+                |t| &mut t.neighbors,
+            ),
+            NodeFile::IpAddrJson => self.json_table(
+                path,
+                node,
+                "addrs",
+                iproute_json::parse_links_json(text),
+                |t| &mut t.addrs,
+            ),
+            NodeFile::IpLinkJson => self.json_table(
+                path,
+                node,
+                "links",
+                iproute_json::parse_links_json(text),
+                |t| &mut t.links,
+            ),
             NodeFile::IptablesSave => {
                 let parsed = iptables::parse_iptables_save(text);
                 let d = self.parse_diags(path, &parsed.diagnostics);
                 let n = parsed.rules.len() as u64;
-                self.node_slot(node, path, parsed, |t| &mut t.iptables);
+                self.node_slot(node, path, "iptables", parsed, RANK_CLEAN_TEXT, |t| {
+                    &mut t.iptables
+                });
                 (n, d)
             }
             NodeFile::Ipvsadm => table!(ipvs::parse_ipvsadm(text), ipvs),
@@ -313,15 +350,12 @@ impl<'p> Builder<'p> {
         &mut self,
         path: &str,
         node: &str,
+        table: &'static str,
         parsed: Parsed<T>,
         slot: fn(&mut crate::NodeTables) -> &mut Option<Sourced<Vec<T>>>,
     ) -> (u64, u64) {
         let (rows, n, d) = self.take(path, parsed);
-        let tables = self.snapshot.nodes.entry(node.to_owned()).or_default();
-        *slot(tables) = Some(Sourced {
-            file: path.to_owned(),
-            value: rows,
-        });
+        self.node_slot(node, path, table, rows, RANK_JSON, slot);
         (n, d)
     }
 
