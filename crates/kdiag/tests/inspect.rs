@@ -112,3 +112,34 @@ fn real_support_bundles_inspect_cleanly() {
         );
     }
 }
+
+#[test]
+fn seed_bundle_tells_failed_from_not_collected() {
+    use kdiag_model::InputStatus;
+    let snap = kdiag_model::Snapshot::load(
+        &root().join("sample-bundles/seed-incident"),
+        &kdiag_bundle::Limits::default(),
+        &kdiag_model::LogPatterns::none(),
+    )
+    .unwrap();
+    assert_eq!(
+        snap.input_status("nodes/master-1/ip-route.txt"),
+        InputStatus::Present
+    );
+    match snap.input_status("nodes/master-1/ipvsadm.txt") {
+        InputStatus::Failed { command } => assert_eq!(command.exit_code, Some(127)),
+        other => panic!("ipvsadm failed on master-1, got {other:?}"),
+    }
+    assert!(matches!(
+        snap.input_status("nodes/master-1/selinux.txt"),
+        InputStatus::Failed { .. }
+    ));
+    assert_eq!(
+        snap.input_status("nodes/master-1/ip-link.json"),
+        InputStatus::NotCollected
+    );
+    assert_eq!(
+        snap.input_status("cluster/events.yaml"),
+        InputStatus::NotCollected
+    );
+}

@@ -22,4 +22,4 @@ mod snapshot;
 pub use diag::{Diagnostic, Stage};
 pub use logs::{LogHit, LogHits, LogPatterns, LogStream};
 pub use node::{NodeTables, Sourced};
-pub use snapshot::{FileInfo, Located, Snapshot};
+pub use snapshot::{FileInfo, InputStatus, Located, Snapshot};

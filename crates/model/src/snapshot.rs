@@ -177,3 +177,67 @@ impl Snapshot {
             .and_then(|m| m.value.command_for(path))
     }
 }
+
+/// Whether an input is in the bundle, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum InputStatus<'a> {
+    /// The file is in the bundle.
+    Present,
+    /// The collector ran the command and it failed (exit code, stderr).
+    Failed {
+        /// The manifest's record.
+        command: &'a kdiag_bundle::CommandRecord,
+    },
+    /// Nothing in the bundle or its manifest says it was collected.
+    NotCollected,
+}
+
+impl Snapshot {
+    /// Tells "collected", "collected and failed" and "not collected" apart
+    /// for a bundle path, from the files read and the manifest. A node-side
+    /// command that wrote nothing is matched by node and file name.
+    pub fn input_status(&self, path: &str) -> InputStatus<'_> {
+        if self.files.iter().any(|f| f.path == path) {
+            return InputStatus::Present;
+        }
+        let Some(m) = &self.manifest else {
+            return InputStatus::NotCollected;
+        };
+        if let Some(c) = m.value.command_for(path).filter(|c| !c.succeeded()) {
+            return InputStatus::Failed { command: c };
+        }
+        // `nodes/<node>/<file>`: a failed node command may have no output path.
+        if let Some(("nodes", rest)) = path.split_once('/')
+            && let Some((node, _)) = rest.split_once('/')
+            && let Some(tool) = node_file_tool(path)
+            && let Some(c) = m.value.commands.iter().find(|c| {
+                c.node.as_deref() == Some(node)
+                    && !c.succeeded()
+                    && c.output.is_none()
+                    && c.argv.first().is_some_and(|a| a == tool)
+            })
+        {
+            return InputStatus::Failed { command: c };
+        }
+        InputStatus::NotCollected
+    }
+}
+
+/// The program that writes a node file (BUNDLE-FORMAT.md), to match failed
+/// commands that recorded no output path.
+fn node_file_tool(path: &str) -> Option<&'static str> {
+    let file = path.rsplit('/').next()?;
+    Some(match file {
+        "ip-addr.txt" | "ip-link.txt" | "ip-route.txt" | "ip-neigh.txt" | "ip-addr.json"
+        | "ip-link.json" | "ip-route.json" | "ip-neigh.json" => "ip",
+        "bridge-fdb.txt" => "bridge",
+        "iptables-save.txt" => "iptables-save",
+        "ipvsadm.txt" => "ipvsadm",
+        "sysctl.txt" => "sysctl",
+        "lsmod.txt" => "lsmod",
+        "selinux.txt" => "getenforce",
+        "firewalld.txt" => "systemctl",
+        _ => return None,
+    })
+}
