@@ -220,3 +220,70 @@ fn role_bindings_grant_only_in_their_namespace() {
             .allowed
     );
 }
+
+#[test]
+fn aggregated_cluster_roles_collect_their_members_rules() {
+    let yaml = r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRole
+  metadata:
+    name: network-observer
+  aggregationRule:
+    clusterRoleSelectors:
+    - matchLabels:
+        kdiag.example/aggregate-to-network-observer: "true"
+  rules: []
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRole
+  metadata:
+    name: network-observer-slices
+    labels:
+      kdiag.example/aggregate-to-network-observer: "true"
+  rules:
+  - apiGroups: ["discovery.k8s.io"]
+    resources: ["endpointslices"]
+    verbs: ["list", "watch"]
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRoleBinding
+  metadata:
+    name: network-observer
+  roleRef:
+    apiGroup: rbac.authorization.k8s.io
+    kind: ClusterRole
+    name: network-observer
+  subjects:
+  - kind: ServiceAccount
+    name: observer
+    namespace: monitoring
+"#;
+    let snap = snapshot(&[("cluster/clusterroles.yaml", yaml.to_owned())]);
+    let rbac = Rbac::new(&snap);
+    let d = rbac.check(
+        &Principal::service_account("monitoring", "observer"),
+        &AccessRequest::cluster("watch", "discovery.k8s.io", "endpointslices"),
+    );
+    assert!(d.allowed, "{d:?}");
+    assert_eq!(d.grants[0].role.name, "network-observer");
+    assert_eq!(
+        d.grants[0].aggregated_from.as_ref().unwrap().name,
+        "network-observer-slices"
+    );
+    assert!(
+        !rbac
+            .check(
+                &Principal::service_account("monitoring", "observer"),
+                &AccessRequest::cluster("list", "", "services")
+            )
+            .allowed
+    );
+
+    // The real k3s `admin` ClusterRole is aggregated; its members' rules count.
+    let snap = snapshot(&[(
+        "cluster/clusterroles.json",
+        real("sb-k3s131-baseline__cluster-resources__clusterroles.json"),
+    )]);
+    let rbac = Rbac::new(&snap);
+    assert!(rbac.has_cluster_role("admin"));
+}
