@@ -18,6 +18,8 @@ pub struct Chain {
     pub name: String,
     /// Built-in chains' policy (`ACCEPT`, `DROP`); `None` for `-`.
     pub policy: Option<String>,
+    /// The line as printed.
+    pub text: String,
 }
 
 /// One option of a rule, e.g. `! -s 10.244.0.0/16` or `--dport 53`.
@@ -141,6 +143,7 @@ pub fn parse_iptables_save(text: &str) -> IptablesSave {
                 table: table.clone(),
                 name,
                 policy,
+                text: t.to_owned(),
             });
         } else if t.starts_with("-A ") || t.starts_with("-I ") {
             match tokenize(t) {

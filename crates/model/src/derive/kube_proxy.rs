@@ -1,0 +1,200 @@
+//! kube-proxy's intent: every ClusterIP:port of every Service must be in
+//! each node's `KUBE-SERVICES` chain (iptables mode) or be an IPVS virtual
+//! server (ipvs mode), leading to the Service's ready endpoints.
+
+use super::{Fact, FactTable, ev, node_path};
+use crate::Snapshot;
+use crate::inventory::NetworkInventory;
+use kdiag_parse::kube::types::{EndpointSlice, Endpoints, Service};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// Ready endpoint addresses per `namespace/name`, from EndpointSlices, or
+/// from Endpoints when no slice names the Service.
+pub(crate) fn ready_endpoints(snap: &Snapshot) -> BTreeMap<String, usize> {
+    let mut from_slices: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for o in snap.objects_of("EndpointSlice") {
+        let Ok(s) = o.object.view::<EndpointSlice>() else {
+            continue;
+        };
+        let Some(svc) = s.metadata.labels.get("kubernetes.io/service-name") else {
+            continue;
+        };
+        let key = format!("{}/{svc}", s.metadata.namespace.clone().unwrap_or_default());
+        let entry = from_slices.entry(key).or_default();
+        for e in s
+            .endpoints
+            .iter()
+            .filter(|e| e.conditions.ready != Some(false))
+        {
+            entry.extend(e.addresses.iter().cloned());
+        }
+    }
+    let mut out: BTreeMap<String, usize> =
+        from_slices.into_iter().map(|(k, v)| (k, v.len())).collect();
+    for o in snap.objects_of("Endpoints") {
+        let Ok(e) = o.object.view::<Endpoints>() else {
+            continue;
+        };
+        let key = format!(
+            "{}/{}",
+            e.metadata.namespace.clone().unwrap_or_default(),
+            e.metadata.name
+        );
+        out.entry(key)
+            .or_insert_with(|| e.subsets.iter().map(|s| s.addresses.len()).sum());
+    }
+    out
+}
+
+pub(super) fn services(snap: &Snapshot) -> FactTable {
+    let inv = NetworkInventory::of(snap);
+    let mut table = FactTable::default();
+    let ipvs_mode = inv.components.kube_proxy_mode.as_deref() == Some("ipvs");
+    let endpoints = ready_endpoints(snap);
+    let services: Vec<_> = snap
+        .objects_of("Service")
+        .filter_map(|o| o.object.view::<Service>().ok().map(|s| (o, s)))
+        .filter(|(_, s)| {
+            s.spec
+                .cluster_ip
+                .as_deref()
+                .is_some_and(|ip| ip.parse::<IpAddr>().is_ok())
+        })
+        .collect();
+    if services.is_empty() {
+        if !snap.has_resource("services") {
+            table.missing.push("cluster/services.yaml".into());
+        }
+        return table;
+    }
+    let mut node_names: BTreeSet<String> = inv.nodes.iter().map(|n| n.name.clone()).collect();
+    node_names.extend(snap.nodes.keys().cloned());
+    for node in &node_names {
+        let t = snap.nodes.get(node);
+        let ipt = t.and_then(|t| t.iptables.as_ref());
+        let ipvs = t.and_then(|t| t.ipvs.as_ref());
+        // The data plane tells the mode too: ipvs mode matches ipsets in KUBE-SERVICES.
+        let node_ipvs = ipvs_mode
+            || ipt.is_some_and(|i| {
+                i.value
+                    .chain_rules(Some("nat"), "KUBE-SERVICES")
+                    .any(|r| r.text.contains("KUBE-CLUSTER-IP"))
+            });
+        if node_ipvs && ipvs.is_none() {
+            table.missing.push(node_path(node, "ipvsadm.txt"));
+            continue;
+        }
+        if !node_ipvs && ipt.is_none() {
+            table.missing.push(node_path(node, "iptables-save.txt"));
+            continue;
+        }
+        for (o, s) in &services {
+            let ns = s.metadata.namespace.clone().unwrap_or_default();
+            let key = format!("{ns}/{}", s.metadata.name);
+            let ready = endpoints.get(&key).copied();
+            let ip = s.spec.cluster_ip.clone().unwrap_or_default();
+            for port in &s.spec.ports {
+                let proto = port.protocol.clone().unwrap_or_else(|| "TCP".into());
+                let mut evidence = vec![ev(
+                    &o.file,
+                    o.object.line,
+                    format!("Service {key} clusterIP {ip} port {}/{proto}", port.port),
+                )];
+                let (status, mode) = if node_ipvs {
+                    let Some(v) = ipvs else { continue };
+                    let vs = v.value.iter().find(|x| {
+                        x.proto == proto
+                            && x.ip().map(|a| a.to_string()) == Some(ip.clone())
+                            && x.port() == Some(port.port)
+                    });
+                    let status = match vs {
+                        None => {
+                            evidence.push(ev(
+                                &v.file,
+                                v.value.first().map_or(1, |x| x.line),
+                                format!(
+                                    "no virtual server {ip}:{} among {}",
+                                    port.port,
+                                    v.value.len()
+                                ),
+                            ));
+                            "missing"
+                        }
+                        Some(x) => {
+                            evidence.push(ev(&v.file, x.line, &x.text));
+                            if x.reals.is_empty() && ready.unwrap_or(0) > 0 {
+                                "no-endpoints"
+                            } else {
+                                "programmed"
+                            }
+                        }
+                    };
+                    (status, "ipvs")
+                } else {
+                    let Some(i) = ipt else { continue };
+                    let dest = format!("{ip}/32");
+                    let rule = i.value.chain_rules(Some("nat"), "KUBE-SERVICES").find(|r| {
+                        r.destination().map(|d| d.to_string()) == Some(dest.clone())
+                            && r.protocol().is_some_and(|p| p.eq_ignore_ascii_case(&proto))
+                            && r.dport() == Some(port.port)
+                            && r.target.as_deref().is_some_and(|t| {
+                                t.starts_with("KUBE-SVC-") || t.starts_with("KUBE-EXT-")
+                            })
+                    });
+                    let status = match rule {
+                        None => {
+                            match i.value.chains.iter().find(|c| {
+                                c.table.as_deref() == Some("nat") && c.name == "KUBE-SERVICES"
+                            }) {
+                                Some(c) => evidence.push(ev(&i.file, c.line, &c.text)),
+                                None => evidence.push(ev(
+                                    &i.file,
+                                    1,
+                                    "no KUBE-SERVICES chain in the nat table",
+                                )),
+                            }
+                            "missing"
+                        }
+                        Some(r) => {
+                            evidence.push(ev(&i.file, r.line, &r.text));
+                            let chain = r.target.clone().unwrap_or_default();
+                            let seps = i
+                                .value
+                                .chain_rules(Some("nat"), &chain)
+                                .filter(|x| {
+                                    x.target
+                                        .as_deref()
+                                        .is_some_and(|t| t.starts_with("KUBE-SEP-"))
+                                })
+                                .count();
+                            if seps == 0 && ready.unwrap_or(0) > 0 {
+                                "no-endpoints"
+                            } else {
+                                "programmed"
+                            }
+                        }
+                    };
+                    (status, "iptables")
+                };
+                table.records.push(Fact {
+                    fields: json!({
+                        "node": node,
+                        "namespace": ns,
+                        "name": s.metadata.name,
+                        "ip": ip,
+                        "port": port.port,
+                        "protocol": proto,
+                        "mode": mode,
+                        "status": status,
+                        "endpoints": ready,
+                    }),
+                    evidence,
+                    first_seen: None,
+                });
+            }
+        }
+    }
+    table
+}

@@ -1,0 +1,109 @@
+//! Facts that need code: what the data plane *must* contain, derived from
+//! the cluster's objects, compared with what each node printed. Each fact
+//! table is a list of records (JSON objects) with their evidence, plus the
+//! inputs that were missing — a node without `ip-route.txt` is *unknown*,
+//! never healthy.
+//!
+//! Rules read these tables by name (`match: {fact: flannel.peers}`); the
+//! fields of every table are listed in [`TABLES`].
+
+mod cidr;
+mod dns;
+mod flannel;
+mod kube_proxy;
+mod rbac;
+
+use crate::Snapshot;
+use crate::inventory::Evidence;
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One derived record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fact {
+    /// The record's fields (a JSON object).
+    pub fields: Value,
+    /// Where each part of it was read.
+    pub evidence: Vec<Evidence>,
+    /// When it first showed, when known (log line or event time).
+    pub first_seen: Option<Timestamp>,
+}
+
+/// A derived table: its records, and the inputs that were missing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FactTable {
+    /// Records.
+    pub records: Vec<Fact>,
+    /// Bundle paths that were needed and absent (or failed).
+    pub missing: Vec<String>,
+}
+
+/// Every fact table: name, and what one record holds.
+pub const TABLES: &[(&str, &str)] = &[
+    (
+        "rbac.dangling-bindings",
+        "a (Cluster)RoleBinding whose role does not exist: binding, binding_kind, namespace, role, role_kind, serviceaccounts[], users[], groups[]",
+    ),
+    (
+        "flannel.peers",
+        "per node and flannel peer: node, peer, cidr, gateway, peer_ip, vtep_mac, route (present|missing|wrong), neighbor (present|missing|wrong-mac), fdb (present|missing|wrong-dst)",
+    ),
+    (
+        "flannel.stale-entries",
+        "flannel.1 routes, neighbours or FDB entries that point at no current node: node, table (route|neighbor|fdb), value, reason",
+    ),
+    (
+        "kube-proxy.services",
+        "per node and Service port: node, namespace, name, ip, port, protocol, mode (iptables|ipvs), status (programmed|missing|no-endpoints), endpoints",
+    ),
+    (
+        "cidr.pod-networks",
+        "per pod network in use or believed: cidr, current, networks_in_use, nodes[], node_count, pods, believed_by[]",
+    ),
+    (
+        "node.bridge-addresses",
+        "per node and cni0 address: node, dev, addr, network, node_cidrs[], inside",
+    ),
+    (
+        "pods.addresses",
+        "per pod IP: namespace, name, node, ip, network, node_cidrs[], inside",
+    ),
+    (
+        "dns.service",
+        "the DNS Service: namespace, name, ip, endpoints_ready, nodes_programmed[], nodes_missing[], nodes_unknown[]",
+    ),
+    (
+        "probes.dns",
+        "probe output lines that show DNS failing: node, file, outcome, name, text, and the DNS Service's namespace, name, ip",
+    ),
+];
+
+/// Computes one fact table by name; `None` for an unknown name.
+pub fn table(snap: &Snapshot, name: &str) -> Option<FactTable> {
+    Some(match name {
+        "rbac.dangling-bindings" => rbac::dangling_bindings(snap),
+        "flannel.peers" => flannel::peers(snap),
+        "flannel.stale-entries" => flannel::stale_entries(snap),
+        "kube-proxy.services" => kube_proxy::services(snap),
+        "cidr.pod-networks" => cidr::pod_networks(snap),
+        "node.bridge-addresses" => cidr::bridge_addresses(snap),
+        "pods.addresses" => cidr::pod_addresses(snap),
+        "dns.service" => dns::service(snap),
+        "probes.dns" => dns::probes(snap),
+        _ => return None,
+    })
+}
+
+pub(crate) fn ev(file: &str, line: u32, text: impl Into<String>) -> Evidence {
+    Evidence {
+        file: file.to_owned(),
+        line,
+        text: text.into(),
+    }
+}
+
+/// The path to cite when a node table is missing: what the layout names it.
+pub(crate) fn node_path(node: &str, file: &str) -> String {
+    format!("nodes/{node}/{file}")
+}

@@ -1,0 +1,91 @@
+use super::{Fact, FactTable, ev};
+use crate::Snapshot;
+use kdiag_parse::kube::types::RoleBinding;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// Bindings whose roleRef names a role that is not in the bundle.
+pub(super) fn dangling_bindings(snap: &Snapshot) -> FactTable {
+    let mut table = FactTable::default();
+    if !snap.has_resource("clusterroles") {
+        table.missing.push("cluster/clusterroles.yaml".into());
+    }
+    if !snap.has_resource("clusterrolebindings") {
+        table
+            .missing
+            .push("cluster/clusterrolebindings.yaml".into());
+    }
+    if !table.missing.is_empty() {
+        return table;
+    }
+    let cluster_roles: BTreeSet<&str> = snap
+        .objects_of("ClusterRole")
+        .map(|o| o.object.name.as_str())
+        .collect();
+    let roles: BTreeSet<(String, &str)> = snap
+        .objects_of("Role")
+        .map(|o| {
+            (
+                o.object.namespace.clone().unwrap_or_default(),
+                o.object.name.as_str(),
+            )
+        })
+        .collect();
+    let roles_known = snap.has_resource("roles");
+    for o in snap
+        .objects
+        .iter()
+        .filter(|o| matches!(o.object.kind.as_str(), "ClusterRoleBinding" | "RoleBinding"))
+    {
+        let Ok(b) = o.object.view::<RoleBinding>() else {
+            continue;
+        };
+        let ns = o.object.namespace.clone().unwrap_or_default();
+        let exists = match b.role_ref.kind.as_str() {
+            "ClusterRole" => cluster_roles.contains(b.role_ref.name.as_str()),
+            "Role" if roles_known => roles.contains(&(ns.clone(), b.role_ref.name.as_str())),
+            // Roles were not collected: a Role reference cannot be judged.
+            _ => true,
+        };
+        if exists {
+            continue;
+        }
+        let mut sas = Vec::new();
+        let mut users = Vec::new();
+        let mut groups = Vec::new();
+        for s in b.subjects.iter().flatten() {
+            match s.kind.as_str() {
+                "ServiceAccount" => sas.push(format!(
+                    "{}/{}",
+                    s.namespace.clone().unwrap_or_else(|| ns.clone()),
+                    s.name
+                )),
+                "User" => users.push(s.name.clone()),
+                "Group" => groups.push(s.name.clone()),
+                _ => {}
+            }
+        }
+        table.records.push(Fact {
+            fields: json!({
+                "binding": o.object.name,
+                "binding_kind": o.object.kind,
+                "namespace": ns,
+                "role": b.role_ref.name,
+                "role_kind": b.role_ref.kind,
+                "serviceaccounts": sas,
+                "users": users,
+                "groups": groups,
+            }),
+            evidence: vec![ev(
+                &o.file,
+                o.object.line,
+                format!(
+                    "{} {} roleRef: {} {} (not in the bundle)",
+                    o.object.kind, o.object.name, b.role_ref.kind, b.role_ref.name
+                ),
+            )],
+            first_seen: None,
+        });
+    }
+    table
+}

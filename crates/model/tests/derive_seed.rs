@@ -1,0 +1,143 @@
+//! The derived facts of the seed incident: what the data plane must hold
+//! against what the nodes printed.
+#![allow(clippy::unwrap_used)] // test setup panics on failure
+
+use kdiag_bundle::Limits;
+use kdiag_model::derive::{FactTable, table};
+use kdiag_model::{LogPatterns, Snapshot};
+use serde_json::Value;
+
+fn seed() -> Snapshot {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-bundles/seed-incident");
+    Snapshot::load(&dir, &Limits::default(), &LogPatterns::none()).unwrap()
+}
+
+fn rows<'a>(t: &'a FactTable, pred: impl Fn(&Value) -> bool + 'a) -> Vec<&'a Value> {
+    t.records
+        .iter()
+        .map(|r| &r.fields)
+        .filter(|f| pred(f))
+        .collect()
+}
+
+#[test]
+fn seed_incident_facts() {
+    let snap = seed();
+    let dangling = table(&snap, "rbac.dangling-bindings").unwrap();
+    let roles: Vec<&str> = dangling
+        .records
+        .iter()
+        .map(|r| r.fields["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, vec!["system:node-proxier", "flannel"]);
+    assert_eq!(
+        dangling.records[0].fields["serviceaccounts"][0],
+        "kube-system/kube-proxy"
+    );
+
+    let peers = table(&snap, "flannel.peers").unwrap();
+    assert!(peers.missing.is_empty(), "{:?}", peers.missing);
+    assert_eq!(peers.records.len(), 20);
+    let missing = rows(&peers, |f| {
+        f["node"] == "gpu-worker-2" && f["route"] == "missing"
+    });
+    let cidrs: Vec<&str> = missing
+        .iter()
+        .map(|f| f["cidr"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cidrs,
+        vec!["10.244.0.0/24", "10.244.1.0/24", "10.233.65.0/24"]
+    );
+    assert_eq!(rows(&peers, |f| f["route"] == "missing").len(), 14);
+    assert!(
+        rows(&peers, |f| f["route"] == "present")
+            .iter()
+            .all(|f| f["neighbor"] == "present" && f["fdb"] == "present")
+    );
+    assert!(
+        table(&snap, "flannel.stale-entries")
+            .unwrap()
+            .records
+            .is_empty()
+    );
+
+    let svc = table(&snap, "kube-proxy.services").unwrap();
+    let dns = rows(&svc, |f| f["ip"] == "10.233.0.3");
+    assert_eq!(dns.len(), 15, "3 ports on 5 nodes");
+    assert!(
+        dns.iter()
+            .all(|f| f["status"] == "missing" && f["mode"] == "iptables")
+    );
+
+    let nets = table(&snap, "cidr.pod-networks").unwrap();
+    let summary: Vec<(String, bool, u64)> = nets
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.fields["cidr"].as_str().unwrap().to_owned(),
+                r.fields["current"].as_bool().unwrap(),
+                r.fields["node_count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("10.233.64.0/18".into(), true, 3),
+            ("10.244.0.0/16".into(), false, 2)
+        ]
+    );
+    assert!(
+        nets.records
+            .iter()
+            .all(|r| r.fields["networks_in_use"] == 2)
+    );
+
+    let bridges = table(&snap, "node.bridge-addresses").unwrap();
+    let outside = rows(&bridges, |f| f["inside"] == false);
+    assert_eq!(outside.len(), 1);
+    assert_eq!(
+        (outside[0]["node"].as_str(), outside[0]["network"].as_str()),
+        (Some("gpu-worker-1"), Some("10.244.3.0/24"))
+    );
+
+    let pods = table(&snap, "pods.addresses").unwrap();
+    let outside = rows(&pods, |f| f["inside"] == false);
+    assert_eq!(outside.len(), 1);
+    assert_eq!(outside[0]["network"], "10.244.3.0/24");
+
+    let svc = table(&snap, "dns.service").unwrap();
+    assert_eq!(
+        svc.records[0].fields["nodes_missing"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(svc.records[0].fields["endpoints_ready"], 2);
+
+    let probes = table(&snap, "probes.dns").unwrap();
+    let outcomes: Vec<&str> = probes
+        .records
+        .iter()
+        .map(|r| r.fields["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["bad-address", "bad-address", "no-servers"]);
+    assert!(table(&snap, "no.such.table").is_none());
+}
+
+#[test]
+fn a_node_without_tables_is_unknown_not_healthy() {
+    let bundle = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/real-data/bundles/troubleshoot-k3s-v1.31.2-baseline.tar.gz");
+    let snap = Snapshot::load(&bundle, &Limits::default(), &LogPatterns::none()).unwrap();
+    let svc = table(&snap, "kube-proxy.services").unwrap();
+    assert!(svc.records.is_empty());
+    assert_eq!(svc.missing, vec!["nodes/primary-node/iptables-save.txt"]);
+    let peers = table(&snap, "flannel.peers").unwrap();
+    assert!(peers.records.is_empty());
+    assert_eq!(peers.missing.len(), 3);
+}
