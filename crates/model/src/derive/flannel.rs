@@ -129,8 +129,10 @@ pub(super) fn peers(snap: &Snapshot) -> FactTable {
                     }
                 },
             };
-            if neighbor == "missing" {
-                if let Some(n) = neighbors {
+            if neighbor == "missing"
+                && let Some(n) = neighbors
+            {
+                {
                     evidence.push(ev(
                         &n.file,
                         n.value
