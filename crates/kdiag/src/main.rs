@@ -1,7 +1,9 @@
 //! `kdiag`: explains a broken Kubernetes network from a support bundle,
 //! offline. This binary only wires flags to the library crates.
 
+mod analyze;
 mod inspect;
+mod rules_cmd;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -9,8 +11,21 @@ use kdiag_bundle::Limits;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Exit code when a bundle cannot be read at all.
-pub const EXIT_UNREADABLE: u8 = 3;
+/// Exit codes (documented in the README).
+pub mod exit {
+    /// Nothing at or above `--fail-on`.
+    pub const OK: u8 = 0;
+    /// Some rule test or rule check failed.
+    pub const FAILED: u8 = 1;
+    /// A bundle cannot be read at all.
+    pub const UNREADABLE: u8 = 3;
+    /// Rule files are invalid.
+    pub const INVALID_RULES: u8 = 4;
+    /// Findings at warning (the worst) at or above `--fail-on`.
+    pub const WARNING: u8 = 10;
+    /// Critical findings at or above `--fail-on`.
+    pub const CRITICAL: u8 = 11;
+}
 
 #[derive(Parser)]
 #[command(
@@ -25,10 +40,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Explain what broke: root causes first, each with what it caused, the
+    /// evidence (file:line and text) and the fix.
+    Analyze(analyze::AnalyzeArgs),
     /// Show what a bundle holds: files and what each is, versions, nodes and
     /// their pod CIDRs, the networks each component believes in, components,
     /// and every diagnostic.
     Inspect(InspectArgs),
+    /// Work with rules: list, explain, lint, test, schema, facts.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
 }
 
 #[derive(Args)]
@@ -44,17 +65,18 @@ struct InspectArgs {
     limits: LimitArgs,
 }
 
+/// Output format.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub enum Format {
     /// For a person.
     Text,
-    /// Stable JSON (`kdiag-inspect/v1`, documented in the README).
+    /// Stable JSON, documented in the README.
     Json,
 }
 
 /// Reading limits (defaults are safe for bundles from strangers).
 #[derive(Args)]
-struct LimitArgs {
+pub struct LimitArgs {
     /// Stop after this many uncompressed bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_total_bytes)]
     max_total_bytes: u64,
@@ -70,7 +92,8 @@ struct LimitArgs {
 }
 
 impl LimitArgs {
-    fn limits(&self) -> Limits {
+    /// The limits these flags ask for.
+    pub fn limits(&self) -> Limits {
         Limits {
             max_total_bytes: self.max_total_bytes,
             max_entries: self.max_entries,
@@ -84,7 +107,7 @@ impl LimitArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(code) => code,
+        Ok(code) => ExitCode::from(code),
         Err(e)
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
@@ -93,13 +116,15 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("kdiag: {e:#}");
-            ExitCode::from(EXIT_UNREADABLE)
+            ExitCode::from(exit::UNREADABLE)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli) -> Result<u8> {
     match cli.command {
+        Command::Analyze(args) => analyze::run(&args),
+        Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Inspect(args) => {
             let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
             let snap = kdiag_model::Snapshot::load_many(
@@ -117,7 +142,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Format::Text => inspect::write_text(&report, &mut out)?,
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(exit::OK)
         }
     }
 }

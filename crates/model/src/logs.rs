@@ -15,6 +15,9 @@ use std::io::{self, BufRead};
 /// Samples kept per log and pattern besides the first and last hit.
 pub const SAMPLES: usize = 3;
 
+/// Distinct capture sets kept per log and pattern.
+pub const DISTINCT: usize = 32;
+
 /// Patterns to look for in every log, compiled into one matcher.
 #[derive(Debug, Clone)]
 pub struct LogPatterns {
@@ -90,6 +93,8 @@ pub struct LogHits {
     pub last: LogHit,
     /// A few matches after the first.
     pub samples: Vec<LogHit>,
+    /// The distinct sets of named captures seen (at most [`DISTINCT`]).
+    pub distinct: Vec<BTreeMap<String, String>>,
 }
 
 /// The summary of one container log (or a node's kubelet journal).
@@ -199,20 +204,31 @@ pub(crate) fn scan(
                     captures,
                 }
             };
+            let new = hit();
             match &mut hits[idx] {
                 None => {
-                    let h = hit();
+                    let distinct = if new.captures.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![new.captures.clone()]
+                    };
                     hits[idx] = Some(LogHits {
                         pattern: patterns.ids[idx].clone(),
                         count: 1,
-                        first: h.clone(),
-                        last: h,
+                        first: new.clone(),
+                        last: new,
                         samples: Vec::new(),
+                        distinct,
                     });
                 }
                 Some(h) => {
                     h.count += 1;
-                    let new = hit();
+                    if !new.captures.is_empty()
+                        && h.distinct.len() < DISTINCT
+                        && !h.distinct.contains(&new.captures)
+                    {
+                        h.distinct.push(new.captures.clone());
+                    }
                     if h.samples.len() < SAMPLES {
                         h.samples.push(new.clone());
                     }

@@ -36,10 +36,10 @@ fn seed_incident_facts() {
         "kube-system/kube-proxy"
     );
 
-    let peers = table(&snap, "flannel.peers").unwrap();
-    assert!(peers.missing.is_empty(), "{:?}", peers.missing);
-    assert_eq!(peers.records.len(), 20);
-    let missing = rows(&peers, |f| {
+    let routes = table(&snap, "flannel.routes").unwrap();
+    assert!(routes.missing.is_empty(), "{:?}", routes.missing);
+    assert_eq!(routes.records.len(), 20);
+    let missing = rows(&routes, |f| {
         f["node"] == "gpu-worker-2" && f["route"] == "missing"
     });
     let cidrs: Vec<&str> = missing
@@ -50,12 +50,31 @@ fn seed_incident_facts() {
         cidrs,
         vec!["10.244.0.0/24", "10.244.1.0/24", "10.233.65.0/24"]
     );
-    assert_eq!(rows(&peers, |f| f["route"] == "missing").len(), 14);
+    assert_eq!(rows(&routes, |f| f["route"] == "missing").len(), 14);
+    // Every absence is shown with real lines of the node's table.
+    let r = routes
+        .records
+        .iter()
+        .find(|r| r.fields["node"] == "master-3" && r.fields["route"] == "missing")
+        .unwrap();
     assert!(
-        rows(&peers, |f| f["route"] == "present")
-            .iter()
-            .all(|f| f["neighbor"] == "present" && f["fdb"] == "present")
+        r.evidence[1].text.starts_with("default via"),
+        "{:?}",
+        r.evidence
     );
+    let vx = table(&snap, "flannel.vxlan").unwrap();
+    let present: Vec<_> = rows(&routes, |f| f["route"] == "present")
+        .iter()
+        .map(|f| (f["node"].clone(), f["peer"].clone()))
+        .collect();
+    for f in vx.records.iter().map(|r| &r.fields) {
+        let has = present.contains(&(f["node"].clone(), f["peer"].clone()));
+        assert_eq!(
+            f["neighbor"] == "present" && f["fdb"] == "present",
+            has,
+            "{f}"
+        );
+    }
     assert!(
         table(&snap, "flannel.stale-entries")
             .unwrap()
@@ -68,7 +87,7 @@ fn seed_incident_facts() {
     assert_eq!(dns.len(), 15, "3 ports on 5 nodes");
     assert!(
         dns.iter()
-            .all(|f| f["status"] == "missing" && f["mode"] == "iptables")
+            .all(|f| f["status"] == "missing" && f["mode"] == "iptables" && f["dns"] == true)
     );
 
     let nets = table(&snap, "cidr.pod-networks").unwrap();
@@ -137,7 +156,8 @@ fn a_node_without_tables_is_unknown_not_healthy() {
     let svc = table(&snap, "kube-proxy.services").unwrap();
     assert!(svc.records.is_empty());
     assert_eq!(svc.missing, vec!["nodes/primary-node/iptables-save.txt"]);
-    let peers = table(&snap, "flannel.peers").unwrap();
-    assert!(peers.records.is_empty());
-    assert_eq!(peers.missing.len(), 3);
+    let routes = table(&snap, "flannel.routes").unwrap();
+    assert!(routes.records.is_empty());
+    assert_eq!(routes.missing, vec!["nodes/primary-node/ip-route.txt"]);
+    assert_eq!(table(&snap, "flannel.vxlan").unwrap().missing.len(), 2);
 }

@@ -5,7 +5,7 @@
 
 use super::{Fact, FactTable, ev, node_path};
 use crate::Snapshot;
-use crate::inventory::{NetworkInventory, NodeNetwork};
+use crate::inventory::{Evidence, NetworkInventory, NodeNetwork};
 use ipnet::IpNet;
 use serde_json::json;
 use std::net::IpAddr;
@@ -23,126 +23,159 @@ fn v4_cidr(n: &NodeNetwork) -> Option<IpNet> {
     n.pod_cidrs.iter().find(|c| c.addr().is_ipv4()).copied()
 }
 
-/// Per node and peer: is each of the three entries there?
-pub(super) fn peers(snap: &Snapshot) -> FactTable {
+/// What the node printed on `flannel.1` for one table: up to two real
+/// lines, or the table's first line when nothing uses `flannel.1`, so that
+/// the evidence of an absence is still lines a reader can check.
+fn context<T>(
+    file: &str,
+    rows: &[T],
+    on_dev: impl Fn(&T) -> bool,
+    line: impl Fn(&T) -> (u32, &str),
+) -> Vec<Evidence> {
+    let shown: Vec<&T> = rows.iter().filter(|r| on_dev(r)).take(2).collect();
+    let shown = if shown.is_empty() {
+        rows.iter().take(1).collect()
+    } else {
+        shown
+    };
+    shown
+        .into_iter()
+        .map(|r| {
+            let (n, t) = line(r);
+            ev(file, n, t.trim_end())
+        })
+        .collect()
+}
+
+fn peer_evidence(peer: &NodeNetwork, cidr: IpNet) -> Evidence {
+    ev(
+        &peer.evidence.file,
+        peer.evidence.line,
+        format!(
+            "Node {} podCIDR {cidr}, VtepMAC {}, public-ip {}",
+            peer.name,
+            peer.flannel_vtep_mac.as_deref().unwrap_or("?"),
+            peer.flannel_public_ip
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "?".into())
+        ),
+    )
+}
+
+/// Per node and peer: the onlink route flannel programs.
+pub(super) fn routes(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
     let nodes = vxlan_nodes(&inv);
     let mut table = FactTable::default();
     for node in &nodes {
-        let tables = snap.nodes.get(&node.name);
-        let routes = tables.and_then(|t| t.routes.as_ref());
-        let neighbors = tables.and_then(|t| t.neighbors.as_ref());
-        let fdb = tables.and_then(|t| t.fdb.as_ref());
-        for (present, file) in [
-            (routes.is_some(), "ip-route.txt"),
-            (neighbors.is_some(), "ip-neigh.txt"),
-            (fdb.is_some(), "bridge-fdb.txt"),
-        ] {
-            if !present {
-                table.missing.push(node_path(&node.name, file));
-            }
-        }
-        if routes.is_none() && neighbors.is_none() && fdb.is_none() {
+        let Some(r) = snap.nodes.get(&node.name).and_then(|t| t.routes.as_ref()) else {
+            table.missing.push(node_path(&node.name, "ip-route.txt"));
             continue;
-        }
+        };
         for peer in nodes.iter().filter(|p| p.name != node.name) {
             let Some(cidr) = v4_cidr(peer) else { continue };
             let gateway = cidr.network();
-            let mut evidence = vec![ev(
-                &peer.evidence.file,
-                peer.evidence.line,
-                format!(
-                    "Node {} podCIDR {cidr}, VtepMAC {}, public-ip {}",
-                    peer.name,
-                    peer.flannel_vtep_mac.as_deref().unwrap_or("?"),
-                    peer.flannel_public_ip
-                        .map(|i| i.to_string())
-                        .unwrap_or_else(|| "?".into())
-                ),
-            )];
-            let route = match routes {
-                None => "unknown",
-                Some(r) => match r.value.iter().find(|x| x.dst == cidr) {
-                    None => {
-                        let shown: Vec<_> = r
-                            .value
-                            .iter()
-                            .filter(|x| x.dev.as_deref() == Some(DEV))
-                            .take(2)
-                            .collect();
-                        match shown.as_slice() {
-                            [] => evidence.push(ev(
-                                &r.file,
-                                r.value.first().map_or(1, |x| x.line),
-                                format!("no route to {cidr}; no route uses {DEV}"),
-                            )),
-                            some => evidence.extend(
-                                some.iter().map(|x| ev(&r.file, x.line, x.text.trim_end())),
-                            ),
-                        }
-                        "missing"
-                    }
-                    Some(x) => {
-                        evidence.push(ev(&r.file, x.line, x.text.trim_end()));
-                        if x.gateway == Some(gateway) && x.dev.as_deref() == Some(DEV) {
-                            "present"
-                        } else {
-                            "wrong"
-                        }
-                    }
-                },
-            };
-            let neighbor = match (neighbors, &peer.flannel_vtep_mac) {
-                (None, _) => "unknown",
-                (Some(_), None) => "unknown",
-                (Some(n), Some(mac)) => match n
-                    .value
-                    .iter()
-                    .find(|x| x.ip == gateway && x.dev.as_deref() == Some(DEV))
-                {
-                    None => "missing",
-                    Some(x) => {
-                        if x.lladdr.as_deref() == Some(mac.as_str()) {
-                            "present"
-                        } else {
-                            evidence.push(ev(&n.file, x.line, x.text.trim_end()));
-                            "wrong-mac"
-                        }
-                    }
-                },
-            };
-            let fdb_state = match (fdb, &peer.flannel_vtep_mac) {
-                (None, _) | (Some(_), None) => "unknown",
-                (Some(f), Some(mac)) => match f
-                    .value
-                    .iter()
-                    .find(|x| &x.mac == mac && x.dev.as_deref() == Some(DEV))
-                {
-                    None => "missing",
-                    Some(x) => {
-                        if x.dst == peer.flannel_public_ip {
-                            "present"
-                        } else {
-                            evidence.push(ev(&f.file, x.line, x.text.trim_end()));
-                            "wrong-dst"
-                        }
-                    }
-                },
-            };
-            if neighbor == "missing"
-                && let Some(n) = neighbors
-            {
-                {
-                    evidence.push(ev(
-                        &n.file,
-                        n.value
-                            .iter()
-                            .find(|x| x.dev.as_deref() == Some(DEV))
-                            .map_or(1, |x| x.line),
-                        format!("no {DEV} neighbour for {gateway}"),
+            let mut evidence = vec![peer_evidence(peer, cidr)];
+            let status = match r.value.iter().find(|x| x.dst == cidr) {
+                None => {
+                    evidence.extend(context(
+                        &r.file,
+                        &r.value,
+                        |x| x.dev.as_deref() == Some(DEV),
+                        |x| (x.line, x.text.as_str()),
                     ));
+                    "missing"
                 }
+                Some(x) => {
+                    evidence.push(ev(&r.file, x.line, x.text.trim_end()));
+                    if x.gateway == Some(gateway) && x.dev.as_deref() == Some(DEV) {
+                        "present"
+                    } else {
+                        "wrong"
+                    }
+                }
+            };
+            table.records.push(Fact {
+                fields: json!({"node": node.name, "peer": peer.name, "cidr": cidr.to_string(), "gateway": gateway.to_string(), "route": status}),
+                evidence,
+                first_seen: None,
+            });
+        }
+    }
+    table
+}
+
+/// Per node and peer: the PERMANENT neighbour and the FDB entry flannel programs.
+pub(super) fn vxlan(snap: &Snapshot) -> FactTable {
+    let inv = NetworkInventory::of(snap);
+    let nodes = vxlan_nodes(&inv);
+    let mut table = FactTable::default();
+    for node in &nodes {
+        let t = snap.nodes.get(&node.name);
+        let (Some(n), Some(f)) = (
+            t.and_then(|t| t.neighbors.as_ref()),
+            t.and_then(|t| t.fdb.as_ref()),
+        ) else {
+            if t.and_then(|t| t.neighbors.as_ref()).is_none() {
+                table.missing.push(node_path(&node.name, "ip-neigh.txt"));
             }
+            if t.and_then(|t| t.fdb.as_ref()).is_none() {
+                table.missing.push(node_path(&node.name, "bridge-fdb.txt"));
+            }
+            continue;
+        };
+        for peer in nodes.iter().filter(|p| p.name != node.name) {
+            let (Some(cidr), Some(mac)) = (v4_cidr(peer), peer.flannel_vtep_mac.as_deref()) else {
+                continue;
+            };
+            let gateway = cidr.network();
+            let mut evidence = vec![peer_evidence(peer, cidr)];
+            let neighbor = match n
+                .value
+                .iter()
+                .find(|x| x.ip == gateway && x.dev.as_deref() == Some(DEV))
+            {
+                None => {
+                    evidence.extend(context(
+                        &n.file,
+                        &n.value,
+                        |x| x.dev.as_deref() == Some(DEV),
+                        |x| (x.line, x.text.as_str()),
+                    ));
+                    "missing"
+                }
+                Some(x) => {
+                    evidence.push(ev(&n.file, x.line, x.text.trim_end()));
+                    if x.lladdr.as_deref() == Some(mac) {
+                        "present"
+                    } else {
+                        "wrong-mac"
+                    }
+                }
+            };
+            let fdb = match f
+                .value
+                .iter()
+                .find(|x| x.mac == mac && x.dev.as_deref() == Some(DEV))
+            {
+                None => {
+                    evidence.extend(context(
+                        &f.file,
+                        &f.value,
+                        |x| x.dev.as_deref() == Some(DEV),
+                        |x| (x.line, x.text.as_str()),
+                    ));
+                    "missing"
+                }
+                Some(x) => {
+                    evidence.push(ev(&f.file, x.line, x.text.trim_end()));
+                    if x.dst == peer.flannel_public_ip {
+                        "present"
+                    } else {
+                        "wrong-dst"
+                    }
+                }
+            };
             table.records.push(Fact {
                 fields: json!({
                     "node": node.name,
@@ -150,10 +183,9 @@ pub(super) fn peers(snap: &Snapshot) -> FactTable {
                     "cidr": cidr.to_string(),
                     "gateway": gateway.to_string(),
                     "peer_ip": peer.flannel_public_ip.map(|i| i.to_string()),
-                    "vtep_mac": peer.flannel_vtep_mac,
-                    "route": route,
+                    "vtep_mac": mac,
                     "neighbor": neighbor,
-                    "fdb": fdb_state,
+                    "fdb": fdb,
                 }),
                 evidence,
                 first_seen: None,

@@ -53,6 +53,10 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     let ipvs_mode = inv.components.kube_proxy_mode.as_deref() == Some("ipvs");
     let endpoints = ready_endpoints(snap);
+    let dns = inv
+        .dns_service
+        .as_ref()
+        .map(|d| (d.namespace.clone(), d.name.clone()));
     let services: Vec<_> = snap
         .objects_of("Service")
         .filter_map(|o| o.object.view::<Service>().ok().map(|s| (o, s)))
@@ -100,7 +104,7 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                 let mut evidence = vec![ev(
                     &o.file,
                     o.object.line,
-                    format!("Service {key} clusterIP {ip} port {}/{proto}", port.port),
+                    format!("Service {key} clusterIP {ip}"),
                 )];
                 let (status, mode) = if node_ipvs {
                     let Some(v) = ipvs else { continue };
@@ -189,6 +193,7 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                         "mode": mode,
                         "status": status,
                         "endpoints": ready,
+                        "dns": dns.as_ref().is_some_and(|(n, m)| *n == ns && *m == s.metadata.name),
                     }),
                     evidence,
                     first_seen: None,

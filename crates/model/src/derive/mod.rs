@@ -4,7 +4,7 @@
 //! inputs that were missing — a node without `ip-route.txt` is *unknown*,
 //! never healthy.
 //!
-//! Rules read these tables by name (`match: {fact: flannel.peers}`); the
+//! Rules read these tables by name (`match: {fact: flannel.routes}`); the
 //! fields of every table are listed in [`TABLES`].
 
 mod cidr;
@@ -46,8 +46,12 @@ pub const TABLES: &[(&str, &str)] = &[
         "a (Cluster)RoleBinding whose role does not exist: binding, binding_kind, namespace, role, role_kind, serviceaccounts[], users[], groups[]",
     ),
     (
-        "flannel.peers",
-        "per node and flannel peer: node, peer, cidr, gateway, peer_ip, vtep_mac, route (present|missing|wrong), neighbor (present|missing|wrong-mac), fdb (present|missing|wrong-dst)",
+        "flannel.routes",
+        "per node and flannel (VXLAN) peer: node, peer, cidr, gateway, route (present|missing|wrong)",
+    ),
+    (
+        "flannel.vxlan",
+        "per node and flannel (VXLAN) peer: node, peer, cidr, gateway, peer_ip, vtep_mac, neighbor (present|missing|wrong-mac), fdb (present|missing|wrong-dst)",
     ),
     (
         "flannel.stale-entries",
@@ -55,7 +59,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ),
     (
         "kube-proxy.services",
-        "per node and Service port: node, namespace, name, ip, port, protocol, mode (iptables|ipvs), status (programmed|missing|no-endpoints), endpoints",
+        "per node and Service port: node, namespace, name, ip, port, protocol, mode (iptables|ipvs), status (programmed|missing|no-endpoints), endpoints, dns (the cluster DNS Service)",
     ),
     (
         "cidr.pod-networks",
@@ -83,7 +87,8 @@ pub const TABLES: &[(&str, &str)] = &[
 pub fn table(snap: &Snapshot, name: &str) -> Option<FactTable> {
     Some(match name {
         "rbac.dangling-bindings" => rbac::dangling_bindings(snap),
-        "flannel.peers" => flannel::peers(snap),
+        "flannel.routes" => flannel::routes(snap),
+        "flannel.vxlan" => flannel::vxlan(snap),
         "flannel.stale-entries" => flannel::stale_entries(snap),
         "kube-proxy.services" => kube_proxy::services(snap),
         "cidr.pod-networks" => cidr::pod_networks(snap),

@@ -1,0 +1,208 @@
+//! `kdiag rules ...`.
+
+use crate::exit;
+use anyhow::Result;
+use clap::Subcommand;
+use kdiag_rules::load::{RuleSet, builtin_sources, load, read_dirs};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// List the rules: id, class, severity, title.
+    List {
+        /// Rule directories to add to the built-in rules.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Explain one rule: what it detects, what it matches, its fix, and its place in the cause graph.
+    Explain {
+        /// Rule id.
+        id: String,
+        /// Rule directories to add to the built-in rules.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Check rule files without running them; every error of every file at once.
+    Lint {
+        /// Rule directories (default: the built-in rules).
+        dirs: Vec<PathBuf>,
+    },
+    /// Run every rule against its fixtures (fires-*/ and quiet-*/ beside the rule file).
+    Test {
+        /// Rule directories (default: ./rules).
+        dirs: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of rule files (committed as rules/schema.json).
+    Schema,
+    /// List the fact tables rules can match, with their fields.
+    Facts,
+}
+
+fn load_with(dirs: &[PathBuf], builtin: bool) -> Result<RuleSet, u8> {
+    crate::analyze::rules(dirs, builtin)
+}
+
+pub fn run(cmd: RulesCommand) -> Result<u8> {
+    match cmd {
+        RulesCommand::List { rules } => {
+            let Ok(set) = load_with(&rules, true) else {
+                return Ok(exit::INVALID_RULES);
+            };
+            for r in &set.rules {
+                println!(
+                    "{:<40} {:<28} {:<9} {}",
+                    r.def.id,
+                    r.def.class,
+                    format!("{:?}", r.def.severity).to_lowercase(),
+                    r.def.title
+                );
+            }
+            Ok(exit::OK)
+        }
+        RulesCommand::Explain { id, rules } => {
+            let Ok(set) = load_with(&rules, true) else {
+                return Ok(exit::INVALID_RULES);
+            };
+            let Some(r) = set.get(&id) else {
+                eprintln!("kdiag: no rule `{id}`; `kdiag rules list` shows them");
+                return Ok(exit::FAILED);
+            };
+            print!("{}", explain(&set, r));
+            Ok(exit::OK)
+        }
+        RulesCommand::Lint { dirs } => {
+            let sources = if dirs.is_empty() {
+                builtin_sources()
+            } else {
+                let d: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+                match read_dirs(&d) {
+                    Ok(s) => s,
+                    Err(errors) => {
+                        errors.iter().for_each(|e| eprintln!("error: {e}"));
+                        return Ok(exit::INVALID_RULES);
+                    }
+                }
+            };
+            match load(&sources) {
+                Ok(set) => {
+                    println!(
+                        "{} rule{} ok",
+                        set.rules.len(),
+                        if set.rules.len() == 1 { "" } else { "s" }
+                    );
+                    Ok(exit::OK)
+                }
+                Err(errors) => {
+                    errors.iter().for_each(|e| eprintln!("error: {e}"));
+                    eprintln!(
+                        "{} error{}",
+                        errors.len(),
+                        if errors.len() == 1 { "" } else { "s" }
+                    );
+                    Ok(exit::INVALID_RULES)
+                }
+            }
+        }
+        RulesCommand::Test { dirs } => {
+            let dirs = if dirs.is_empty() {
+                vec![PathBuf::from("rules")]
+            } else {
+                dirs
+            };
+            let Ok(set) = load_with(&dirs, false) else {
+                return Ok(exit::INVALID_RULES);
+            };
+            let results = kdiag_rules::fixtures::test_rules(&set);
+            for r in &results {
+                println!("{r}");
+            }
+            let failed = results.iter().filter(|r| r.failed()).count();
+            println!("{} passed, {} failed", results.len() - failed, failed);
+            Ok(if failed == 0 { exit::OK } else { exit::FAILED })
+        }
+        RulesCommand::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&kdiag_rules::load::schema())?
+            );
+            Ok(exit::OK)
+        }
+        RulesCommand::Facts => {
+            for (name, doc) in kdiag_model::derive::TABLES {
+                println!("{name}\n    {doc}");
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// The rule as a document: sections, match, fix, and its neighbours in the cause graph.
+fn explain(set: &RuleSet, r: &kdiag_rules::load::Rule) -> String {
+    let d = &r.def;
+    let mut s = format!(
+        "{}\n{}\n\nclass {}  (layer {})  severity {:?}\nfile {}\n\n",
+        d.id, d.title, d.class, r.layer, d.severity, r.file
+    );
+    s.push_str(d.description.trim_end());
+    s.push_str("\n\nMatches:\n");
+    s.push_str(&format!(
+        "  {}\n",
+        serde_json::to_string(&d.matcher).unwrap_or_default()
+    ));
+    if let Some(w) = &d.condition {
+        s.push_str(&format!("  where {w}\n"));
+    }
+    s.push_str(&format!(
+        "  one finding per {}\n",
+        d.subject.keys().cloned().collect::<Vec<_>>().join(" + ")
+    ));
+    s.push_str("\nFix:\n");
+    for l in d.remediation.render().lines() {
+        s.push_str(&format!("  {l}\n"));
+    }
+    s.push_str("\nCaused by:\n");
+    if d.caused_by.is_empty() {
+        s.push_str("  (nothing: its findings are root causes when they explain others)\n");
+    }
+    for c in &d.caused_by {
+        let what = c
+            .rule
+            .clone()
+            .map(|x| format!("rule {x}"))
+            .or_else(|| c.class.clone().map(|x| format!("class {x}")))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "  {what}{}\n",
+            if c.on.is_empty() {
+                String::new()
+            } else {
+                format!(" joined on {}", c.on.join(", "))
+            }
+        ));
+    }
+    let effects: Vec<String> = set
+        .rules
+        .iter()
+        .filter(|o| {
+            o.def.caused_by.iter().any(|c| {
+                c.rule.as_deref() == Some(d.id.as_str())
+                    || c.class.as_deref() == Some(d.class.as_str())
+            })
+        })
+        .map(|o| format!("  {} ({})", o.def.id, o.def.class))
+        .collect();
+    s.push_str("\nCan cause:\n");
+    if effects.is_empty() {
+        s.push_str("  (no rule names it as a cause)\n");
+    }
+    for e in effects {
+        s.push_str(&format!("{e}\n"));
+    }
+    if !d.references.is_empty() {
+        s.push_str("\nReferences:\n");
+        for x in &d.references {
+            s.push_str(&format!("  {x}\n"));
+        }
+    }
+    s
+}

@@ -1,0 +1,280 @@
+//! Evaluating rules over a snapshot: records from each rule's source,
+//! filtered by `where`, grouped by subject into findings; rules whose inputs
+//! are missing come back as *unknown*, never as passing.
+
+use crate::def::{CauseRef, Severity};
+use crate::expr::{display, strings};
+use crate::load::{Rule, RuleSet};
+use jiff::Timestamp;
+use kdiag_model::Snapshot;
+use kdiag_model::derive::FactTable;
+use kdiag_model::inventory::Evidence;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+/// Evidence kept per finding.
+pub const MAX_EVIDENCE: usize = 24;
+
+/// One finding: a rule fired for one subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Report-local id (`f1`, `f2`, ... in report order).
+    pub id: String,
+    /// The rule (the first one, when several rules found the same thing).
+    pub rule: String,
+    /// Every rule that found it.
+    pub rules: Vec<String>,
+    /// Failure class.
+    pub class: String,
+    /// Layer of the class.
+    pub layer: String,
+    /// Severity.
+    pub severity: Severity,
+    /// What it is about (contract fields only).
+    pub subject: BTreeMap<String, String>,
+    /// Join values for `caused_by`.
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// For the reader.
+    pub message: String,
+    /// Lines that show it.
+    pub evidence: Vec<Evidence>,
+    /// Ids of the findings that explain it.
+    pub caused_by: Vec<String>,
+    /// Ids of the findings it explains.
+    pub causes: Vec<String>,
+    /// Explains others and is explained by none.
+    pub root: bool,
+    /// What to do.
+    pub remediation: String,
+    /// When it first showed, when a log line or event says.
+    pub first_seen: Option<Timestamp>,
+    #[serde(skip)]
+    pub(crate) cause_refs: Vec<CauseRef>,
+}
+
+/// A rule that could not be answered for lack of data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unknown {
+    /// The rule.
+    pub rule: String,
+    /// The inputs that were missing (bundle paths).
+    pub missing: Vec<String>,
+}
+
+/// Everything the rules found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Analysis {
+    /// Findings in report order: each root cause followed by what it explains, then the rest.
+    pub findings: Vec<Finding>,
+    /// Rules that could not be answered.
+    pub unknown: Vec<Unknown>,
+    /// Rule evaluation problems (an expression that failed on some record).
+    pub problems: Vec<String>,
+}
+
+impl Analysis {
+    /// Ids of the root causes, in report order.
+    pub fn root_causes(&self) -> Vec<&str> {
+        self.findings
+            .iter()
+            .filter(|f| f.root)
+            .map(|f| f.id.as_str())
+            .collect()
+    }
+    /// A finding by id.
+    pub fn finding(&self, id: &str) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.id == id)
+    }
+}
+
+/// Runs every rule, links findings into the cause graph, and orders them.
+pub fn analyze(rules: &RuleSet, snap: &Snapshot) -> Analysis {
+    let mut analysis = Analysis::default();
+    let mut facts: HashMap<String, FactTable> = HashMap::new();
+    for rule in &rules.rules {
+        let table = source(rule, snap, &mut facts);
+        let (findings, problems) = evaluate(rule, &table);
+        if !table.missing.is_empty() {
+            let mut missing = table.missing.clone();
+            missing.sort();
+            missing.dedup();
+            analysis.unknown.push(Unknown {
+                rule: rule.def.id.clone(),
+                missing,
+            });
+        }
+        analysis.findings.extend(findings);
+        analysis.problems.extend(problems);
+    }
+    crate::graph::link(&mut analysis);
+    analysis
+}
+
+fn source(rule: &Rule, snap: &Snapshot, facts: &mut HashMap<String, FactTable>) -> FactTable {
+    let m = &rule.def.matcher;
+    if let Some(o) = &m.objects {
+        crate::sources::objects(snap, o)
+    } else if let Some(r) = &m.rbac {
+        crate::sources::rbac(snap, r)
+    } else if let Some(l) = &m.logs {
+        crate::sources::logs(snap, &rule.def.id, l)
+    } else if let Some(name) = &m.fact {
+        facts
+            .entry(name.clone())
+            .or_insert_with(|| kdiag_model::derive::table(snap, name).unwrap_or_default())
+            .clone()
+    } else {
+        FactTable::default()
+    }
+}
+
+struct Group {
+    subject: BTreeMap<String, String>,
+    records: Vec<Value>,
+    attributes: BTreeMap<String, Vec<String>>,
+    evidence: Vec<Evidence>,
+    first_seen: Option<Timestamp>,
+}
+
+/// Evaluates one rule over its records.
+pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut note = |what: &str, e: String| {
+        let p = format!("{}: {what}: {e}", rule.def.id);
+        if !problems.contains(&p) {
+            problems.push(p);
+        }
+    };
+    let mut groups: Vec<Group> = Vec::new();
+    for rec in &table.records {
+        let vars = [("r", &rec.fields)];
+        if let Some(c) = &rule.condition {
+            match c.eval_bool(&vars) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    note("where", e);
+                    continue;
+                }
+            }
+        }
+        let mut subject = BTreeMap::new();
+        for (k, e) in &rule.subject {
+            match e.eval(&vars) {
+                Ok(v) => {
+                    let s = display(&v);
+                    if !s.is_empty() {
+                        subject.insert(k.clone(), s);
+                    }
+                }
+                Err(err) => note(&format!("subject.{k}"), err),
+            }
+        }
+        let gi = match groups.iter().position(|g| g.subject == subject) {
+            Some(i) => i,
+            None => {
+                groups.push(Group {
+                    subject,
+                    records: Vec::new(),
+                    attributes: BTreeMap::new(),
+                    evidence: Vec::new(),
+                    first_seen: None,
+                });
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[gi];
+        for (k, e) in &rule.attributes {
+            match e.eval(&vars) {
+                Ok(v) => {
+                    let list = g.attributes.entry(k.clone()).or_default();
+                    for s in strings(&v) {
+                        if !list.contains(&s) {
+                            list.push(s);
+                        }
+                    }
+                }
+                Err(err) => note(&format!("attributes.{k}"), err),
+            }
+        }
+        g.records.push(rec.fields.clone());
+        for e in &rec.evidence {
+            if g.evidence.len() < MAX_EVIDENCE && !g.evidence.contains(e) {
+                g.evidence.push(e.clone());
+            }
+        }
+        g.first_seen = match (g.first_seen, rec.first_seen) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    let mut findings = Vec::new();
+    for g in groups {
+        let subject_v = Value::Object(
+            g.subject
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect::<Map<_, _>>(),
+        );
+        let attrs_v = json!(g.attributes);
+        let records_v = Value::Array(g.records.clone());
+        let first_v = g.records.first().cloned().unwrap_or(Value::Null);
+        let count_v = json!(g.records.len());
+        let total: u64 = g
+            .records
+            .iter()
+            .map(|r| r.get("count").and_then(Value::as_u64).unwrap_or(1))
+            .sum();
+        let total_v = json!(total);
+        let vars = [
+            ("subject", &subject_v),
+            ("attributes", &attrs_v),
+            ("records", &records_v),
+            ("first", &first_v),
+            ("count", &count_v),
+            ("total", &total_v),
+        ];
+        if let Some(h) = &rule.having {
+            match h.eval_bool(&vars) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    note("having", e);
+                    continue;
+                }
+            }
+        }
+        let mut severity = rule.def.severity;
+        if let Some((to, when)) = &rule.escalate {
+            match when.eval_bool(&vars) {
+                Ok(true) => severity = severity.max(*to),
+                Ok(false) => {}
+                Err(e) => note("escalate.when", e),
+            }
+        }
+        let (message, errors) = rule.message.render(&vars);
+        for e in errors {
+            note("message", e);
+        }
+        findings.push(Finding {
+            id: String::new(),
+            rule: rule.def.id.clone(),
+            rules: vec![rule.def.id.clone()],
+            class: rule.def.class.clone(),
+            layer: rule.layer.to_owned(),
+            severity,
+            subject: g.subject,
+            attributes: g.attributes,
+            message,
+            evidence: g.evidence,
+            caused_by: Vec::new(),
+            causes: Vec::new(),
+            root: false,
+            remediation: rule.def.remediation.render(),
+            first_seen: g.first_seen,
+            cause_refs: rule.def.caused_by.clone(),
+        });
+    }
+    (findings, problems)
+}

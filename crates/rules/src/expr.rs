@@ -1,0 +1,146 @@
+//! CEL expressions: one environment (the standard library, the strings
+//! extension, and kdiag's network functions), compiled at load time.
+//!
+//! Network functions: `cidrContains(net, ipOrNet)`, `cidrOverlaps(a, b)`,
+//! `isIP(s)`, `isCIDR(s)`.
+
+use ipnet::IpNet;
+use serde_json::Value;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+fn env() -> Arc<cel::Env> {
+    static ENV: OnceLock<Arc<cel::Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = cel::Env::stdlib();
+        // Registering a standard extension on a fresh environment cannot clash.
+        let _ = cel::extensions::strings(&mut env);
+        let _ = cel::extensions::lists(&mut env);
+        Arc::new(env)
+    })
+    .clone()
+}
+
+fn net(s: &str) -> Option<IpNet> {
+    s.parse::<IpNet>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+/// Whether `outer` (a CIDR) contains `inner` (an address or CIDR).
+pub fn cidr_contains(outer: &str, inner: &str) -> bool {
+    match (outer.parse::<IpNet>().ok(), net(inner)) {
+        (Some(o), Some(i)) => o.contains(&i),
+        _ => false,
+    }
+}
+
+/// Whether two CIDRs (or addresses) share any address.
+pub fn cidr_overlaps(a: &str, b: &str) -> bool {
+    match (net(a), net(b)) {
+        (Some(x), Some(y)) => x.contains(&y) || y.contains(&x),
+        _ => false,
+    }
+}
+
+/// A compiled CEL expression with its source.
+#[derive(Clone)]
+pub struct Expr {
+    source: String,
+    program: Arc<cel::Program>,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl Expr {
+    /// Compiles; the error is CEL's own message.
+    pub fn compile(source: &str) -> Result<Expr, String> {
+        env()
+            .compile(source)
+            .map(|p| Expr {
+                source: source.to_owned(),
+                program: Arc::new(p),
+            })
+            .map_err(|e| e.to_string().replace("<input>:", ""))
+    }
+
+    /// The source text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates with the given variables.
+    pub fn eval(&self, vars: &[(&str, &Value)]) -> Result<Value, String> {
+        let mut ctx = cel::Context::with_env(env());
+        let _ = ctx.add_function("cidrContains", |a: Arc<String>, b: Arc<String>| {
+            cidr_contains(&a, &b)
+        });
+        let _ = ctx.add_function("cidrOverlaps", |a: Arc<String>, b: Arc<String>| {
+            cidr_overlaps(&a, &b)
+        });
+        let _ = ctx.add_function("isIP", |a: Arc<String>| a.parse::<IpAddr>().is_ok());
+        let _ = ctx.add_function("isCIDR", |a: Arc<String>| a.parse::<IpNet>().is_ok());
+        for (name, value) in vars {
+            ctx.add_variable(*name, (*value).clone())
+                .map_err(|e| e.to_string())?;
+        }
+        let v = self.program.execute(&ctx).map_err(|e| e.to_string())?;
+        v.json()
+            .map_err(|e| format!("result cannot be shown: {e:?}"))
+    }
+
+    /// Evaluates to a boolean; anything else is an error.
+    pub fn eval_bool(&self, vars: &[(&str, &Value)]) -> Result<bool, String> {
+        match self.eval(vars)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!("expected true or false, got {other}")),
+        }
+    }
+}
+
+/// A value as text for subjects and messages: strings as they are, lists
+/// joined with ", ", null as empty.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(items) => items
+            .iter()
+            .map(display)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// A value as a list of strings, for join attributes.
+pub fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        Value::Null => Vec::new(),
+        other => vec![display(other)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn network_functions() {
+        let r = json!({"cidr": "10.244.3.0/24", "ip": "10.244.3.17"});
+        let e = Expr::compile("cidrContains('10.244.0.0/16', r.cidr) && cidrContains(r.cidr, r.ip) && !cidrOverlaps('10.233.64.0/18', r.cidr)").unwrap();
+        assert!(e.eval_bool(&[("r", &r)]).unwrap());
+        assert!(Expr::compile("r.cidr ==").is_err());
+        assert_eq!(
+            display(&Expr::compile("['a', 'b']").unwrap().eval(&[]).unwrap()),
+            "a, b"
+        );
+    }
+}

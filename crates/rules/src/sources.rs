@@ -1,0 +1,315 @@
+//! Where a rule's records come from. Every source answers with records
+//! (JSON fields + evidence) and the inputs it needed but did not find.
+
+use crate::def::{LogsMatch, ObjectsMatch, PrincipalDef, RbacMatch};
+use kdiag_model::Snapshot;
+use kdiag_model::derive::{Fact, FactTable};
+use kdiag_model::inventory::Evidence;
+use kdiag_model::rbac::{AccessRequest, Principal, Rbac};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn ev(file: &str, line: u32, text: impl Into<String>) -> Evidence {
+    Evidence {
+        file: file.to_owned(),
+        line,
+        text: text.into(),
+    }
+}
+
+/// The list resource a kind is collected as (`cluster/<resource>.yaml`).
+fn resource_of(kind: &str) -> String {
+    match kind {
+        "Endpoints" => "endpoints".into(),
+        "Ingress" => "ingresses".into(),
+        k if k.ends_with("Policy") => format!("{}ies", k.to_lowercase().trim_end_matches('y')),
+        k => format!("{}s", k.to_lowercase()),
+    }
+}
+
+/// Objects of one kind, or one record when none matches and `absent` is set.
+pub(crate) fn objects(snap: &Snapshot, m: &ObjectsMatch) -> FactTable {
+    let resource = resource_of(&m.kind);
+    let mut table = FactTable::default();
+    if !snap.has_resource(&resource) {
+        table.missing.push(format!("cluster/{resource}.yaml"));
+        return table;
+    }
+    let matched: Vec<_> = snap
+        .objects_of(&m.kind)
+        .filter(|o| {
+            m.namespace
+                .as_ref()
+                .is_none_or(|ns| o.object.namespace.as_deref() == Some(ns.as_str()))
+        })
+        .filter(|o| m.name.as_ref().is_none_or(|n| o.object.name == *n))
+        .filter(|o| {
+            let labels = o.object.labels();
+            m.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+        })
+        .collect();
+    if m.absent {
+        if matched.is_empty() {
+            let file = snap.files.iter().find(|f| matches!(&f.role, kdiag_bundle::FileRole::KubeList { resource: r, .. } if *r == resource)).map(|f| f.path.clone()).unwrap_or_default();
+            let count = snap.objects_of(&m.kind).count();
+            table.records.push(Fact {
+                fields: json!({"kind": m.kind, "namespace": m.namespace, "name": m.name, "selector": m.selector}),
+                evidence: vec![ev(&file, 1, format!("no {} {} among the {count} {} in this file", m.kind, m.name.clone().unwrap_or_default(), resource))],
+                first_seen: None,
+            });
+        }
+        return table;
+    }
+    for o in matched {
+        table.records.push(Fact {
+            fields: json!({"kind": o.object.kind, "namespace": o.object.namespace, "name": o.object.name, "labels": o.object.labels(), "object": o.object.value}),
+            evidence: vec![ev(&o.file, o.object.line, format!("{} {}{}", o.object.kind, o.object.namespace.as_ref().map(|n| format!("{n}/")).unwrap_or_default(), o.object.name))],
+            first_seen: None,
+        });
+    }
+    table
+}
+
+/// Principals of one component, with the evidence that names each.
+fn principals(
+    snap: &Snapshot,
+    defs: &[PrincipalDef],
+) -> (Vec<(Principal, Option<Evidence>)>, bool) {
+    let mut out: Vec<(Principal, Option<Evidence>)> = Vec::new();
+    let mut needs_pods = false;
+    for d in defs {
+        if let Some(sa) = &d.serviceaccount {
+            if let Some((ns, name)) = sa.split_once('/') {
+                out.push((Principal::service_account(ns, name), None));
+            }
+        }
+        if let Some(user) = &d.user {
+            out.push((Principal::User { name: user.clone() }, None));
+        }
+        if let Some(p) = &d.pods {
+            needs_pods = true;
+            for pod in snap.pods_matching(p.namespace.as_deref(), &p.selector) {
+                let ns = pod.object.namespace.clone().unwrap_or_default();
+                let sa = pod
+                    .object
+                    .value
+                    .pointer("/spec/serviceAccountName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("default")
+                    .to_owned();
+                let principal = Principal::service_account(&ns, &sa);
+                if !out.iter().any(|(p, _)| *p == principal) {
+                    out.push((
+                        principal,
+                        Some(ev(
+                            &pod.file,
+                            pod.object.line,
+                            format!(
+                                "Pod {ns}/{} runs as serviceaccount {ns}/{sa}",
+                                pod.object.name
+                            ),
+                        )),
+                    ));
+                }
+            }
+        }
+    }
+    (out, needs_pods)
+}
+
+fn principal_name(p: &Principal) -> String {
+    match p {
+        Principal::ServiceAccount { namespace, name } => format!("{namespace}/{name}"),
+        Principal::User { name } | Principal::Group { name } => name.clone(),
+    }
+}
+
+/// One record per component and needed permission: whether any of the
+/// component's principals has it, and the dangling bindings in the way.
+pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
+    let mut table = FactTable::default();
+    for (r, f) in [
+        ("clusterroles", "cluster/clusterroles.yaml"),
+        ("clusterrolebindings", "cluster/clusterrolebindings.yaml"),
+    ] {
+        if !snap.has_resource(r) {
+            table.missing.push(f.into());
+        }
+    }
+    if !table.missing.is_empty() {
+        return table;
+    }
+    let evaluator = Rbac::new(snap);
+    for c in &m.components {
+        let (principals, needs_pods) = principals(snap, &c.principals);
+        if needs_pods && !snap.has_resource("pods") {
+            table.missing.push("cluster/pods.yaml".into());
+        }
+        // Prefer a service account that a running pod uses for the subject.
+        let Some(shown) = principals
+            .iter()
+            .find(|(p, e)| e.is_some() && matches!(p, Principal::ServiceAccount { .. }))
+            .or_else(|| principals.first())
+            .map(|(p, _)| principal_name(p))
+        else {
+            continue;
+        };
+        let serviceaccounts: Vec<String> = principals
+            .iter()
+            .filter(|(p, _)| matches!(p, Principal::ServiceAccount { .. }))
+            .map(|(p, _)| principal_name(p))
+            .collect();
+        for need in &c.needs {
+            for verb in &need.verbs {
+                let req = AccessRequest::cluster(verb, &need.group, &need.resource);
+                let decisions: Vec<_> = principals
+                    .iter()
+                    .map(|(p, _)| (p, evaluator.check(p, &req)))
+                    .collect();
+                let allowed = decisions.iter().any(|(_, d)| d.allowed);
+                let mut missing_roles: BTreeSet<String> = BTreeSet::new();
+                let mut evidence: Vec<Evidence> = principals
+                    .iter()
+                    .filter_map(|(_, e)| e.clone())
+                    .take(1)
+                    .collect();
+                for (_, d) in &decisions {
+                    for mr in &d.missing_roles {
+                        missing_roles.insert(mr.role_name.clone());
+                        let e = ev(
+                            &mr.binding.file,
+                            mr.binding.line,
+                            format!(
+                                "{} {} roleRef: {} {} (not in the bundle)",
+                                mr.binding.kind, mr.binding.name, mr.role_kind, mr.role_name
+                            ),
+                        );
+                        if !evidence.contains(&e) {
+                            evidence.push(e);
+                        }
+                    }
+                    if allowed {
+                        if let Some(g) = d.grants.first() {
+                            evidence.push(ev(
+                                &g.binding.file,
+                                g.binding.line,
+                                format!(
+                                    "{} {} grants {} via {} {}",
+                                    g.binding.kind, g.binding.name, verb, g.role.kind, g.role.name
+                                ),
+                            ));
+                        }
+                    }
+                }
+                let resource = need.resource.clone();
+                table.records.push(Fact {
+                    fields: json!({
+                        "component": c.name,
+                        "principal": shown,
+                        "principals": principals.iter().map(|(p, _)| principal_name(p)).collect::<Vec<_>>(),
+                        "serviceaccounts": serviceaccounts,
+                        "verb": verb,
+                        "group": need.group,
+                        "resource": resource,
+                        "allowed": allowed,
+                        "missing_roles": missing_roles.into_iter().collect::<Vec<_>>(),
+                    }),
+                    evidence,
+                    first_seen: None,
+                });
+            }
+        }
+    }
+    table
+}
+
+/// One record per log (container instance) with hits of the rule's pattern.
+pub(crate) fn logs(snap: &Snapshot, rule_id: &str, m: &LogsMatch) -> FactTable {
+    let mut table = FactTable::default();
+    let pods: BTreeMap<(String, String), &kdiag_model::Located<kdiag_parse::kube::KubeObject>> =
+        snap.objects_of("Pod")
+            .map(|p| {
+                (
+                    (
+                        p.object.namespace.clone().unwrap_or_default(),
+                        p.object.name.clone(),
+                    ),
+                    p,
+                )
+            })
+            .collect();
+    let selected = |ns: &str, pod: &str| -> bool {
+        if !m.namespaces.is_empty() && !m.namespaces.iter().any(|n| n == ns) {
+            return false;
+        }
+        if m.selector.is_empty() {
+            return true;
+        }
+        pods.get(&(ns.to_owned(), pod.to_owned())).is_some_and(|p| {
+            let labels = p.object.labels();
+            m.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+        })
+    };
+    for log in snap
+        .logs
+        .iter()
+        .filter(|l| !l.namespace.is_empty() && selected(&l.namespace, &l.pod))
+    {
+        if m.container.as_ref().is_some_and(|c| *c != log.container) {
+            continue;
+        }
+        let Some(h) = log.hits_for(rule_id) else {
+            continue;
+        };
+        let pod = pods.get(&(log.namespace.clone(), log.pod.clone()));
+        let labels = pod.map(|p| p.object.labels()).unwrap_or_default();
+        let app = labels
+            .get("k8s-app")
+            .or_else(|| labels.get("app"))
+            .cloned()
+            .unwrap_or_else(|| log.container.clone());
+        let node = pod
+            .and_then(|p| p.object.value.pointer("/spec/nodeName"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let hit = |x: &kdiag_model::LogHit| json!({"line": x.line, "text": x.text, "time": x.timestamp.map(|t| t.to_string()), "captures": x.captures});
+        let mut evidence = vec![ev(
+            &log.file,
+            u32::try_from(h.first.line).unwrap_or(u32::MAX),
+            &h.first.text,
+        )];
+        for s in h.samples.iter().take(1) {
+            evidence.push(ev(
+                &log.file,
+                u32::try_from(s.line).unwrap_or(u32::MAX),
+                &s.text,
+            ));
+        }
+        if h.count > 1 {
+            evidence.push(ev(
+                &log.file,
+                u32::try_from(h.last.line).unwrap_or(u32::MAX),
+                &h.last.text,
+            ));
+        }
+        table.records.push(Fact {
+            fields: json!({
+                "namespace": log.namespace,
+                "pod": log.pod,
+                "container": log.container,
+                "previous": log.previous,
+                "node": node,
+                "app": app,
+                "labels": labels,
+                "count": h.count,
+                "first": hit(&h.first),
+                "last": hit(&h.last),
+                "captures": h.first.captures,
+                "distinct": h.distinct,
+            }),
+            evidence,
+            first_seen: h.first.timestamp,
+        });
+    }
+    table
+}

@@ -1,0 +1,80 @@
+//! Message templates: text with `{{ CEL }}` holes.
+
+use crate::expr::{Expr, display};
+use serde_json::Value;
+
+/// A parsed template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Expr(Expr),
+}
+
+impl Template {
+    /// Parses and compiles every hole; errors name the hole.
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            parts.push(Part::Text(rest[..start].to_owned()));
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or_else(|| {
+                format!(
+                    "'{{{{' at offset {} is never closed with '}}}}'",
+                    text.len() - rest.len() + start
+                )
+            })?;
+            let source = after[..end].trim();
+            parts.push(Part::Expr(
+                Expr::compile(source).map_err(|e| format!("in {{{{ {source} }}}}: {e}"))?,
+            ));
+            rest = &after[end + 2..];
+        }
+        parts.push(Part::Text(rest.to_owned()));
+        Ok(Template { parts })
+    }
+
+    /// Renders; a hole that fails renders as `?` and its error is returned beside.
+    pub fn render(&self, vars: &[(&str, &Value)]) -> (String, Vec<String>) {
+        let mut out = String::new();
+        let mut errors = Vec::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => out.push_str(t),
+                Part::Expr(e) => match e.eval(vars) {
+                    Ok(v) => out.push_str(&display(&v)),
+                    Err(err) => {
+                        out.push('?');
+                        errors.push(format!("{{{{ {} }}}}: {err}", e.source()));
+                    }
+                },
+            }
+        }
+        (out.trim().to_owned(), errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn holes_render() {
+        let t = Template::parse("{{ subject.name }} is missing on {{ records.map(x, x.node) }}")
+            .unwrap();
+        let (s, e) = t.render(&[
+            ("subject", &json!({"name": "coredns"})),
+            ("records", &json!([{"node": "a"}, {"node": "b"}])),
+        ]);
+        assert_eq!(s, "coredns is missing on a, b");
+        assert!(e.is_empty());
+        assert!(Template::parse("{{ unclosed").is_err());
+        assert!(Template::parse("{{ r. }}").is_err());
+    }
+}
