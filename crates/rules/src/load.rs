@@ -184,6 +184,7 @@ pub fn load(sources: &[RuleSource]) -> Result<RuleSet, Vec<RuleError>> {
     let schema = schema();
     let mut errors = Vec::new();
     let mut rules = Vec::new();
+    let mut defs: Vec<(RuleDef, String)> = Vec::new();
     let mut positions: HashMap<String, (String, BTreeMap<String, Pos>)> = HashMap::new();
     for src in sources {
         let mut err = |pos: Pos, message: String, hint: Option<String>| {
@@ -227,15 +228,14 @@ pub fn load(sources: &[RuleSource]) -> Result<RuleSet, Vec<RuleError>> {
                 continue;
             }
         };
+        positions.insert(def.id.clone(), (src.file.clone(), pos.clone()));
         match compile(&def, &src.file, &at) {
-            Ok(rule) => {
-                positions.insert(def.id.clone(), (src.file.clone(), pos.clone()));
-                rules.push(rule);
-            }
+            Ok(rule) => rules.push(rule),
             Err(es) => errors.extend(es),
         }
+        defs.push((def, src.file.clone()));
     }
-    cross_check(&rules, &positions, &mut errors);
+    cross_check(&defs, &positions, &mut errors);
     if errors.is_empty() {
         Ok(RuleSet { rules })
     } else {
@@ -272,6 +272,28 @@ fn check(root: &Value, schema: &Value, value: &mut Value, path: &str, out: &mut 
     let schema = resolve(root, schema);
     for key in ["anyOf", "oneOf"] {
         if let Some(variants) = schema.get(key).and_then(Value::as_array) {
+            // An enum with documented variants: `oneOf` of `const`s.
+            let consts: Vec<&Value> = variants
+                .iter()
+                .filter_map(|v| resolve(root, v).get("const"))
+                .collect();
+            if !consts.is_empty() && consts.len() == variants.len() {
+                if !consts.contains(&&*value) {
+                    let names: Vec<&str> = consts.iter().filter_map(|c| c.as_str()).collect();
+                    let hint = value
+                        .as_str()
+                        .and_then(|s| suggest(s, &names))
+                        .or_else(|| Some(format!("one of: {}", names.join(", "))));
+                    out.push((
+                        path.to_owned(),
+                        false,
+                        format!("`{path}` is not one of the allowed values"),
+                        hint,
+                    ));
+                    *value = consts[0].clone();
+                }
+                return;
+            }
             if value.is_null()
                 && variants
                     .iter()
@@ -578,7 +600,7 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
 
 /// Checks across files: unique ids, known rule references, no cycles.
 fn cross_check(
-    rules: &[Rule],
+    rules: &[(RuleDef, String)],
     positions: &HashMap<String, (String, BTreeMap<String, Pos>)>,
     errors: &mut Vec<RuleError>,
 ) {
@@ -591,22 +613,22 @@ fn cross_check(
     };
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for r in rules {
-        if let Some(first) = seen.insert(&r.def.id, &r.file) {
-            let (file, pos) = at(&r.def.id, "id");
+        if let Some(first) = seen.insert(&r.0.id, &r.1) {
+            let (file, pos) = at(&r.0.id, "id");
             errors.push(RuleError {
                 file,
                 pos,
-                message: format!("rule id `{}` is also used by {first}", r.def.id),
+                message: format!("rule id `{}` is also used by {first}", r.0.id),
                 hint: None,
             });
         }
     }
-    let ids: Vec<&str> = rules.iter().map(|r| r.def.id.as_str()).collect();
+    let ids: Vec<&str> = rules.iter().map(|r| r.0.id.as_str()).collect();
     for r in rules {
-        for (i, c) in r.def.caused_by.iter().enumerate() {
+        for (i, c) in r.0.caused_by.iter().enumerate() {
             if let Some(rule) = &c.rule {
                 if !ids.contains(&rule.as_str()) {
-                    let (file, pos) = at(&r.def.id, &format!("caused_by.{i}.rule"));
+                    let (file, pos) = at(&r.0.id, &format!("caused_by.{i}.rule"));
                     errors.push(RuleError {
                         file,
                         pos,
@@ -618,12 +640,12 @@ fn cross_check(
         }
     }
     // Cycles: rule -> the rules that may cause it.
-    let causes = |r: &Rule| -> Vec<usize> {
+    let causes = |r: &(RuleDef, String)| -> Vec<usize> {
         let mut out = Vec::new();
-        for c in &r.def.caused_by {
+        for c in &r.0.caused_by {
             for (j, other) in rules.iter().enumerate() {
-                if c.rule.as_deref() == Some(other.def.id.as_str())
-                    || c.class.as_deref() == Some(other.def.class.as_str())
+                if c.rule.as_deref() == Some(other.0.id.as_str())
+                    || c.class.as_deref() == Some(other.0.class.as_str())
                 {
                     out.push(j);
                 }
@@ -656,22 +678,22 @@ fn cross_check(
                         let cycle: Vec<&str> = path[begin..]
                             .iter()
                             .chain(std::iter::once(&to))
-                            .map(|i| rules[*i].def.id.as_str())
+                            .map(|i| rules[*i].0.id.as_str())
                             .collect();
                         let mut key = cycle.clone();
                         key.sort();
                         if reported.insert(key) {
                             let r = &rules[node];
                             let entry = r
-                                .def
+                                .0
                                 .caused_by
                                 .iter()
                                 .position(|c| {
-                                    c.rule.as_deref() == Some(rules[to].def.id.as_str())
-                                        || c.class.as_deref() == Some(rules[to].def.class.as_str())
+                                    c.rule.as_deref() == Some(rules[to].0.id.as_str())
+                                        || c.class.as_deref() == Some(rules[to].0.class.as_str())
                                 })
                                 .unwrap_or(0);
-                            let (file, pos) = at(&r.def.id, &format!("caused_by.{entry}"));
+                            let (file, pos) = at(&r.0.id, &format!("caused_by.{entry}"));
                             errors.push(RuleError { file, pos, message: format!("caused_by forms a cycle: {}", cycle.join(" -> ")), hint: Some("a cause must not, through other rules, be caused by its own effect".into()) });
                         }
                     }

@@ -1,0 +1,301 @@
+//! `kdiag analyze` end to end: the seed incident's three cause-and-effect
+//! chains, exit codes, and no alarm on the real (healthy) bundles.
+#![allow(clippy::unwrap_used)] // test setup panics on failure
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kdiag(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kdiag"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn seed_json() -> Value {
+    let (code, out, err) = kdiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "sample-bundles/seed-incident",
+    ]);
+    assert_eq!(code, 11, "critical findings exit 11: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn finding<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap()
+}
+
+/// Every finding reachable from a root through `causes`.
+fn under<'a>(r: &'a Value, root: &str) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let f = finding(r, &id);
+        out.push(f);
+        stack.extend(
+            f["causes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned()),
+        );
+    }
+    out
+}
+
+#[test]
+fn seed_incident_names_exactly_its_three_root_causes() {
+    let r = seed_json();
+    assert_eq!(r["format"], "kdiag-report/v1");
+    let roots: Vec<(String, Value)> = r["root_causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| {
+            let f = finding(&r, id.as_str().unwrap());
+            (
+                f["class"].as_str().unwrap().to_owned(),
+                f["subject"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(roots.len(), 3, "{roots:?}");
+    assert_eq!(
+        roots[0],
+        (
+            "rbac.clusterrole-missing".into(),
+            serde_json::json!({"kind": "ClusterRole", "name": "system:node-proxier"})
+        )
+    );
+    assert_eq!(
+        roots[1],
+        (
+            "rbac.clusterrole-missing".into(),
+            serde_json::json!({"kind": "ClusterRole", "name": "flannel"})
+        )
+    );
+    assert_eq!(
+        roots[2],
+        (
+            "config.dual-pod-cidr".into(),
+            serde_json::json!({"cidr": "10.244.0.0/16"})
+        )
+    );
+    for f in r["findings"].as_array().unwrap() {
+        assert!(
+            f["root"] == true || !f["caused_by"].as_array().unwrap().is_empty(),
+            "every finding hangs under a root cause: {f}"
+        );
+        assert!(
+            !f["evidence"].as_array().unwrap().is_empty(),
+            "every finding has evidence: {}",
+            f["id"]
+        );
+        for e in f["evidence"].as_array().unwrap() {
+            assert!(
+                e["file"].as_str().is_some_and(|p| !p.is_empty())
+                    && e["line"].as_u64().is_some_and(|l| l > 0)
+                    && e["text"].is_string(),
+                "{e}"
+            );
+        }
+    }
+    let ids: Vec<&str> = r["root_causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    // kube-proxy chain: role missing -> kube-proxy denied -> DNS Service not programmed -> DNS unreachable.
+    let chain = under(&r, ids[0]);
+    let class_of = |v: &Vec<&Value>, c: &str| {
+        v.iter()
+            .filter(|f| f["class"] == c)
+            .map(|f| f["subject"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        class_of(&chain, "rbac.permission-denied"),
+        vec![serde_json::json!({"serviceaccount": "kube-system/kube-proxy"})]
+    );
+    assert!(class_of(&chain, "service.not-programmed").contains(&serde_json::json!({"kind": "Service", "namespace": "kube-system", "name": "coredns", "ip": "10.233.0.3"})));
+    assert_eq!(class_of(&chain, "dns.unreachable").len(), 1);
+    // flannel chain: role missing -> flannel denied -> routes and VXLAN peers missing.
+    let chain = under(&r, ids[1]);
+    assert_eq!(
+        class_of(&chain, "rbac.permission-denied"),
+        vec![serde_json::json!({"serviceaccount": "kube-system/flannel"})]
+    );
+    assert!(
+        class_of(&chain, "podnet.route-missing")
+            .contains(&serde_json::json!({"node": "gpu-worker-2", "cidr": "10.233.65.0/24"}))
+    );
+    assert!(!class_of(&chain, "podnet.vxlan-peer-missing").is_empty());
+    // dual pod CIDR: routes to the old network missing, cni0 stale.
+    let chain = under(&r, ids[2]);
+    assert!(
+        class_of(&chain, "podnet.route-missing")
+            .contains(&serde_json::json!({"node": "gpu-worker-1", "cidr": "10.244.0.0/24"}))
+    );
+    assert_eq!(
+        class_of(&chain, "podnet.stale-cidr"),
+        vec![serde_json::json!({"node": "gpu-worker-1", "cidr": "10.244.3.0/24"})]
+    );
+    // The log lines strengthen the RBAC evidence and date the cascade.
+    let denied = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"]["serviceaccount"] == "kube-system/kube-proxy")
+        .unwrap();
+    assert!(
+        denied["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["file"].as_str().unwrap().starts_with("logs/"))
+    );
+    assert_eq!(denied["first_seen"], "2026-11-27T08:02:00.118004Z");
+    assert!(
+        r["unknown"].as_array().unwrap().is_empty(),
+        "{}",
+        r["unknown"]
+    );
+}
+
+#[test]
+fn seed_incident_reports_snapshot() {
+    let r = seed_json();
+    insta::assert_json_snapshot!("seed_incident_analyze_json", r);
+    let (code, text, _) = kdiag(&["analyze", "sample-bundles/seed-incident"]);
+    assert_eq!(code, 11);
+    insta::assert_snapshot!("seed_incident_analyze_text", text);
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    assert_eq!(
+        kdiag(&[
+            "analyze",
+            "--fail-on",
+            "never",
+            "sample-bundles/seed-incident"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        kdiag(&[
+            "analyze",
+            "--fail-on",
+            "critical",
+            "sample-bundles/seed-incident"
+        ])
+        .0,
+        11
+    );
+    // Only the warnings: the stale cni0 and the non-DNS Services.
+    assert_eq!(
+        kdiag(&[
+            "analyze",
+            "--only",
+            "podnet.stale-cidr",
+            "sample-bundles/seed-incident"
+        ])
+        .0,
+        10
+    );
+    assert_eq!(
+        kdiag(&[
+            "analyze",
+            "--only",
+            "podnet.stale-cidr",
+            "--fail-on",
+            "critical",
+            "sample-bundles/seed-incident"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(kdiag(&["analyze", "does-not-exist.tar.gz"]).0, 3);
+}
+
+#[test]
+fn real_bundles_raise_no_alarm_and_say_what_they_could_not_check() {
+    for b in [
+        "troubleshoot-k3s-v1.31.2-baseline.tar.gz",
+        "troubleshoot-k3d-v1.24.4.tar.gz",
+        "sbctl-kurl-kubeadm-v1.23.5.tar.gz",
+    ] {
+        let path = root().join("../shared/real-data/bundles").join(b);
+        let (code, out, err) = kdiag(&["analyze", "--format", "json", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{b}: {err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let alarms: Vec<&Value> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] != "info")
+            .collect();
+        assert!(alarms.is_empty(), "{b}: {alarms:?}");
+        assert!(
+            !r["unknown"].as_array().unwrap().is_empty(),
+            "{b}: missing node data must show as unknown"
+        );
+    }
+    // k3s runs kube-proxy inside its binary: no kube-proxy pods is not a fault,
+    // and its bootstrap binding to the user system:kube-proxy is evaluated.
+    let path = root().join("../shared/real-data/bundles/troubleshoot-k3s-v1.31.2-baseline.tar.gz");
+    let (_, out, _) = kdiag(&["analyze", "--format", "json", path.to_str().unwrap()]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        !r["unknown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["rule"] == "rbac.component-permission-denied")
+    );
+}
+
+#[test]
+fn rules_commands() {
+    let (code, out, _) = kdiag(&["rules", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("rbac.node-proxier-missing"))
+    );
+    let (code, out, _) = kdiag(&["rules", "explain", "service.not-programmed"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Caused by:")
+            && out.contains("class rbac.permission-denied joined on component")
+    );
+    assert!(out.contains("Can cause:") && out.contains("dns.unreachable"));
+    let (code, out, _) = kdiag(&["rules", "lint"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(kdiag(&["rules", "explain", "no.such.rule"]).0, 1);
+}

@@ -1,0 +1,159 @@
+//! Rule files are checked before anything runs, and every error of every
+//! file comes back in one run, each at its line and column.
+#![allow(clippy::unwrap_used)] // test setup panics on failure
+
+use kdiag_rules::load::{RuleSource, load};
+
+fn src(file: &str, text: &str) -> RuleSource {
+    RuleSource {
+        file: file.into(),
+        text: text.into(),
+    }
+}
+
+const BROKEN: &str = r#"id: demo.forbidden
+title: Forbidden lines
+class: rbac.permission-denied
+severity: critical
+description: demo
+match:
+  logs:
+    pattern: 'cannot (?P<verb>\w+ resource'
+subject:
+  serviceaccount: r.captures.sa
+message: "{{ first.app }} is forbidden"
+causd_by:
+  - class: rbac.clusterrole-missing
+caused_by:
+  - rule: demo.loop
+remediation:
+  text: restore it
+"#;
+
+const LOOP: &str = r#"id: demo.loop
+title: Loops back
+class: rbac.clusterrole-missing
+severity: warning
+description: demo
+match:
+  fact: rbac.dangling-bindings
+subject:
+  name: r.role
+message: "{{ subject.name }}"
+caused_by:
+  - rule: demo.forbidden
+remediation:
+  text: fix it
+"#;
+
+#[test]
+fn typo_bad_regex_and_cycle_all_reported_with_positions() {
+    let errors = load(&[
+        src("rules/demo/forbidden.yaml", BROKEN),
+        src("rules/demo/loop.yaml", LOOP),
+    ])
+    .unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let typo = errors
+        .iter()
+        .find(|e| e.message.contains("unknown key `causd_by`"))
+        .unwrap_or_else(|| panic!("{shown:#?}"));
+    assert_eq!(
+        (typo.file.as_str(), typo.pos.line, typo.pos.column),
+        ("rules/demo/forbidden.yaml", 12, 1)
+    );
+    assert_eq!(typo.hint.as_deref(), Some("did you mean `caused_by`?"));
+    let regex = errors
+        .iter()
+        .find(|e| e.message.starts_with("bad regular expression"))
+        .unwrap_or_else(|| panic!("{shown:#?}"));
+    assert_eq!((regex.pos.line, regex.pos.column), (8, 14));
+    let cycle = errors
+        .iter()
+        .find(|e| e.message.starts_with("caused_by forms a cycle"))
+        .unwrap_or_else(|| panic!("{shown:#?}"));
+    assert!(
+        cycle.message.contains("demo.forbidden") && cycle.message.contains("demo.loop"),
+        "{}",
+        cycle.message
+    );
+    assert!(cycle.pos.line > 1);
+    assert_eq!(errors.len(), 3, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("rules/demo/forbidden.yaml:12:1: unknown key `causd_by`"),
+        "{}",
+        shown[0]
+    );
+}
+
+#[test]
+fn every_kind_of_mistake_points_at_its_place() {
+    let text = "id: demo.bad\ntitle: t\nclass: rbac.permision-denied\nseverity: urgent\ndescription: d\nmatch:\n  fact: flannel.route\n  rbac: {components: []}\nwhere: 'r.x =='\nsubject:\n  nodename: r.node\nmessage: '{{ r. }}'\nremediation:\n  text: t\n";
+    let errors = load(&[src("bad.yaml", text)]).unwrap_err();
+    let find = |needle: &str| {
+        errors
+            .iter()
+            .find(|e| e.message.contains(needle))
+            .unwrap_or_else(|| panic!("no '{needle}' in {errors:#?}"))
+    };
+    // The type error stops typed checks for this file, but the schema errors all come.
+    assert_eq!(
+        find("`severity` is not one of the allowed values").pos.line,
+        4
+    );
+    let errors = load(&[src("bad.yaml", &text.replace("urgent", "critical"))]).unwrap_err();
+    let find = |needle: &str| {
+        errors
+            .iter()
+            .find(|e| e.message.contains(needle))
+            .unwrap_or_else(|| panic!("no '{needle}' in {errors:#?}"))
+    };
+    let class = find("unknown class `rbac.permision-denied`");
+    assert_eq!(
+        (class.pos.line, class.hint.as_deref()),
+        (3, Some("did you mean `rbac.permission-denied`?"))
+    );
+    assert_eq!(
+        find("needs exactly one of objects, rbac, logs, fact")
+            .pos
+            .line,
+        7
+    );
+    assert_eq!(
+        find("unknown fact table `flannel.route`").hint.as_deref(),
+        Some("did you mean `flannel.routes`?")
+    );
+    assert_eq!(find("bad CEL expression").pos.line, 9);
+    assert_eq!(find("`nodename` is not a subject field").pos.line, 11);
+    assert_eq!(find("bad message template").pos.line, 12);
+}
+
+#[test]
+fn builtin_rules_are_valid_and_the_schema_is_committed() {
+    let rules = load(&kdiag_rules::load::builtin_sources()).unwrap_or_else(|e| {
+        panic!(
+            "{}",
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    assert!(rules.rules.len() >= 12);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../rules/schema.json"
+    ))
+    .unwrap_or_default();
+    let current = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&kdiag_rules::load::schema()).unwrap()
+    );
+    assert!(
+        committed == current,
+        "rules/schema.json is stale: run `cargo run -- rules schema > rules/schema.json`"
+    );
+    for r in &rules.rules {
+        assert!(r.file.starts_with("rules/"), "{}", r.file);
+    }
+}
