@@ -88,6 +88,23 @@ fn joins(spec: &CauseRef, effect: &Finding, cause: &Finding) -> bool {
         })
 }
 
+/// Sort key of findings among siblings: worst first, then earliest, then by name.
+type OrderKey = (
+    std::cmp::Reverse<crate::def::Severity>,
+    i128,
+    String,
+    std::collections::BTreeMap<String, String>,
+);
+
+fn order_key(f: &Finding) -> OrderKey {
+    (
+        std::cmp::Reverse(f.severity),
+        f.first_seen.map(|t| t.as_nanosecond()).unwrap_or(i128::MAX),
+        f.class.clone(),
+        f.subject.clone(),
+    )
+}
+
 pub(crate) fn link(analysis: &mut Analysis) {
     let mut findings = merge(std::mem::take(&mut analysis.findings));
     let n = findings.len();
@@ -109,14 +126,6 @@ pub(crate) fn link(analysis: &mut Analysis) {
         }
     }
     // Order: roots (by severity, then first seen), each followed by its effects depth first; then the rest.
-    let key = |f: &Finding| {
-        (
-            std::cmp::Reverse(f.severity),
-            f.first_seen.map(|t| t.as_nanosecond()).unwrap_or(i128::MAX),
-            f.class.clone(),
-            f.subject.clone(),
-        )
-    };
     let mut roots: Vec<usize> = (0..n)
         .filter(|i| incoming[*i] == 0 && !edges[*i].is_empty())
         .collect();
@@ -152,14 +161,6 @@ pub(crate) fn link(analysis: &mut Analysis) {
         placed: &mut [bool],
         order: &mut Vec<usize>,
         findings: &[Finding],
-        key: &dyn Fn(
-            &Finding,
-        ) -> (
-            std::cmp::Reverse<crate::def::Severity>,
-            i128,
-            String,
-            std::collections::BTreeMap<String, String>,
-        ),
     ) {
         if placed[i] {
             return;
@@ -167,18 +168,18 @@ pub(crate) fn link(analysis: &mut Analysis) {
         placed[i] = true;
         order.push(i);
         let mut kids: Vec<usize> = edges[i].iter().copied().collect();
-        kids.sort_by_key(|k| key(&findings[*k]));
+        kids.sort_by_key(|k| order_key(&findings[*k]));
         for k in kids {
-            visit(k, edges, placed, order, findings, key);
+            visit(k, edges, placed, order, findings);
         }
     }
     for r in &roots {
-        visit(*r, &edges, &mut placed, &mut order, &findings, &key);
+        visit(*r, &edges, &mut placed, &mut order, &findings);
     }
     let mut rest: Vec<usize> = (0..n).filter(|i| !placed[*i]).collect();
-    rest.sort_by_key(|i| key(&findings[*i]));
+    rest.sort_by_key(|i| order_key(&findings[*i]));
     for r in rest {
-        visit(r, &edges, &mut placed, &mut order, &findings, &key);
+        visit(r, &edges, &mut placed, &mut order, &findings);
     }
     let id_of: Vec<String> = {
         let mut ids = vec![String::new(); n];

@@ -325,10 +325,10 @@ fn check(root: &Value, schema: &Value, value: &mut Value, path: &str, out: &mut 
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     };
-    if !types.is_empty()
-        && !types.contains(&actual)
-        && !(actual == "integer" && types.contains(&"number"))
-    {
+    let type_ok = types.is_empty()
+        || types.contains(&actual)
+        || (actual == "integer" && types.contains(&"number"));
+    if !type_ok {
         let shown = if path.is_empty() {
             "the rule".to_owned()
         } else {
@@ -486,11 +486,11 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
             None,
         );
     }
-    if let Some(logs) = &m.logs {
-        if let Err(e) = Regex::new(&logs.pattern) {
-            let msg = e.to_string();
-            err("match.logs.pattern", format!("bad regular expression: {}", msg.lines().last().unwrap_or(&msg).trim()), Some("the pattern uses Rust `regex` syntax; look-around and backreferences are not supported".into()));
-        }
+    if let Some(logs) = &m.logs
+        && let Err(e) = Regex::new(&logs.pattern)
+    {
+        let msg = e.to_string();
+        err("match.logs.pattern", format!("bad regular expression: {}", msg.lines().last().unwrap_or(&msg).trim()), Some("the pattern uses Rust `regex` syntax; look-around and backreferences are not supported".into()));
     }
     if let Some(fact) = &m.fact {
         let names: Vec<&str> = kdiag_model::derive::TABLES
@@ -571,15 +571,15 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
                 None,
             );
         }
-        if let Some(class) = &c.class {
-            if layer_of(class).is_none() {
-                let names: Vec<&str> = crate::catalog::CLASSES.iter().map(|(c, _)| *c).collect();
-                err(
-                    &format!("caused_by.{i}.class"),
-                    format!("unknown class `{class}`"),
-                    suggest(class, &names),
-                );
-            }
+        if let Some(class) = &c.class
+            && layer_of(class).is_none()
+        {
+            let names: Vec<&str> = crate::catalog::CLASSES.iter().map(|(c, _)| *c).collect();
+            err(
+                &format!("caused_by.{i}.class"),
+                format!("unknown class `{class}`"),
+                suggest(class, &names),
+            );
         }
     }
     match (errors.is_empty(), message) {
@@ -626,16 +626,16 @@ fn cross_check(
     let ids: Vec<&str> = rules.iter().map(|r| r.0.id.as_str()).collect();
     for r in rules {
         for (i, c) in r.0.caused_by.iter().enumerate() {
-            if let Some(rule) = &c.rule {
-                if !ids.contains(&rule.as_str()) {
-                    let (file, pos) = at(&r.0.id, &format!("caused_by.{i}.rule"));
-                    errors.push(RuleError {
-                        file,
-                        pos,
-                        message: format!("caused_by names unknown rule `{rule}`"),
-                        hint: suggest(rule, &ids),
-                    });
-                }
+            if let Some(rule) = &c.rule
+                && !ids.contains(&rule.as_str())
+            {
+                let (file, pos) = at(&r.0.id, &format!("caused_by.{i}.rule"));
+                errors.push(RuleError {
+                    file,
+                    pos,
+                    message: format!("caused_by names unknown rule `{rule}`"),
+                    hint: suggest(rule, &ids),
+                });
             }
         }
     }

@@ -78,10 +78,10 @@ fn principals(
     let mut out: Vec<(Principal, Option<Evidence>)> = Vec::new();
     let mut needs_pods = false;
     for d in defs {
-        if let Some(sa) = &d.serviceaccount {
-            if let Some((ns, name)) = sa.split_once('/') {
-                out.push((Principal::service_account(ns, name), None));
-            }
+        if let Some(sa) = &d.serviceaccount
+            && let Some((ns, name)) = sa.split_once('/')
+        {
+            out.push((Principal::service_account(ns, name), None));
         }
         if let Some(user) = &d.user {
             out.push((Principal::User { name: user.clone() }, None));
@@ -188,17 +188,15 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                             evidence.push(e);
                         }
                     }
-                    if allowed {
-                        if let Some(g) = d.grants.first() {
-                            evidence.push(ev(
-                                &g.binding.file,
-                                g.binding.line,
-                                format!(
-                                    "{} {} grants {} via {} {}",
-                                    g.binding.kind, g.binding.name, verb, g.role.kind, g.role.name
-                                ),
-                            ));
-                        }
+                    if allowed && let Some(g) = d.grants.first() {
+                        evidence.push(ev(
+                            &g.binding.file,
+                            g.binding.line,
+                            format!(
+                                "{} {} grants {} via {} {}",
+                                g.binding.kind, g.binding.name, verb, g.role.kind, g.role.name
+                            ),
+                        ));
                     }
                 }
                 let resource = need.resource.clone();
