@@ -2,7 +2,7 @@
 //! builds the `kdiag-report/v1` document of DESIGN.md, [`text::render`] the
 //! cause-and-effect tree a support engineer reads.
 //!
-//! ```ignore
+//! ```text
 //! let doc = kdiag_report::json::report(&analysis, &snapshot);
 //! kdiag_report::text::render(&analysis, &snapshot, &mut std::io::stdout(), &Style::plain())?;
 //! ```

@@ -83,8 +83,12 @@ fn principals(
         {
             out.push((Principal::service_account(ns, name), None));
         }
+        // A user identity counts only where some binding names it: the
+        // component may run as that user (k3s, bootstrap policy), or not at all.
         if let Some(user) = &d.user {
-            out.push((Principal::User { name: user.clone() }, None));
+            if let Some(b) = bindings_naming_user(snap, user) {
+                out.push((Principal::User { name: user.clone() }, Some(b)));
+            }
         }
         if let Some(p) = &d.pods {
             needs_pods = true;
@@ -115,6 +119,29 @@ fn principals(
         }
     }
     (out, needs_pods)
+}
+
+/// The first binding whose subjects name `user`, as evidence.
+fn bindings_naming_user(snap: &Snapshot, user: &str) -> Option<Evidence> {
+    snap.objects
+        .iter()
+        .filter(|o| matches!(o.object.kind.as_str(), "ClusterRoleBinding" | "RoleBinding"))
+        .find_map(|o| {
+            let subjects = o.object.value.get("subjects")?.as_array()?;
+            subjects
+                .iter()
+                .any(|s| {
+                    s.get("kind").and_then(Value::as_str) == Some("User")
+                        && s.get("name").and_then(Value::as_str) == Some(user)
+                })
+                .then(|| {
+                    ev(
+                        &o.file,
+                        o.object.line,
+                        format!("{} {} binds user {user}", o.object.kind, o.object.name),
+                    )
+                })
+        })
 }
 
 fn principal_name(p: &Principal) -> String {
