@@ -85,10 +85,10 @@ fn principals(
         }
         // A user identity counts only where some binding names it: the
         // component may run as that user (k3s, bootstrap policy), or not at all.
-        if let Some(user) = &d.user {
-            if let Some(b) = bindings_naming_user(snap, user) {
-                out.push((Principal::User { name: user.clone() }, Some(b)));
-            }
+        if let Some(user) = &d.user
+            && let Some(b) = bindings_naming_user(snap, user)
+        {
+            out.push((Principal::User { name: user.clone() }, Some(b)));
         }
         if let Some(p) = &d.pods {
             needs_pods = true;
