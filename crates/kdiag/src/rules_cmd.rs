@@ -34,6 +34,11 @@ pub enum RulesCommand {
     },
     /// Print the JSON Schema of rule files (committed as rules/schema.json).
     Schema,
+    /// Write a Markdown page per built-in rule, and an index, into a directory (docs/rules).
+    Docs {
+        /// Output directory.
+        dir: PathBuf,
+    },
     /// List the fact tables rules can match, with their fields.
     Facts,
 }
@@ -67,7 +72,7 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
                 eprintln!("kdiag: no rule `{id}`; `kdiag rules list` shows them");
                 return Ok(exit::FAILED);
             };
-            print!("{}", explain(&set, r));
+            print!("{}", kdiag_rules::docs::explain(&set, r));
             Ok(exit::OK)
         }
         RulesCommand::Lint { dirs } => {
@@ -127,6 +132,21 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
             );
             Ok(exit::OK)
         }
+        RulesCommand::Docs { dir } => {
+            let Ok(set) = load_with(&[], true) else {
+                return Ok(exit::INVALID_RULES);
+            };
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join("README.md"), kdiag_rules::docs::index(&set))?;
+            for r in &set.rules {
+                std::fs::write(
+                    dir.join(format!("{}.md", r.def.id)),
+                    kdiag_rules::docs::page(&set, r),
+                )?;
+            }
+            println!("{} pages written to {}", set.rules.len() + 1, dir.display());
+            Ok(exit::OK)
+        }
         RulesCommand::Facts => {
             for (name, doc) in kdiag_model::derive::TABLES {
                 println!("{name}\n    {doc}");
@@ -134,75 +154,4 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
             Ok(exit::OK)
         }
     }
-}
-
-/// The rule as a document: sections, match, fix, and its neighbours in the cause graph.
-fn explain(set: &RuleSet, r: &kdiag_rules::load::Rule) -> String {
-    let d = &r.def;
-    let mut s = format!(
-        "{}\n{}\n\nclass {}  (layer {})  severity {:?}\nfile {}\n\n",
-        d.id, d.title, d.class, r.layer, d.severity, r.file
-    );
-    s.push_str(d.description.trim_end());
-    s.push_str("\n\nMatches:\n");
-    s.push_str(&format!(
-        "  {}\n",
-        serde_json::to_string(&d.matcher).unwrap_or_default()
-    ));
-    if let Some(w) = &d.condition {
-        s.push_str(&format!("  where {w}\n"));
-    }
-    s.push_str(&format!(
-        "  one finding per {}\n",
-        d.subject.keys().cloned().collect::<Vec<_>>().join(" + ")
-    ));
-    s.push_str("\nFix:\n");
-    for l in d.remediation.render().lines() {
-        s.push_str(&format!("  {l}\n"));
-    }
-    s.push_str("\nCaused by:\n");
-    if d.caused_by.is_empty() {
-        s.push_str("  (nothing: its findings are root causes when they explain others)\n");
-    }
-    for c in &d.caused_by {
-        let what = c
-            .rule
-            .clone()
-            .map(|x| format!("rule {x}"))
-            .or_else(|| c.class.clone().map(|x| format!("class {x}")))
-            .unwrap_or_default();
-        s.push_str(&format!(
-            "  {what}{}\n",
-            if c.on.is_empty() {
-                String::new()
-            } else {
-                format!(" joined on {}", c.on.join(", "))
-            }
-        ));
-    }
-    let effects: Vec<String> = set
-        .rules
-        .iter()
-        .filter(|o| {
-            o.def.caused_by.iter().any(|c| {
-                c.rule.as_deref() == Some(d.id.as_str())
-                    || c.class.as_deref() == Some(d.class.as_str())
-            })
-        })
-        .map(|o| format!("  {} ({})", o.def.id, o.def.class))
-        .collect();
-    s.push_str("\nCan cause:\n");
-    if effects.is_empty() {
-        s.push_str("  (no rule names it as a cause)\n");
-    }
-    for e in effects {
-        s.push_str(&format!("{e}\n"));
-    }
-    if !d.references.is_empty() {
-        s.push_str("\nReferences:\n");
-        for x in &d.references {
-            s.push_str(&format!("  {x}\n"));
-        }
-    }
-    s
 }

@@ -292,7 +292,7 @@ fn rules_commands() {
     assert_eq!(code, 0);
     assert!(
         out.contains("Caused by:")
-            && out.contains("class rbac.permission-denied joined on component")
+            && out.contains("class rbac.permission-denied, joined on component")
     );
     assert!(out.contains("Can cause:") && out.contains("dns.unreachable"));
     let (code, out, _) = kdiag(&["rules", "lint"]);

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod def;
+pub mod docs;
 pub mod eval;
 pub mod expr;
 pub mod fixtures;

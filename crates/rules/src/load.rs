@@ -54,6 +54,8 @@ pub struct Rule {
     pub file: String,
     /// The layer of its class.
     pub layer: &'static str,
+    /// The rule file's text, as written.
+    pub text: String,
     pub(crate) condition: Option<Expr>,
     pub(crate) subject: Vec<(String, Expr)>,
     pub(crate) attributes: Vec<(String, Expr)>,
@@ -230,7 +232,10 @@ pub fn load(sources: &[RuleSource]) -> Result<RuleSet, Vec<RuleError>> {
         };
         positions.insert(def.id.clone(), (src.file.clone(), pos.clone()));
         match compile(&def, &src.file, &at) {
-            Ok(rule) => rules.push(rule),
+            Ok(mut rule) => {
+                rule.text = src.text.clone();
+                rules.push(rule);
+            }
             Err(es) => errors.extend(es),
         }
         defs.push((def, src.file.clone()));
@@ -587,6 +592,7 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
             def: def.clone(),
             file: file.to_owned(),
             layer,
+            text: String::new(),
             condition,
             subject,
             attributes,

@@ -157,3 +157,23 @@ fn builtin_rules_are_valid_and_the_schema_is_committed() {
         assert!(r.file.starts_with("rules/"), "{}", r.file);
     }
 }
+
+#[test]
+fn rule_docs_are_generated_from_the_rule_files() {
+    let rules = load(&kdiag_rules::load::builtin_sources()).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+    let stale = |name: &str, want: String| {
+        let have = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/rules/{name} is stale: run `cargo run -- rules docs docs/rules`"
+        );
+    };
+    stale("README.md", kdiag_rules::docs::index(&rules));
+    for r in &rules.rules {
+        stale(
+            &format!("{}.md", r.def.id),
+            kdiag_rules::docs::page(&rules, r),
+        );
+    }
+}
