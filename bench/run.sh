@@ -26,7 +26,10 @@ best() { # best wall time of 3 runs, in ms
 }
 g=$(best gzip -dc "$work/big.tar.gz")
 k=$(best "$bin" inspect --format json "$work/big.tar.gz")
+a=$(best "$bin" analyze --fail-on never --format json "$work/big.tar.gz")
 peak=$( { /usr/bin/time -f %M "$bin" inspect --format json "$work/big.tar.gz" >/dev/null; } 2>&1 | tail -1 )
+apeak=$( { /usr/bin/time -f %M "$bin" analyze --fail-on never --format json "$work/big.tar.gz" >/dev/null; } 2>&1 | tail -1 )
 echo "gzip -dc:             ${g} ms"
 echo "kdiag inspect (json): ${k} ms  peak RSS ${peak} KiB"
-awk -v k="$k" -v g="$g" 'BEGIN { printf "ratio kdiag/gzip:     %.2f\n", k / g }'
+echo "kdiag analyze (json): ${a} ms  peak RSS ${apeak} KiB"
+awk -v k="$k" -v a="$a" -v g="$g" 'BEGIN { printf "ratio inspect/gzip:   %.2f\nratio analyze/gzip:   %.2f\n", k / g, a / g }'
