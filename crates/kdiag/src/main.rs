@@ -3,6 +3,7 @@
 
 mod analyze;
 mod inspect;
+mod regress;
 mod rules_cmd;
 
 use anyhow::Result;
@@ -47,6 +48,9 @@ enum Command {
     /// their pod CIDRs, the networks each component believes in, components,
     /// and every diagnostic.
     Inspect(InspectArgs),
+    /// Analyze every bundle under a directory that has an expected.yaml and
+    /// report, per bundle, pass or what differed (archived-incident regression).
+    Test(regress::TestArgs),
     /// Work with rules: list, explain, lint, test, schema, facts.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
@@ -125,6 +129,7 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
+        Command::Test(args) => regress::run(&args),
         Command::Inspect(args) => {
             let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
             let snap = kdiag_model::Snapshot::load_many(

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod def;
 pub mod docs;
 pub mod eval;
+pub mod expect;
 pub mod expr;
 pub mod fixtures;
 mod graph;
