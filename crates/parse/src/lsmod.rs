@@ -17,6 +17,8 @@ pub struct Module {
     pub refs: i64,
     /// Modules using it.
     pub used_by: Vec<String>,
+    /// The line as printed.
+    pub text: String,
 }
 
 /// Parses `lsmod`.
@@ -42,6 +44,7 @@ pub fn parse_lsmod(text: &str) -> Parsed<Module> {
                             .collect()
                     })
                     .unwrap_or_default(),
+                text: line.to_owned(),
             })
         })();
         match parsed {

@@ -252,6 +252,26 @@ impl<'a, W: Write> Printer<'a, W> {
     }
 }
 
+/// Why an input is missing, when the manifest says the collector tried.
+fn failure(snap: &Snapshot, path: &str) -> Option<String> {
+    match snap.input_status(path) {
+        kdiag_model::InputStatus::Failed { command } => {
+            let code = command
+                .exit_code
+                .map_or_else(|| "none".to_owned(), |c| c.to_string());
+            let err = command
+                .stderr
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            Some(format!("`{}` exited {code}{err}", command.argv.join(" ")))
+        }
+        _ => None,
+    }
+}
+
 /// Writes the report.
 pub fn render(
     analysis: &Analysis,
@@ -322,6 +342,22 @@ pub fn render(
                 String::new()
             };
             writeln!(p.out, "  {}  missing {}{more}", u.rule, shown.join(", "))?;
+            let mut reasons: Vec<(String, usize)> = Vec::new();
+            for m in &u.missing {
+                if let Some(r) = failure(snap, m) {
+                    match reasons.iter_mut().find(|(x, _)| *x == r) {
+                        Some((_, n)) => *n += 1,
+                        None => reasons.push((r, 1)),
+                    }
+                }
+            }
+            for (r, n) in reasons {
+                writeln!(
+                    p.out,
+                    "    {}",
+                    style.dim(&format!("collection failed on {n} of them: {r}"))
+                )?;
+            }
         }
     }
     if !analysis.problems.is_empty() {

@@ -11,6 +11,7 @@ mod cidr;
 mod dns;
 mod flannel;
 mod kube_proxy;
+mod node;
 mod rbac;
 
 use crate::Snapshot;
@@ -41,6 +42,22 @@ pub struct FactTable {
 
 /// Every fact table: name, and what one record holds.
 pub const TABLES: &[(&str, &str)] = &[
+    (
+        "node.sysctl",
+        "per node and network kernel parameter (ip_forward, net.bridge.*, conf.*.forwarding, conf.*.rp_filter): node, key, value",
+    ),
+    (
+        "node.br-netfilter",
+        "per node: node, module_loaded (lsmod; null when not collected), bridge_nf_call_iptables (sysctl value or null), sysctl_collected",
+    ),
+    (
+        "node.firewall",
+        "per node: node, firewalld (state or null), forward_policy (filter FORWARD), forward_accepts_pods, vxlan_dropped (udp/8472 DROP or REJECT)",
+    ),
+    (
+        "node.selinux",
+        "per node: node, mode (Enforcing|Permissive|Disabled)",
+    ),
     (
         "rbac.dangling-bindings",
         "a (Cluster)RoleBinding whose role does not exist: binding, binding_kind, namespace, role, role_kind, serviceaccounts[], users[], groups[]",
@@ -96,6 +113,10 @@ pub fn table(snap: &Snapshot, name: &str) -> Option<FactTable> {
         "pods.addresses" => cidr::pod_addresses(snap),
         "dns.service" => dns::service(snap),
         "probes.dns" => dns::probes(snap),
+        "node.sysctl" => node::sysctl(snap),
+        "node.br-netfilter" => node::br_netfilter(snap),
+        "node.firewall" => node::firewall(snap),
+        "node.selinux" => node::selinux(snap),
         _ => return None,
     })
 }
