@@ -136,6 +136,18 @@ impl<'p> Builder<'p> {
             FileRole::Manifest => match kdiag_bundle::parse_manifest(text) {
                 Ok(m) => {
                     let n = m.commands.len() as u64;
+                    // Where each command is written, for evidence: its `"exit_code"` line.
+                    self.snapshot.manifest_lines = text
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| l.contains("\"exit_code\""))
+                        .map(|(i, l)| {
+                            (
+                                u32::try_from(i + 1).unwrap_or(u32::MAX),
+                                l.trim().to_owned(),
+                            )
+                        })
+                        .collect();
                     self.snapshot.manifest = Some(Sourced {
                         file: path.to_owned(),
                         value: m,

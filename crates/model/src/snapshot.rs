@@ -49,6 +49,8 @@ pub struct Snapshot {
     pub files: Vec<FileInfo>,
     /// `manifest.json`, when present.
     pub manifest: Option<Sourced<Manifest>>,
+    /// Line and text of each manifest command's `"exit_code"`, in order (for evidence).
+    pub manifest_lines: Vec<(u32, String)>,
     /// The Kubernetes version, when a version file was present.
     pub version: Option<Sourced<ClusterVersion>>,
     /// Every Kubernetes object, in reading order.

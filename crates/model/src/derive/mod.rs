@@ -7,6 +7,7 @@
 //! Rules read these tables by name (`match: {fact: flannel.routes}`); the
 //! fields of every table are listed in [`TABLES`].
 
+mod bundle;
 mod cidr;
 mod dns;
 mod flannel;
@@ -42,6 +43,14 @@ pub struct FactTable {
 
 /// Every fact table: name, and what one record holds.
 pub const TABLES: &[(&str, &str)] = &[
+    (
+        "bundle.failed-commands",
+        "per collector command that did not exit 0 (manifest.json): program, command, node, output, exit_code, stderr",
+    ),
+    (
+        "bundle.unreadable-files",
+        "per bundle file with read or parse problems: file, stage (read|parse), problems, first",
+    ),
     (
         "node.sysctl",
         "per node and network kernel parameter (ip_forward, net.bridge.*, conf.*.forwarding, conf.*.rp_filter): node, key, value",
@@ -114,6 +123,8 @@ pub fn table(snap: &Snapshot, name: &str) -> Option<FactTable> {
         "dns.service" => dns::service(snap),
         "probes.dns" => dns::probes(snap),
         "node.sysctl" => node::sysctl(snap),
+        "bundle.failed-commands" => bundle::failed_commands(snap),
+        "bundle.unreadable-files" => bundle::unreadable_files(snap),
         "node.br-netfilter" => node::br_netfilter(snap),
         "node.firewall" => node::firewall(snap),
         "node.selinux" => node::selinux(snap),

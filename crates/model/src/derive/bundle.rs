@@ -1,0 +1,77 @@
+//! What the bundle itself lacks: commands the collector ran that failed
+//! (from `manifest.json`), and files that could not be read or parsed.
+
+use super::{Fact, FactTable, ev};
+use crate::{Snapshot, Stage};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Commands that did not exit 0.
+pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
+    let mut table = FactTable::default();
+    let Some(m) = &snap.manifest else {
+        return table;
+    };
+    for (i, c) in m
+        .value
+        .commands
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.succeeded())
+    {
+        let program = c.argv.first().cloned().unwrap_or_default();
+        let stderr = c.stderr.clone().unwrap_or_default();
+        table.records.push(Fact {
+            fields: json!({
+                "program": program,
+                "command": c.argv.join(" "),
+                "node": c.node,
+                "output": c.output,
+                "exit_code": c.exit_code,
+                "stderr": stderr.trim(),
+            }),
+            evidence: match snap
+                .manifest_lines
+                .get(i)
+                .filter(|_| snap.manifest_lines.len() == m.value.commands.len())
+            {
+                Some((line, text)) => vec![ev(&m.file, *line, text)],
+                None => vec![ev(
+                    &m.file,
+                    1,
+                    format!("commands[{i}]: {}", c.argv.join(" ")),
+                )],
+            },
+            first_seen: None,
+        });
+    }
+    table
+}
+
+/// Files with read or parse problems, one record per file.
+pub(super) fn unreadable_files(snap: &Snapshot) -> FactTable {
+    let mut per_file: BTreeMap<&str, Vec<&crate::Diagnostic>> = BTreeMap::new();
+    for d in snap
+        .diagnostics
+        .iter()
+        .filter(|d| matches!(d.stage, Stage::Read | Stage::Parse))
+    {
+        if let Some(f) = &d.file {
+            per_file.entry(f.as_str()).or_default().push(d);
+        }
+    }
+    let mut table = FactTable::default();
+    for (file, diags) in per_file {
+        let stage = if diags.iter().any(|d| d.stage == Stage::Read) {
+            "read"
+        } else {
+            "parse"
+        };
+        table.records.push(Fact {
+            fields: json!({"file": file, "stage": stage, "problems": diags.len(), "first": diags[0].message}),
+            evidence: diags.iter().take(3).map(|d| ev(file, d.line.unwrap_or(1), &d.message)).collect(),
+            first_seen: None,
+        });
+    }
+    table
+}
