@@ -48,7 +48,9 @@ pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
     table
 }
 
-/// Files with read or parse problems, one record per file.
+/// Files of the bundle with read or parse problems, one record per file.
+/// Entries skipped on purpose (links, devices, unsafe names) are not files of
+/// the bundle; `kdiag inspect` lists them.
 pub(super) fn unreadable_files(snap: &Snapshot) -> FactTable {
     let mut per_file: BTreeMap<&str, Vec<&crate::Diagnostic>> = BTreeMap::new();
     for d in snap
@@ -56,8 +58,13 @@ pub(super) fn unreadable_files(snap: &Snapshot) -> FactTable {
         .iter()
         .filter(|d| matches!(d.stage, Stage::Read | Stage::Parse))
     {
-        if let Some(f) = &d.file {
-            per_file.entry(f.as_str()).or_default().push(d);
+        if let Some(f) = d
+            .file
+            .as_deref()
+            .and_then(|f| snap.files.iter().find(|x| x.path == f))
+            .map(|x| x.path.as_str())
+        {
+            per_file.entry(f).or_default().push(d);
         }
     }
     let mut table = FactTable::default();
