@@ -9,6 +9,7 @@
 
 mod bundle;
 mod cidr;
+mod components;
 mod dns;
 mod flannel;
 mod kube_proxy;
@@ -43,6 +44,14 @@ pub struct FactTable {
 
 /// Every fact table: name, and what one record holds.
 pub const TABLES: &[(&str, &str)] = &[
+    (
+        "components.workloads",
+        "per network component DaemonSet or Deployment (kube-proxy, flannel, coredns, calico, cilium, nodelocaldns): component, kind, namespace, name, desired, ready, unhealthy_pods[{pod, node, ready, waiting, restarts}], crashlooping, nodes_without_pod[]",
+    ),
+    (
+        "services.endpoints",
+        "per Service with a selector and a ClusterIP: namespace, name, ip, endpoints_ready (null when unknown), dns, component (coredns for the DNS Service)",
+    ),
     (
         "bundle.failed-commands",
         "per collector command that did not exit 0 (manifest.json): program, command, node, output, exit_code, stderr",
@@ -123,6 +132,8 @@ pub fn table(snap: &Snapshot, name: &str) -> Option<FactTable> {
         "dns.service" => dns::service(snap),
         "probes.dns" => dns::probes(snap),
         "node.sysctl" => node::sysctl(snap),
+        "components.workloads" => components::workloads(snap),
+        "services.endpoints" => components::service_endpoints(snap),
         "bundle.failed-commands" => bundle::failed_commands(snap),
         "bundle.unreadable-files" => bundle::unreadable_files(snap),
         "node.br-netfilter" => node::br_netfilter(snap),

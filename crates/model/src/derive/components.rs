@@ -1,0 +1,207 @@
+//! The network components' workloads and Services' endpoints.
+
+use super::{Fact, FactTable, ev};
+use crate::Snapshot;
+use crate::inventory::NetworkInventory;
+use kdiag_parse::kube::types::{DaemonSet, Deployment, Pod, Service};
+use serde_json::json;
+
+/// Which network component a workload is, by its name and labels.
+fn component_of(
+    name: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Option<&'static str> {
+    let app = labels
+        .get("k8s-app")
+        .or_else(|| labels.get("app"))
+        .map(String::as_str)
+        .unwrap_or_default();
+    let is = |needle: &str| name.contains(needle) || app.contains(needle);
+    Some(if is("kube-proxy") {
+        "kube-proxy"
+    } else if is("flannel") {
+        "flannel"
+    } else if app == "kube-dns" || name == "coredns" || name == "kube-dns" {
+        "coredns"
+    } else if is("calico-node") {
+        "calico"
+    } else if name == "cilium" || app == "cilium" {
+        "cilium"
+    } else if is("nodelocaldns") || is("node-local-dns") {
+        "nodelocaldns"
+    } else {
+        return None;
+    })
+}
+
+/// Network component workloads (DaemonSets, Deployments) with their pods' state.
+pub(super) fn workloads(snap: &Snapshot) -> FactTable {
+    let mut table = FactTable::default();
+    if !snap.has_resource("daemonsets") && !snap.has_resource("deployments") {
+        table.missing.push("cluster/daemonsets.yaml".into());
+        table.missing.push("cluster/deployments.yaml".into());
+        return table;
+    }
+    let pods: Vec<(&crate::Located<kdiag_parse::kube::KubeObject>, Pod)> = snap
+        .objects_of("Pod")
+        .filter_map(|o| o.object.view::<Pod>().ok().map(|p| (o, p)))
+        .collect();
+    let node_names: Vec<String> = NetworkInventory::of(snap)
+        .nodes
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    for o in snap
+        .objects
+        .iter()
+        .filter(|o| matches!(o.object.kind.as_str(), "DaemonSet" | "Deployment"))
+    {
+        let (labels, selector, desired, ready, template_labels) = if o.object.kind == "DaemonSet" {
+            let Ok(d) = o.object.view::<DaemonSet>() else {
+                continue;
+            };
+            (
+                d.metadata.labels,
+                d.spec.selector,
+                d.status.desired_number_scheduled,
+                d.status.number_ready,
+                d.spec.template.metadata.labels,
+            )
+        } else {
+            let Ok(d) = o.object.view::<Deployment>() else {
+                continue;
+            };
+            (
+                d.metadata.labels,
+                d.spec.selector,
+                d.spec.replicas.unwrap_or(d.status.replicas),
+                d.status.ready_replicas,
+                d.spec.template.metadata.labels,
+            )
+        };
+        let merged: std::collections::BTreeMap<String, String> = labels
+            .iter()
+            .chain(template_labels.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let Some(component) = component_of(&o.object.name, &merged) else {
+            continue;
+        };
+        let ns = o.object.namespace.clone().unwrap_or_default();
+        let mut evidence = vec![ev(
+            &o.file,
+            o.object.line,
+            format!(
+                "{} {ns}/{} desired {desired}, ready {ready}",
+                o.object.kind, o.object.name
+            ),
+        )];
+        let mut bad = Vec::new();
+        let mut on_nodes = Vec::new();
+        for (po, p) in pods.iter().filter(|(_, p)| {
+            p.metadata.namespace.as_deref() == Some(ns.as_str())
+                && !(selector.match_labels.is_empty() && selector.match_expressions.is_empty())
+                && selector.matches(&p.metadata.labels)
+        }) {
+            if let Some(n) = &p.spec.node_name {
+                on_nodes.push(n.clone());
+            }
+            let ready = p
+                .status
+                .conditions
+                .iter()
+                .any(|c| c.kind == "Ready" && c.status == "True");
+            let waiting = p
+                .status
+                .container_statuses
+                .iter()
+                .find_map(|c| c.state.get("waiting").and_then(|w| w.reason.clone()));
+            let restarts: u64 = p
+                .status
+                .container_statuses
+                .iter()
+                .map(|c| c.restart_count)
+                .sum();
+            // Restarts alone are history (a laptop cluster resumed 96 times is healthy now).
+            if !ready || waiting.is_some() {
+                evidence.push(ev(
+                    &po.file,
+                    po.object.line,
+                    format!(
+                        "Pod {ns}/{} on {}: {}{}, {restarts} restarts",
+                        p.metadata.name,
+                        p.spec.node_name.clone().unwrap_or_default(),
+                        if ready { "ready" } else { "not ready" },
+                        waiting
+                            .as_ref()
+                            .map(|w| format!(" ({w})"))
+                            .unwrap_or_default()
+                    ),
+                ));
+                bad.push(json!({"pod": p.metadata.name, "node": p.spec.node_name, "ready": ready, "waiting": waiting, "restarts": restarts}));
+            }
+        }
+        let missing_nodes: Vec<&String> = if o.object.kind == "DaemonSet" && !pods.is_empty() {
+            node_names
+                .iter()
+                .filter(|n| !on_nodes.contains(n))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        table.records.push(Fact {
+            fields: json!({
+                "component": component,
+                "kind": o.object.kind,
+                "namespace": ns,
+                "name": o.object.name,
+                "desired": desired,
+                "ready": ready,
+                "unhealthy_pods": bad,
+                "crashlooping": bad.iter().filter(|b| b["waiting"] == "CrashLoopBackOff").count(),
+                "nodes_without_pod": missing_nodes,
+            }),
+            evidence,
+            first_seen: None,
+        });
+    }
+    table
+}
+
+/// Every Service with a selector and a ClusterIP, with its ready endpoints.
+pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
+    let mut table = FactTable::default();
+    if !snap.has_resource("endpointslices") && !snap.has_resource("endpoints") {
+        table.missing.push("cluster/endpointslices.yaml".into());
+        return table;
+    }
+    let ready = super::kube_proxy::ready_endpoints(snap);
+    let dns = NetworkInventory::of(snap)
+        .dns_service
+        .map(|d| (d.namespace, d.name));
+    for o in snap.objects_of("Service") {
+        let Ok(s) = o.object.view::<Service>() else {
+            continue;
+        };
+        if s.spec.selector.is_empty()
+            || s.spec
+                .cluster_ip
+                .as_deref()
+                .is_none_or(|ip| ip == "None" || ip.is_empty())
+        {
+            continue;
+        }
+        let ns = s.metadata.namespace.clone().unwrap_or_default();
+        let key = format!("{ns}/{}", s.metadata.name);
+        let is_dns = dns
+            .as_ref()
+            .is_some_and(|(n, m)| *n == ns && *m == s.metadata.name);
+        let component = if is_dns { "coredns" } else { "" };
+        table.records.push(Fact {
+            fields: json!({"namespace": ns, "name": s.metadata.name, "ip": s.spec.cluster_ip, "endpoints_ready": ready.get(&key).copied(), "dns": is_dns, "component": component}),
+            evidence: vec![ev(&o.file, o.object.line, format!("Service {key} selector {}", s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")))],
+            first_seen: None,
+        });
+    }
+    table
+}
