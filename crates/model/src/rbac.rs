@@ -69,7 +69,8 @@ impl Principal {
         }
     }
 
-    fn matches(&self, s: &Subject, binding_ns: Option<&str>) -> bool {
+    /// Whether a binding subject names this principal (directly or through one of its groups).
+    pub fn matches(&self, s: &Subject, binding_ns: Option<&str>) -> bool {
         match s.kind.as_str() {
             "ServiceAccount" => {
                 let ns = s.namespace.as_deref().or(binding_ns).unwrap_or_default();
@@ -254,6 +255,20 @@ impl<'a> Rbac<'a> {
     /// Whether a ClusterRole of this name exists.
     pub fn has_cluster_role(&self, name: &str) -> bool {
         self.cluster_roles.contains_key(name)
+    }
+
+    /// The bindings that grant a ClusterRole, with their subjects.
+    pub fn bindings_of_cluster_role(&self, name: &str) -> Vec<(ObjectRef, Vec<Subject>)> {
+        self.bindings
+            .iter()
+            .filter(|(_, b)| b.role_ref.kind == "ClusterRole" && b.role_ref.name == name)
+            .map(|(o, b)| (ObjectRef::of(o), b.subjects.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Where a ClusterRole is defined, if it is.
+    pub fn cluster_role(&self, name: &str) -> Option<ObjectRef> {
+        self.cluster_roles.get(name).map(|(o, _)| ObjectRef::of(o))
     }
 
     /// Rules of a ClusterRole, aggregated ones included, each with the

@@ -128,6 +128,10 @@ pub struct RbacComponent {
     pub principals: Vec<PrincipalDef>,
     /// What it needs.
     pub needs: Vec<AccessDef>,
+    /// The ClusterRole that normally grants it (records then say whether that role
+    /// exists and whether any binding of it reaches the component).
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 /// One principal: a service account, a user, or the service accounts of matching pods.

@@ -181,6 +181,73 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
         else {
             continue;
         };
+        // The component's usual ClusterRole: does it exist, and does a binding of it reach the component?
+        let (role_exists, role_bound, role_bound_to, role_evidence) = match &c.role {
+            None => (Value::Null, Value::Null, Vec::new(), Vec::new()),
+            Some(role) => {
+                let bindings = evaluator.bindings_of_cluster_role(role);
+                let bound = bindings.iter().any(|(b, subjects)| {
+                    subjects.iter().any(|s| {
+                        principals
+                            .iter()
+                            .any(|(p, _)| p.matches(s, b.namespace.as_deref()))
+                    })
+                });
+                let to: Vec<String> = bindings
+                    .iter()
+                    .flat_map(|(b, subjects)| {
+                        subjects.iter().map(move |s| {
+                            format!(
+                                "{} {}{} (via {} {})",
+                                s.kind,
+                                s.namespace
+                                    .as_ref()
+                                    .map(|n| format!("{n}/"))
+                                    .unwrap_or_default(),
+                                s.name,
+                                b.kind,
+                                b.name
+                            )
+                        })
+                    })
+                    .collect();
+                let mut e: Vec<Evidence> = evaluator
+                    .cluster_role(role)
+                    .map(|r| ev(&r.file, r.line, format!("ClusterRole {role} exists")))
+                    .into_iter()
+                    .collect();
+                e.extend(bindings.iter().map(|(b, subjects)| {
+                    ev(
+                        &b.file,
+                        b.line,
+                        format!(
+                            "{} {} grants {role} to {}",
+                            b.kind,
+                            b.name,
+                            subjects
+                                .iter()
+                                .map(|s| format!(
+                                    "{} {}{}",
+                                    s.kind,
+                                    s.namespace
+                                        .as_ref()
+                                        .map(|n| format!("{n}/"))
+                                        .unwrap_or_default(),
+                                    s.name
+                                ))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                }));
+                (
+                    Value::Bool(evaluator.has_cluster_role(role)),
+                    Value::Bool(bound),
+                    to,
+                    e,
+                )
+            }
+        };
         let serviceaccounts: Vec<String> = principals
             .iter()
             .filter(|(p, _)| matches!(p, Principal::ServiceAccount { .. }))
@@ -226,6 +293,13 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                         ));
                     }
                 }
+                if !allowed {
+                    for e in &role_evidence {
+                        if !evidence.contains(e) {
+                            evidence.push(e.clone());
+                        }
+                    }
+                }
                 let resource = need.resource.clone();
                 table.records.push(Fact {
                     fields: json!({
@@ -238,6 +312,10 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                         "resource": resource,
                         "allowed": allowed,
                         "missing_roles": missing_roles.into_iter().collect::<Vec<_>>(),
+                        "role": c.role,
+                        "role_exists": role_exists,
+                        "role_bound": role_bound,
+                        "role_bound_to": role_bound_to,
                     }),
                     evidence,
                     first_seen: None,
