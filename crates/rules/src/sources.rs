@@ -293,7 +293,8 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                         ));
                     }
                 }
-                if !allowed {
+                // A role that exists but is bound elsewhere: show where. (A missing role's binding is shown already.)
+                if !allowed && role_exists == Value::Bool(true) {
                     for e in &role_evidence {
                         if !evidence.contains(e) {
                             evidence.push(e.clone());
