@@ -10,6 +10,7 @@
 mod bundle;
 mod cidr;
 mod components;
+mod config;
 mod dns;
 mod flannel;
 mod kube_proxy;
@@ -44,6 +45,14 @@ pub struct FactTable {
 
 /// Every fact table: name, and what one record holds.
 pub const TABLES: &[(&str, &str)] = &[
+    (
+        "cidr.conflicts",
+        "settings that contradict the others: kind (pod-network|service-overlaps-pods|service-overlaps-nodes), component, setting, value, reference_component, reference_setting, reference",
+    ),
+    (
+        "dns.resolvers",
+        "kubelet clusterDNS per node, probe pods' resolv.conf, pods with dnsPolicy None and no dnsConfig: source (kubelet|probe|pod), node, namespace, name, nameservers[], dns_ip, search_ok, ok",
+    ),
     (
         "components.workloads",
         "per network component DaemonSet or Deployment (kube-proxy, flannel, coredns, calico, cilium, nodelocaldns): component, kind, namespace, name, desired, ready, unhealthy_pods[{pod, node, ready, waiting, restarts}], crashlooping, nodes_without_pod[]",
@@ -132,6 +141,8 @@ pub fn table(snap: &Snapshot, name: &str) -> Option<FactTable> {
         "dns.service" => dns::service(snap),
         "probes.dns" => dns::probes(snap),
         "node.sysctl" => node::sysctl(snap),
+        "cidr.conflicts" => config::network_conflicts(snap),
+        "dns.resolvers" => config::resolvers(snap),
         "components.workloads" => components::workloads(snap),
         "services.endpoints" => components::service_endpoints(snap),
         "bundle.failed-commands" => bundle::failed_commands(snap),
