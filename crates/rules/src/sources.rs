@@ -144,6 +144,57 @@ fn bindings_naming_user(snap: &Snapshot, user: &str) -> Option<Evidence> {
         })
 }
 
+/// What `kubectl auth can-i --list --as=<service account>` says about one
+/// permission, with the row that grants it (or the table's header line).
+fn can_i_answer(
+    snap: &Snapshot,
+    p: &Principal,
+    verb: &str,
+    group: &str,
+    resource: &str,
+) -> Option<(bool, Evidence)> {
+    let Principal::ServiceAccount { namespace, name } = p else {
+        return None;
+    };
+    let table = snap.can_i.get(&format!("{namespace}/{name}"))?;
+    let row = table.value.iter().find(|r| {
+        let res_ok = r.resource.as_deref().is_some_and(|x| {
+            x == "*"
+                || x == resource
+                || resource
+                    .split_once('/')
+                    .is_some_and(|(base, sub)| x == format!("{base}/*") || x == format!("*/{sub}"))
+        });
+        let group_ok = r.group.as_deref().is_some_and(|g| g == "*" || g == group);
+        res_ok
+            && group_ok
+            && r.resource_names.is_empty()
+            && r.verbs.iter().any(|v| v == "*" || v == verb)
+    });
+    Some(match row {
+        Some(r) => (
+            true,
+            ev(
+                &table.file,
+                r.line,
+                format!(
+                    "{} {}",
+                    r.resource.clone().unwrap_or_default(),
+                    r.verbs.join(" ")
+                ),
+            ),
+        ),
+        None => (
+            false,
+            ev(
+                &table.file,
+                1,
+                "Resources   Non-Resource URLs   Resource Names   Verbs",
+            ),
+        ),
+    })
+}
+
 fn principal_name(p: &Principal) -> String {
     match p {
         Principal::ServiceAccount { namespace, name } => format!("{namespace}/{name}"),
@@ -155,15 +206,17 @@ fn principal_name(p: &Principal) -> String {
 /// component's principals has it, and the dangling bindings in the way.
 pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
     let mut table = FactTable::default();
-    for (r, f) in [
+    // RBAC objects, or else `kubectl auth can-i --list` output, answer the checks.
+    let missing_rbac: Vec<String> = [
         ("clusterroles", "cluster/clusterroles.yaml"),
         ("clusterrolebindings", "cluster/clusterrolebindings.yaml"),
-    ] {
-        if !snap.has_resource(r) {
-            table.missing.push(f.into());
-        }
-    }
-    if !table.missing.is_empty() {
+    ]
+    .iter()
+    .filter(|(r, _)| !snap.has_resource(r))
+    .map(|(_, f)| (*f).to_owned())
+    .collect();
+    if !missing_rbac.is_empty() && snap.can_i.is_empty() {
+        table.missing = missing_rbac;
         return table;
     }
     let evaluator = Rbac::new(snap);
@@ -260,13 +313,33 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                     .iter()
                     .map(|(p, _)| (p, evaluator.check(p, &req)))
                     .collect();
-                let allowed = decisions.iter().any(|(_, d)| d.allowed);
+                let rbac_allowed = decisions.iter().any(|(_, d)| d.allowed);
+                // The API server's own answer, when the collector asked it.
+                let can_i: Vec<(bool, Evidence)> = principals
+                    .iter()
+                    .filter_map(|(p, _)| can_i_answer(snap, p, verb, &need.group, &need.resource))
+                    .collect();
+                if can_i.is_empty() && !missing_rbac.is_empty() {
+                    table.missing.extend(missing_rbac.iter().cloned());
+                    continue;
+                }
+                let allowed = if can_i.is_empty() {
+                    rbac_allowed
+                } else {
+                    can_i.iter().any(|(a, _)| *a)
+                };
                 let mut missing_roles: BTreeSet<String> = BTreeSet::new();
+                let can_i_evidence: Vec<Evidence> = can_i
+                    .iter()
+                    .filter(|(a, _)| *a == allowed)
+                    .map(|(_, e)| e.clone())
+                    .collect();
                 let mut evidence: Vec<Evidence> = principals
                     .iter()
                     .filter_map(|(_, e)| e.clone())
                     .take(1)
                     .collect();
+                evidence.extend(can_i_evidence);
                 for (_, d) in &decisions {
                     for mr in &d.missing_roles {
                         missing_roles.insert(mr.role_name.clone());
@@ -312,6 +385,7 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                         "group": need.group,
                         "resource": resource,
                         "allowed": allowed,
+                        "can_i": if can_i.is_empty() { Value::Null } else { Value::Bool(can_i.iter().any(|(a, _)| *a)) },
                         "missing_roles": missing_roles.into_iter().collect::<Vec<_>>(),
                         "role": c.role,
                         "role_exists": role_exists,
