@@ -62,41 +62,74 @@ fn peer_evidence(peer: &NodeNetwork, cidr: IpNet) -> Evidence {
     )
 }
 
-/// Per node and peer: the onlink route flannel programs.
+/// Per node and peer: the route flannel programs — with the VXLAN backend
+/// `<peer podCIDR> via <peer .0> dev flannel.1 onlink`, with host-gw
+/// `<peer podCIDR> via <peer public-ip>` over the underlay.
 pub(super) fn routes(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
-    let nodes = vxlan_nodes(&inv);
+    let nodes: Vec<&NodeNetwork> = inv
+        .nodes
+        .iter()
+        .filter(|n| {
+            matches!(n.flannel_backend.as_deref(), Some("vxlan" | "host-gw"))
+                && !n.pod_cidrs.is_empty()
+        })
+        .collect();
     let mut table = FactTable::default();
     for node in &nodes {
         let Some(r) = snap.nodes.get(&node.name).and_then(|t| t.routes.as_ref()) else {
             table.missing.push(node_path(&node.name, "ip-route.txt"));
             continue;
         };
+        let host_gw = node.flannel_backend.as_deref() == Some("host-gw");
         for peer in nodes.iter().filter(|p| p.name != node.name) {
             let Some(cidr) = v4_cidr(peer) else { continue };
-            let gateway = cidr.network();
+            let gateway = if host_gw {
+                match peer.flannel_public_ip {
+                    Some(ip) => ip,
+                    None => continue,
+                }
+            } else {
+                cidr.network()
+            };
             let mut evidence = vec![peer_evidence(peer, cidr)];
             let status = match r.value.iter().find(|x| x.dst == cidr) {
                 None => {
                     evidence.extend(context(
                         &r.file,
                         &r.value,
-                        |x| x.dev.as_deref() == Some(DEV),
+                        |x| {
+                            if host_gw {
+                                x.gateway.is_some()
+                            } else {
+                                x.dev.as_deref() == Some(DEV)
+                            }
+                        },
                         |x| (x.line, x.text.as_str()),
                     ));
                     "missing"
                 }
                 Some(x) => {
                     evidence.push(ev(&r.file, x.line, x.text.trim_end()));
-                    if x.gateway == Some(gateway) && x.dev.as_deref() == Some(DEV) {
+                    let dev_ok = if host_gw {
+                        x.dev.as_deref() != Some(DEV)
+                    } else {
+                        x.dev.as_deref() == Some(DEV)
+                    };
+                    if x.gateway == Some(gateway) && dev_ok {
                         "present"
                     } else {
                         "wrong"
                     }
                 }
             };
+            let expected = if host_gw {
+                format!("{cidr} via {gateway}")
+            } else {
+                format!("{cidr} via {gateway} dev {DEV} onlink")
+            };
             table.records.push(Fact {
-                fields: json!({"node": node.name, "peer": peer.name, "cidr": cidr.to_string(), "gateway": gateway.to_string(), "route": status}),
+                fields: json!({"node": node.name, "peer": peer.name, "cidr": cidr.to_string(), "gateway": gateway.to_string(), "backend": node.flannel_backend, "expected": expected, "route": status}),
                 evidence,
                 first_seen: None,
             });
@@ -285,6 +318,41 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
                 }
             }
         }
+    }
+    table
+}
+
+/// `flannel.1`'s MTU against its underlay device's: VXLAN over IPv4 adds 50 bytes.
+pub(super) fn mtu(snap: &Snapshot) -> FactTable {
+    let inv = NetworkInventory::of(snap);
+    let mut table = FactTable::default();
+    for node in vxlan_nodes(&inv) {
+        let Some(t) = snap.nodes.get(&node.name) else {
+            table.missing.push(node_path(&node.name, "ip-link.txt"));
+            continue;
+        };
+        let found = t.links.iter().chain(t.addrs.iter()).find_map(|s| {
+            s.value
+                .iter()
+                .find(|i| i.name == DEV && i.vxlan.is_some())
+                .map(|i| (s, i))
+        });
+        let Some((file, dev, vxlan)) = found.and_then(|(s, i)| i.vxlan.as_ref().map(|v| (s, i, v)))
+        else {
+            table.missing.push(node_path(&node.name, "ip-link.txt"));
+            continue;
+        };
+        let Some(under) = vxlan.dev.as_deref().and_then(|d| t.interface(d)) else {
+            continue;
+        };
+        let (Some(mtu), Some(under_mtu)) = (dev.mtu, under.mtu) else {
+            continue;
+        };
+        table.records.push(Fact {
+            fields: json!({"node": node.name, "dev": DEV, "mtu": mtu, "underlay": under.name, "underlay_mtu": under_mtu, "limit": under_mtu.saturating_sub(50)}),
+            evidence: vec![ev(&file.file, dev.line, dev.text.trim_end()), ev(&file.file, under.line, under.text.trim_end())],
+            first_seen: None,
+        });
     }
     table
 }

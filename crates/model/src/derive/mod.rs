@@ -46,6 +46,10 @@ pub struct FactTable {
 /// Every fact table: name, and what one record holds.
 pub const TABLES: &[(&str, &str)] = &[
     (
+        "flannel.mtu",
+        "per VXLAN node: node, dev (flannel.1), mtu, underlay, underlay_mtu, limit (underlay_mtu - 50)",
+    ),
+    (
         "cidr.conflicts",
         "settings that contradict the others: kind (pod-network|service-overlaps-pods|service-overlaps-nodes), component, setting, value, reference_component, reference_setting, reference",
     ),
@@ -91,7 +95,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ),
     (
         "flannel.routes",
-        "per node and flannel (VXLAN) peer: node, peer, cidr, gateway, route (present|missing|wrong)",
+        "per node and flannel (VXLAN or host-gw) peer: node, peer, cidr, gateway, backend, expected (the route as ip prints it), route (present|missing|wrong)",
     ),
     (
         "flannel.vxlan",
@@ -133,6 +137,7 @@ pub fn table(snap: &Snapshot, name: &str) -> Option<FactTable> {
         "rbac.dangling-bindings" => rbac::dangling_bindings(snap),
         "flannel.routes" => flannel::routes(snap),
         "flannel.vxlan" => flannel::vxlan(snap),
+        "flannel.mtu" => flannel::mtu(snap),
         "flannel.stale-entries" => flannel::stale_entries(snap),
         "kube-proxy.services" => kube_proxy::services(snap),
         "cidr.pod-networks" => cidr::pod_networks(snap),
