@@ -98,6 +98,19 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
         for p in inv.pod_ips.iter().filter(|p| net.contains(&p.ip)).take(3) {
             evidence.push(p.evidence.clone());
         }
+        // Tunnel entries that still point into this network: flannel.1 neighbours.
+        let tunnel: Vec<_> = snap
+            .nodes
+            .values()
+            .filter_map(|t| t.neighbors.as_ref())
+            .flat_map(|n| {
+                n.value
+                    .iter()
+                    .filter(|x| x.dev.as_deref() == Some("flannel.1") && net.contains(&x.ip))
+                    .map(move |x| ev(&n.file, x.line, x.text.trim_end()))
+            })
+            .collect();
+        evidence.extend(tunnel.iter().take(3).cloned());
         let believers: Vec<String> = inv
             .beliefs
             .iter()
@@ -123,6 +136,7 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
                 "node_count": nodes.len(),
                 "pods": pods,
                 "believed_by": believers,
+                "tunnel_entries": tunnel.len(),
             }),
             evidence,
             first_seen: None,

@@ -111,7 +111,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ),
     (
         "cidr.pod-networks",
-        "per pod network in use or believed: cidr, current, networks_in_use, nodes[], node_count, pods, believed_by[]",
+        "per pod network in use or believed: cidr, current, current_cidr, networks_in_use, nodes[], node_count, pods, believed_by[], tunnel_entries (flannel.1 neighbours into it)",
     ),
     (
         "node.bridge-addresses",
