@@ -88,6 +88,13 @@ fn joins(spec: &CauseRef, effect: &Finding, cause: &Finding) -> bool {
         })
 }
 
+/// A root cause explains others and is explained by none — or, at warning or
+/// above, is explained by none: a fault that is its own cause (IP forwarding off)
+/// is a root cause even when nothing else in the bundle shows its effects.
+fn is_cause(f: &Finding, effects: &BTreeSet<usize>) -> bool {
+    !effects.is_empty() || f.severity >= crate::def::Severity::Warning
+}
+
 /// Sort key of findings among siblings: worst first, then earliest, then by name.
 type OrderKey = (
     std::cmp::Reverse<crate::def::Severity>,
@@ -127,7 +134,7 @@ pub(crate) fn link(analysis: &mut Analysis) {
     }
     // Order: roots (by severity, then first seen), each followed by its effects depth first; then the rest.
     let mut roots: Vec<usize> = (0..n)
-        .filter(|i| incoming[*i] == 0 && !edges[*i].is_empty())
+        .filter(|i| incoming[*i] == 0 && is_cause(&findings[*i], &edges[*i]))
         .collect();
     // A root cause is as old as the first symptom it explains: order roots by that.
     let earliest = |root: usize| -> i128 {
@@ -190,7 +197,7 @@ pub(crate) fn link(analysis: &mut Analysis) {
     };
     for (i, f) in findings.iter_mut().enumerate() {
         f.id = id_of[i].clone();
-        f.root = incoming[i] == 0 && !edges[i].is_empty();
+        f.root = incoming[i] == 0 && is_cause(f, &edges[i]);
     }
     for c in 0..n {
         for &e in &edges[c] {

@@ -24,6 +24,10 @@ pub(super) fn service(snap: &Snapshot) -> FactTable {
         r.fields["namespace"] == dns.namespace.as_str() && r.fields["name"] == dns.name.as_str()
     }) {
         let node = r.fields["node"].as_str().unwrap_or_default().to_owned();
+        // A Service without ready endpoints has nothing to program: not a data-plane fault.
+        if r.fields["status"] == "endpointless" {
+            continue;
+        }
         if r.fields["status"] == "programmed" {
             if !programmed.contains(&node) {
                 programmed.push(node);

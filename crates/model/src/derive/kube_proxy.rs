@@ -1,4 +1,5 @@
-//! kube-proxy's intent: every ClusterIP:port of every Service must be in
+//! kube-proxy's intent: every ClusterIP:port of every Service with ready
+//! endpoints must be in
 //! each node's `KUBE-SERVICES` chain (iptables mode) or be an IPVS virtual
 //! server (ipvs mode), leading to the Service's ready endpoints.
 
@@ -124,7 +125,11 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                                     v.value.len()
                                 ),
                             ));
-                            "missing"
+                            if ready == Some(0) {
+                                "endpointless"
+                            } else {
+                                "missing"
+                            }
                         }
                         Some(x) => {
                             evidence.push(ev(&v.file, x.line, &x.text));
@@ -159,7 +164,11 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                                     "no KUBE-SERVICES chain in the nat table",
                                 )),
                             }
-                            "missing"
+                            if ready == Some(0) {
+                                "endpointless"
+                            } else {
+                                "missing"
+                            }
                         }
                         Some(r) => {
                             evidence.push(ev(&i.file, r.line, &r.text));

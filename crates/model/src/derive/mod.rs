@@ -107,7 +107,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ),
     (
         "kube-proxy.services",
-        "per node and Service port: node, namespace, name, ip, port, protocol, mode (iptables|ipvs), status (programmed|missing|no-endpoints), endpoints, dns (the cluster DNS Service)",
+        "per node and Service port: node, namespace, name, ip, port, protocol, mode (iptables|ipvs), status (programmed|missing|no-endpoints|endpointless: the Service has no ready endpoints, so kube-proxy only rejects), endpoints, dns (the cluster DNS Service)",
     ),
     (
         "cidr.pod-networks",
