@@ -154,9 +154,12 @@ class Cluster:
             logs[f"logs/{self.flannel_ns}/{fl}/kube-flannel.log"] = "".join(flines)
         for name, node, ip in self.coredns:
             ready = self.coredns_state == "ready"
+            crash = self.coredns_state == "crashloop"
             pod(name, "kube-system", node, ip, {"k8s-app": "kube-dns", "pod-template-hash": "7db6d8ff4d"}, "coredns", "coredns", False, "registry.k8s.io/coredns/coredns:v1.11.3", ("ReplicaSet", "coredns-7db6d8ff4d"),
-                ready=ready, waiting=None if ready else "CrashLoopBackOff", restarts=0 if ready else 11)
+                ready=ready, waiting="CrashLoopBackOff" if crash else None, restarts=11 if crash else 0)
             text = "2026-11-26T06:02:20.001000000Z .:53\n2026-11-26T06:02:20.001200000Z [INFO] plugin/reload: Running configuration SHA512 = 8b19e3b6e0f4f1c8b1f3b2b4e3b0c4f1e6a9d7c2f5e8b1a4d7c0f3e6b9a2d5c8f1e4b7a0d3c6f9e2b5a8d1c4f7e0b3a6d9c2f5e8b1a4\n2026-11-26T06:02:20.001300000Z CoreDNS-1.11.3\n2026-11-26T06:02:20.001400000Z linux/amd64, go1.21.11, a6338e9\n"
+            if self.coredns_state == "notready":
+                text = text.split("CoreDNS-")[0].rsplit("\n", 2)[0] + "\n"
             logs[f"logs/kube-system/{name}/coredns.log"] = text + (self.coredns_log or "")
         return pods, logs
 
@@ -505,6 +508,22 @@ def fault_ipvs_dns_missing():
     c.ipvs_missing = {"worker-2"}
     c.readme = "# fault-ipvs-dns-missing\n\nipvs mode; worker-2's IPVS table has no virtual server for the DNS Service (kube-proxy on worker-2 was stopped by hand while debugging and its table flushed).\n"
     c.expected = {"description": "DNS virtual server missing on worker-2", "root_causes": [{"class": "service.not-programmed", "subject": {"name": "kube-dns"}}]}
+    return c
+
+@scenario
+def fault_coredns_clusterrole_missing():
+    c = Cluster("fault-coredns-clusterrole-missing")
+    c.roles_deleted = {"system:coredns"}
+    c.coredns_state = "notready"
+    forb = lambda t, kind, res: f'{t}[ERROR] plugin/kubernetes: pkg/mod/k8s.io/client-go@v0.29.3/tools/cache/reflector.go:229: Failed to watch *v1.{kind}: failed to list *v1.{kind}: {res} is forbidden: User "system:serviceaccount:kube-system:coredns" cannot list resource "{res}" in API group "" at the cluster scope: RBAC: clusterrole.rbac.authorization.k8s.io "system:coredns" not found\n'
+    lines = ""
+    for k in range(6):
+        t = f"2026-11-26T06:{3 + k:02d}:0{k}.118000000Z "
+        lines += forb(t, "Namespace", "namespaces") + forb(t, "Service", "services") + f'{t}[INFO] plugin/ready: Still waiting on: "kubernetes"\n'
+    c.coredns_log = lines
+    c.readme = "# fault-coredns-clusterrole-missing\n\nThe ClusterRole `system:coredns` was deleted. CoreDNS cannot list Services, Namespaces or EndpointSlices, never becomes ready, and the DNS Service has no ready endpoints.\n"
+    c.expected = {"description": "system:coredns deleted", "root_causes": [{"class": "rbac.clusterrole-missing", "subject": {"name": "system:coredns"}}],
+                  "symptoms": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-system/coredns"}}, {"class": "dns.coredns-failing"}, {"class": "component.unhealthy", "subject": {"name": "coredns"}}, {"class": "service.no-endpoints", "subject": {"name": "kube-dns"}}]}
     return c
 
 if __name__ == "__main__":

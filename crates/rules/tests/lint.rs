@@ -177,3 +177,14 @@ fn rule_docs_are_generated_from_the_rule_files() {
         );
     }
 }
+
+#[test]
+fn every_failure_class_has_a_rule() {
+    let rules = load(&kdiag_rules::load::builtin_sources()).unwrap();
+    for (class, _) in kdiag_rules::catalog::CLASSES {
+        assert!(
+            rules.rules.iter().any(|r| r.def.class == *class),
+            "no rule produces {class}"
+        );
+    }
+}
