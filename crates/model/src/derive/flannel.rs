@@ -138,6 +138,31 @@ pub(super) fn routes(snap: &Snapshot) -> FactTable {
     table
 }
 
+/// Whether the entry `find` looks for is in a node table: `present`,
+/// `wrong` (found, but `correct` says otherwise), or `missing`; the lines
+/// that show it are added to `evidence`.
+fn entry_state<T>(
+    table: &crate::Sourced<Vec<T>>,
+    evidence: &mut Vec<Evidence>,
+    find: impl Fn(&T) -> bool,
+    on_dev: impl Fn(&T) -> bool,
+    line: impl Fn(&T) -> (u32, &str),
+    correct: impl Fn(&T) -> bool,
+    wrong: &'static str,
+) -> &'static str {
+    match table.value.iter().find(|x| find(x)) {
+        None => {
+            evidence.extend(context(&table.file, &table.value, on_dev, &line));
+            "missing"
+        }
+        Some(x) => {
+            let (n, t) = line(x);
+            evidence.push(ev(&table.file, n, t.trim_end()));
+            if correct(x) { "present" } else { wrong }
+        }
+    }
+}
+
 /// Per node and peer: the PERMANENT neighbour and the FDB entry flannel programs.
 pub(super) fn vxlan(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
@@ -163,52 +188,24 @@ pub(super) fn vxlan(snap: &Snapshot) -> FactTable {
             };
             let gateway = cidr.network();
             let mut evidence = vec![peer_evidence(peer, cidr)];
-            let neighbor = match n
-                .value
-                .iter()
-                .find(|x| x.ip == gateway && x.dev.as_deref() == Some(DEV))
-            {
-                None => {
-                    evidence.extend(context(
-                        &n.file,
-                        &n.value,
-                        |x| x.dev.as_deref() == Some(DEV),
-                        |x| (x.line, x.text.as_str()),
-                    ));
-                    "missing"
-                }
-                Some(x) => {
-                    evidence.push(ev(&n.file, x.line, x.text.trim_end()));
-                    if x.lladdr.as_deref() == Some(mac) {
-                        "present"
-                    } else {
-                        "wrong-mac"
-                    }
-                }
-            };
-            let fdb = match f
-                .value
-                .iter()
-                .find(|x| x.mac == mac && x.dev.as_deref() == Some(DEV))
-            {
-                None => {
-                    evidence.extend(context(
-                        &f.file,
-                        &f.value,
-                        |x| x.dev.as_deref() == Some(DEV),
-                        |x| (x.line, x.text.as_str()),
-                    ));
-                    "missing"
-                }
-                Some(x) => {
-                    evidence.push(ev(&f.file, x.line, x.text.trim_end()));
-                    if x.dst == peer.flannel_public_ip {
-                        "present"
-                    } else {
-                        "wrong-dst"
-                    }
-                }
-            };
+            let neighbor = entry_state(
+                n,
+                &mut evidence,
+                |x| x.ip == gateway && x.dev.as_deref() == Some(DEV),
+                |x| x.dev.as_deref() == Some(DEV),
+                |x| (x.line, x.text.as_str()),
+                |x| x.lladdr.as_deref() == Some(mac),
+                "wrong-mac",
+            );
+            let fdb = entry_state(
+                f,
+                &mut evidence,
+                |x| x.mac == mac && x.dev.as_deref() == Some(DEV),
+                |x| x.dev.as_deref() == Some(DEV),
+                |x| (x.line, x.text.as_str()),
+                |x| x.dst == peer.flannel_public_ip,
+                "wrong-dst",
+            );
             table.records.push(Fact {
                 fields: json!({
                     "node": node.name,

@@ -14,6 +14,25 @@ pub use route::{Route, parse_routes};
 
 use std::net::IpAddr;
 
+/// Runs a one-record-per-line parser over every non-blank line; lines it
+/// cannot read become diagnostics saying what they look like instead.
+pub(crate) fn each_line<T>(
+    text: &str,
+    parse_one: impl Fn(u32, &str) -> Option<T>,
+) -> crate::Parsed<T> {
+    let mut out = crate::Parsed::default();
+    for (n, line) in crate::diag::numbered(text) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_one(n, line) {
+            Some(r) => out.push(r),
+            None => out.problem(n, not_output(line)),
+        }
+    }
+    out
+}
+
 /// A MAC address as iproute2 prints it (lowercase, colon-separated).
 pub(crate) fn is_mac(s: &str) -> bool {
     let parts: Vec<&str> = s.split(':').collect();

@@ -1,6 +1,5 @@
-use super::{ip, is_mac, not_output};
+use super::{ip, is_mac};
 use crate::Parsed;
-use crate::diag::numbered;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -44,17 +43,7 @@ const STATES: &[&str] = &[
 
 /// Parses `ip neigh show`.
 pub fn parse_neighbors(text: &str) -> Parsed<Neighbor> {
-    let mut out = Parsed::default();
-    for (n, line) in numbered(text) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_one(n, line) {
-            Some(r) => out.push(r),
-            None => out.problem(n, not_output(line)),
-        }
-    }
-    out
+    super::each_line(text, parse_one)
 }
 
 fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
