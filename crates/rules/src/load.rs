@@ -270,6 +270,28 @@ fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
 
 type SchemaError = (String, bool, String, Option<String>);
 
+/// A value that must be one of `options`; a wrong one is reported and
+/// replaced by the first option, so that the rest of the file is still checked.
+fn check_enum(options: &[Value], value: &mut Value, path: &str, out: &mut Vec<SchemaError>) {
+    if options.contains(value) {
+        return;
+    }
+    let names: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
+    let hint = value
+        .as_str()
+        .and_then(|s| suggest(s, &names))
+        .or_else(|| Some(format!("one of: {}", names.join(", "))));
+    out.push((
+        path.to_owned(),
+        false,
+        format!("`{path}` is not one of the allowed values"),
+        hint,
+    ));
+    if let Some(first) = options.first() {
+        *value = first.clone();
+    }
+}
+
 /// Checks `value` against a JSON Schema produced by schemars: unknown keys
 /// (removed afterwards, so that the rest can still be checked), missing
 /// required keys, enum values and basic types.
@@ -283,20 +305,8 @@ fn check(root: &Value, schema: &Value, value: &mut Value, path: &str, out: &mut 
                 .filter_map(|v| resolve(root, v).get("const"))
                 .collect();
             if !consts.is_empty() && consts.len() == variants.len() {
-                if !consts.contains(&&*value) {
-                    let names: Vec<&str> = consts.iter().filter_map(|c| c.as_str()).collect();
-                    let hint = value
-                        .as_str()
-                        .and_then(|s| suggest(s, &names))
-                        .or_else(|| Some(format!("one of: {}", names.join(", "))));
-                    out.push((
-                        path.to_owned(),
-                        false,
-                        format!("`{path}` is not one of the allowed values"),
-                        hint,
-                    ));
-                    *value = consts[0].clone();
-                }
+                let options: Vec<Value> = consts.into_iter().cloned().collect();
+                check_enum(&options, value, path, out);
                 return;
             }
             if value.is_null()
@@ -348,19 +358,7 @@ fn check(root: &Value, schema: &Value, value: &mut Value, path: &str, out: &mut 
         return;
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        if !options.contains(value) {
-            let names: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
-            let hint = value
-                .as_str()
-                .and_then(|s| suggest(s, &names))
-                .or_else(|| Some(format!("one of: {}", names.join(", "))));
-            out.push((
-                path.to_owned(),
-                false,
-                format!("`{path}` is not one of the allowed values"),
-                hint,
-            ));
-        }
+        check_enum(options, value, path, out);
         return;
     }
     let join = |k: &str| {

@@ -96,11 +96,12 @@ fn every_kind_of_mistake_points_at_its_place() {
             .find(|e| e.message.contains(needle))
             .unwrap_or_else(|| panic!("no '{needle}' in {errors:#?}"))
     };
-    // The type error stops typed checks for this file, but the schema errors all come.
+    // A bad enum value is reported and the rest of the file is still checked.
     assert_eq!(
         find("`severity` is not one of the allowed values").pos.line,
         4
     );
+    assert_eq!(find("unknown class `rbac.permision-denied`").pos.line, 3);
     let errors = load(&[src("bad.yaml", &text.replace("urgent", "critical"))]).unwrap_err();
     let find = |needle: &str| {
         errors
