@@ -52,6 +52,11 @@ pub(crate) fn ready_endpoints(snap: &Snapshot) -> BTreeMap<String, usize> {
 pub(super) fn services(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
     let mut table = FactTable::default();
+    // Cilium's kube-proxy replacement programs Services in eBPF: no kube-proxy
+    // pods beside Cilium means there are no kube-proxy rules to expect.
+    if inv.components.kube_proxy_pods == 0 && inv.components.cni.iter().any(|c| c == "cilium") {
+        return table;
+    }
     let ipvs_mode = inv.components.kube_proxy_mode.as_deref() == Some("ipvs");
     let endpoints = ready_endpoints(snap);
     let dns = inv
