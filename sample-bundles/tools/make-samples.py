@@ -60,6 +60,9 @@ class Cluster:
         self.stale_peers = {}                 # node -> [(cidr, mac, ip)] left behind
         self.missing_peer = set()             # (node, peer) not programmed
         self.ipvs_missing = set()             # nodes whose ipvs lacks the DNS virtual server
+        self.backend = "vxlan"                # or "host-gw"
+        self.underlay_mtu = None               # lowered after flannel.1 exists
+        self.events_core_only = False          # system:node-proxier as written before 1.19
         self.readme = ""
         self.expected = {}
 
@@ -79,8 +82,8 @@ class Cluster:
             if n["cp"]:
                 labels["node-role.kubernetes.io/control-plane"] = ""
             nodes.append({"apiVersion": "v1", "kind": "Node", "metadata": meta(n["name"], labels=labels, annotations={
-                "flannel.alpha.coreos.com/backend-data": json.dumps({"VNI": 1, "VtepMAC": n["mac"]}, separators=(",", ":")),
-                "flannel.alpha.coreos.com/backend-type": "vxlan", "flannel.alpha.coreos.com/kube-subnet-manager": "true",
+                "flannel.alpha.coreos.com/backend-data": json.dumps({"VNI": 1, "VtepMAC": n["mac"]}, separators=(",", ":")) if self.backend == "vxlan" else "null",
+                "flannel.alpha.coreos.com/backend-type": self.backend, "flannel.alpha.coreos.com/kube-subnet-manager": "true",
                 "flannel.alpha.coreos.com/public-ip": n["ip"]}),
                 "spec": {"podCIDR": n["cidr"], "podCIDRs": [n["cidr"]]},
                 "status": {"addresses": [{"address": n["ip"], "type": "InternalIP"}, {"address": n["name"], "type": "Hostname"}],
@@ -170,7 +173,7 @@ class Cluster:
         r = lambda g, res, v: {"apiGroups": g, "resources": res, "verbs": v}
         roles = [crole("cluster-admin", [r(["*"], ["*"], ["*"]), {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
                  crole("system:basic-user", [r(["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], ["create"]), r(["authentication.k8s.io"], ["selfsubjectreviews"], ["create"])]),
-                 crole("system:node-proxier", [r([""], ["endpoints", "services"], ["list", "watch"]), r([""], ["nodes"], ["get", "list", "watch"]), r(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]), r(["discovery.k8s.io"], ["endpointslices"], ["list", "watch"])]),
+                 crole("system:node-proxier", [r([""], ["endpoints", "services"], ["list", "watch"]), r([""], ["nodes"], ["get", "list", "watch"]), r([""] if self.events_core_only else ["", "events.k8s.io"], ["events"], ["create", "patch", "update"]), r(["discovery.k8s.io"], ["endpointslices"], ["list", "watch"])]),
                  crole("system:coredns", [r([""], ["endpoints", "services", "pods", "namespaces"], ["list", "watch"]), r(["discovery.k8s.io"], ["endpointslices"], ["list", "watch"])]),
                  crole("flannel", [r([""], ["pods"], ["get"]), r([""], ["nodes"], ["get", "list", "watch"]), r([""], ["nodes/status"], ["patch"])], labels={"k8s-app": "flannel"})]
         roles = [x for x in roles if x["metadata"]["name"] not in self.roles_deleted]
@@ -215,6 +218,8 @@ class Cluster:
                 ip("route", "add", "default", "via", "172.20.0.1", "dev", "eth0", "proto", "static")
                 ip("link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", n["ip"], "dev", "eth0", "dstport", "8472", "nolearning")
                 ip("link", "set", "flannel.1", "address", n["mac"], "mtu", "1450", "up")
+                if self.underlay_mtu:
+                    ip("link", "set", "eth0", "mtu", str(self.underlay_mtu))
                 ip("addr", "add", n["cidr"].split("/")[0] + "/32", "dev", "flannel.1")
                 ip("link", "add", "cni0", "type", "bridge")
                 ip("link", "set", "cni0", "address", f"2e:91:5c:07:{last:02x}:01", "mtu", "1450", "up")
@@ -230,6 +235,9 @@ class Cluster:
             for n, ns in zip(self.nodes, names):
                 for p in self.peers_of(n):
                     c0 = p["cidr"].split("/")[0]
+                    if self.backend == "host-gw":
+                        sh("ip", "-n", ns, "route", "add", p["cidr"], "via", p["ip"], "dev", "eth0")
+                        continue
                     sh("ip", "-n", ns, "route", "add", p["cidr"], "via", c0, "dev", "flannel.1", "onlink")
                     sh("ip", "-n", ns, "neigh", "add", c0, "lladdr", p["mac"], "dev", "flannel.1", "nud", "permanent")
                     sh("bridge", "-n", ns, "fdb", "append", p["mac"], "dev", "flannel.1", "dst", p["ip"], "self", "permanent")
@@ -524,6 +532,31 @@ def fault_coredns_clusterrole_missing():
     c.readme = "# fault-coredns-clusterrole-missing\n\nThe ClusterRole `system:coredns` was deleted. CoreDNS cannot list Services, Namespaces or EndpointSlices, never becomes ready, and the DNS Service has no ready endpoints.\n"
     c.expected = {"description": "system:coredns deleted", "root_causes": [{"class": "rbac.clusterrole-missing", "subject": {"name": "system:coredns"}}],
                   "symptoms": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-system/coredns"}}, {"class": "dns.coredns-failing"}, {"class": "component.unhealthy", "subject": {"name": "coredns"}}, {"class": "service.no-endpoints", "subject": {"name": "kube-dns"}}]}
+    return c
+
+@scenario
+def fault_host_gw_route_missing():
+    c = Cluster("fault-host-gw-route-missing")
+    c.backend = "host-gw"
+    c.missing_peer = {("worker-1", "cp-1")}
+    c.readme = "# fault-host-gw-route-missing\n\nflannel with the host-gw backend; worker-1 has no route to cp-1's pods (10.244.0.0/24), deleted by hand by a network script. Pods on worker-1 cannot reach pods on cp-1.\n"
+    c.expected = {"description": "host-gw route missing on worker-1", "root_causes": [{"class": "podnet.route-missing", "subject": {"node": "worker-1", "cidr": "10.244.0.0/24"}}]}
+    return c
+
+@scenario
+def fault_vxlan_mtu():
+    c = Cluster("fault-vxlan-mtu")
+    c.underlay_mtu = 1400
+    c.readme = "# fault-vxlan-mtu\n\nThe nodes' underlay was moved to an MTU of 1400 (a new overlay in the data centre) after flannel created flannel.1 with 1450: VXLAN no longer fits; large packets between nodes are lost while pings and DNS still work.\n"
+    c.expected = {"description": "flannel.1 MTU too large", "root_causes": [{"class": "podnet.vxlan-peer-missing", "subject": {"node": n["name"]}} for n in c.nodes]}
+    return c
+
+@scenario
+def fault_events_denied():
+    c = Cluster("fault-events-denied")
+    c.events_core_only = True
+    c.readme = "# fault-events-denied\n\n`system:node-proxier` was restored by hand from a pre-1.19 manifest: it grants events in the core group only, so kube-proxy's events in `events.k8s.io` are rejected.\n"
+    c.expected = {"description": "kube-proxy cannot write events.k8s.io events", "root_causes": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-system/kube-proxy"}}]}
     return c
 
 if __name__ == "__main__":
