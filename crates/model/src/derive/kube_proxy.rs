@@ -8,7 +8,7 @@ use crate::Snapshot;
 use crate::inventory::NetworkInventory;
 use kdiag_parse::kube::types::{EndpointSlice, Endpoints, Service};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 /// Ready endpoint addresses per `namespace/name`, from EndpointSlices, or
@@ -100,6 +100,40 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
             table.missing.push(node_path(node, "iptables-save.txt"));
             continue;
         }
+        // Index the node's rules once: Services x rules would be quadratic.
+        let mut svc_rules: HashMap<(IpAddr, String, u16), &kdiag_parse::iptables::Rule> =
+            HashMap::new();
+        let mut sep_counts: HashMap<&str, usize> = HashMap::new();
+        if let Some(i) = ipt {
+            for r in i
+                .value
+                .rules
+                .iter()
+                .filter(|r| r.table.as_deref() == Some("nat"))
+            {
+                let target = r.target.as_deref().unwrap_or_default();
+                if r.chain == "KUBE-SERVICES"
+                    && (target.starts_with("KUBE-SVC-") || target.starts_with("KUBE-EXT-"))
+                    && let (Some(d), Some(p), Some(port)) =
+                        (r.destination(), r.protocol(), r.dport())
+                {
+                    svc_rules
+                        .entry((d.addr(), p.to_ascii_lowercase(), port))
+                        .or_insert(r);
+                }
+                if target.starts_with("KUBE-SEP-") {
+                    *sep_counts.entry(r.chain.as_str()).or_default() += 1;
+                }
+            }
+        }
+        let vservers: HashMap<(IpAddr, &str, u16), &kdiag_parse::ipvs::VirtualService> = ipvs
+            .map(|v| {
+                v.value
+                    .iter()
+                    .filter_map(|x| Some(((x.ip()?, x.proto.as_str(), x.port()?), x)))
+                    .collect()
+            })
+            .unwrap_or_default();
         for (o, s) in &services {
             let ns = s.metadata.namespace.clone().unwrap_or_default();
             let key = format!("{ns}/{}", s.metadata.name);
@@ -114,11 +148,9 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                 )];
                 let (status, mode) = if node_ipvs {
                     let Some(v) = ipvs else { continue };
-                    let vs = v.value.iter().find(|x| {
-                        x.proto == proto
-                            && x.ip().map(|a| a.to_string()) == Some(ip.clone())
-                            && x.port() == Some(port.port)
-                    });
+                    let vip: Option<IpAddr> = ip.parse().ok();
+                    let vs =
+                        vip.and_then(|a| vservers.get(&(a, proto.as_str(), port.port)).copied());
                     let status = match vs {
                         None => {
                             evidence.push(ev(
@@ -148,14 +180,11 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                     (status, "ipvs")
                 } else {
                     let Some(i) = ipt else { continue };
-                    let dest = format!("{ip}/32");
-                    let rule = i.value.chain_rules(Some("nat"), "KUBE-SERVICES").find(|r| {
-                        r.destination().map(|d| d.to_string()) == Some(dest.clone())
-                            && r.protocol().is_some_and(|p| p.eq_ignore_ascii_case(&proto))
-                            && r.dport() == Some(port.port)
-                            && r.target.as_deref().is_some_and(|t| {
-                                t.starts_with("KUBE-SVC-") || t.starts_with("KUBE-EXT-")
-                            })
+                    let vip: Option<IpAddr> = ip.parse().ok();
+                    let rule = vip.and_then(|a| {
+                        svc_rules
+                            .get(&(a, proto.to_ascii_lowercase(), port.port))
+                            .copied()
                     });
                     let status = match rule {
                         None => {
@@ -178,15 +207,7 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                         Some(r) => {
                             evidence.push(ev(&i.file, r.line, &r.text));
                             let chain = r.target.clone().unwrap_or_default();
-                            let seps = i
-                                .value
-                                .chain_rules(Some("nat"), &chain)
-                                .filter(|x| {
-                                    x.target
-                                        .as_deref()
-                                        .is_some_and(|t| t.starts_with("KUBE-SEP-"))
-                                })
-                                .count();
+                            let seps = sep_counts.get(chain.as_str()).copied().unwrap_or(0);
                             if seps == 0 && ready.unwrap_or(0) > 0 {
                                 "no-endpoints"
                             } else {
