@@ -147,6 +147,9 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
         }
     };
     let mut groups: Vec<Group> = Vec::new();
+    // Subject → index in `groups`, so grouping stays linear in the records.
+    let mut index: std::collections::HashMap<BTreeMap<String, String>, usize> =
+        std::collections::HashMap::new();
     for rec in &table.records {
         let vars = [("r", &rec.fields)];
         if let Some(c) = &rule.condition {
@@ -171,9 +174,10 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
                 Err(err) => note(&format!("subject.{k}"), err),
             }
         }
-        let gi = match groups.iter().position(|g| g.subject == subject) {
-            Some(i) => i,
+        let gi = match index.get(&subject) {
+            Some(&i) => i,
             None => {
+                index.insert(subject.clone(), groups.len());
                 groups.push(Group {
                     subject,
                     records: Vec::new(),
