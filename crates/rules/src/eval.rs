@@ -3,7 +3,7 @@
 //! are missing come back as *unknown*, never as passing.
 
 use crate::def::{CauseRef, Severity};
-use crate::expr::{display, strings};
+use crate::expr::{Scope, display, strings};
 use crate::load::{Rule, RuleSet};
 use jiff::Timestamp;
 use kdiag_model::Snapshot;
@@ -148,12 +148,17 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
     };
     let mut groups: Vec<Group> = Vec::new();
     // Subject → index in `groups`, so grouping stays linear in the records.
-    let mut index: std::collections::HashMap<BTreeMap<String, String>, usize> =
-        std::collections::HashMap::new();
+    let mut index: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
     for rec in &table.records {
-        let vars = [("r", &rec.fields)];
+        let scope = match Scope::new(&[("r", &rec.fields)]) {
+            Ok(s) => s,
+            Err(e) => {
+                note("record", e);
+                continue;
+            }
+        };
         if let Some(c) = &rule.condition {
-            match c.eval_bool(&vars) {
+            match c.eval_bool_in(&scope) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -164,7 +169,7 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
         }
         let mut subject = BTreeMap::new();
         for (k, e) in &rule.subject {
-            match e.eval(&vars) {
+            match e.eval_in(&scope) {
                 Ok(v) => {
                     let s = display(&v);
                     if !s.is_empty() {
@@ -190,7 +195,7 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
         };
         let g = &mut groups[gi];
         for (k, e) in &rule.attributes {
-            match e.eval(&vars) {
+            match e.eval_in(&scope) {
                 Ok(v) => {
                     let list = g.attributes.entry(k.clone()).or_default();
                     for s in strings(&v) {

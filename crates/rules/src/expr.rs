@@ -75,6 +75,40 @@ impl Expr {
 
     /// Evaluates with the given variables.
     pub fn eval(&self, vars: &[(&str, &Value)]) -> Result<Value, String> {
+        self.eval_in(&Scope::new(vars)?)
+    }
+
+    /// Evaluates in a scope built once for several expressions, so a record's
+    /// fields are converted to CEL values once rather than per expression.
+    pub fn eval_in(&self, scope: &Scope) -> Result<Value, String> {
+        let v = self.program.execute(&scope.0).map_err(|e| e.to_string())?;
+        v.json()
+            .map_err(|e| format!("result cannot be shown: {e:?}"))
+    }
+
+    /// [`Expr::eval_in`] that must produce a boolean.
+    pub fn eval_bool_in(&self, scope: &Scope) -> Result<bool, String> {
+        match self.eval_in(scope)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!("expected true or false, got {other}")),
+        }
+    }
+
+    /// Evaluates to a boolean; anything else is an error.
+    pub fn eval_bool(&self, vars: &[(&str, &Value)]) -> Result<bool, String> {
+        match self.eval(vars)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!("expected true or false, got {other}")),
+        }
+    }
+}
+
+/// Variables and kdiag's functions, ready for evaluating expressions.
+pub struct Scope(cel::Context<'static, 'static>);
+
+impl Scope {
+    /// Builds a scope holding `vars` (converted to CEL values once).
+    pub fn new(vars: &[(&str, &Value)]) -> Result<Scope, String> {
         let mut ctx = cel::Context::with_env(env());
         let _ = ctx.add_function("cidrContains", |a: Arc<String>, b: Arc<String>| {
             cidr_contains(&a, &b)
@@ -88,17 +122,7 @@ impl Expr {
             ctx.add_variable(*name, (*value).clone())
                 .map_err(|e| e.to_string())?;
         }
-        let v = self.program.execute(&ctx).map_err(|e| e.to_string())?;
-        v.json()
-            .map_err(|e| format!("result cannot be shown: {e:?}"))
-    }
-
-    /// Evaluates to a boolean; anything else is an error.
-    pub fn eval_bool(&self, vars: &[(&str, &Value)]) -> Result<bool, String> {
-        match self.eval(vars)? {
-            Value::Bool(b) => Ok(b),
-            other => Err(format!("expected true or false, got {other}")),
-        }
+        Ok(Scope(ctx))
     }
 }
 
