@@ -15,6 +15,11 @@ pub struct CommandRecord {
     /// The bundle path it wrote, or `None` when it wrote nothing.
     #[serde(default)]
     pub output: Option<String>,
+    /// The bundle path it was to write, when it wrote nothing (an optional
+    /// field added by kdiag-collect 0.1: tells "failed" from "not collected"
+    /// for commands whose program is no hint, like `cat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Its exit code; `None` when it was killed or never started.
     #[serde(default)]
     pub exit_code: Option<i64>,
@@ -94,11 +99,38 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The command that was to write `path`, if the collector recorded one.
+    /// The command that was to write `path`, if the collector recorded one:
+    /// the one that wrote it, else the last that was meant to and failed.
     pub fn command_for(&self, path: &str) -> Option<&CommandRecord> {
         self.commands
             .iter()
             .find(|c| c.output.as_deref() == Some(path))
+            .or_else(|| {
+                self.commands
+                    .iter()
+                    .rev()
+                    .find(|c| c.target.as_deref() == Some(path))
+            })
+    }
+
+    /// Adds the commands of another bundle's manifest (a node-only bundle
+    /// merged into a cluster bundle); the first manifest's header is kept.
+    pub fn merge(&mut self, other: Manifest) {
+        if self.collected_at.is_none() {
+            self.collected_at = other.collected_at;
+        }
+        if self.cluster.context.is_none() && self.cluster.server.is_none() {
+            self.cluster = other.cluster;
+        }
+        self.commands.extend(other.commands);
+        match (&mut self.redactions, other.redactions) {
+            (Some(a), Some(b)) => {
+                a.rules = a.rules.max(b.rules);
+                a.replacements += b.replacements;
+            }
+            (a @ None, b) => *a = b,
+            _ => {}
+        }
     }
 }
 
@@ -139,6 +171,41 @@ mod tests {
         assert!(m.command_for("cluster/nodes.yaml").unwrap().succeeded());
         assert_eq!(m.commands[1].exit_code, Some(127));
         assert_eq!(m.redactions.unwrap().replacements, 41);
+    }
+
+    #[test]
+    fn target_names_what_a_failed_command_was_for() {
+        let m = parse_manifest(
+            r#"{"commands": [
+              {"argv": ["cat", "/etc/resolv.conf"], "node": "w1", "output": null,
+               "target": "nodes/w1/resolv.conf", "exit_code": 1, "stderr": "No such file"}]}"#,
+        )
+        .unwrap();
+        let c = m.command_for("nodes/w1/resolv.conf").unwrap();
+        assert!(!c.succeeded());
+        assert!(m.command_for("nodes/w2/resolv.conf").is_none());
+    }
+
+    #[test]
+    fn merge_appends_commands_and_keeps_the_first_header() {
+        let mut a = parse_manifest(
+            r#"{"collected_at": "2026-11-27T10:00:00Z", "cluster": {"context": "prod"},
+                "commands": [{"argv": ["kubectl"], "exit_code": 0}],
+                "redactions": {"rules": 2, "replacements": 5}}"#,
+        )
+        .unwrap();
+        let b = parse_manifest(
+            r#"{"collected_at": "2026-11-27T11:00:00Z", "cluster": {},
+                "commands": [{"argv": ["ip"], "node": "w2", "exit_code": 0}],
+                "redactions": {"rules": 3, "replacements": 1}}"#,
+        )
+        .unwrap();
+        a.merge(b);
+        assert_eq!(a.commands.len(), 2);
+        assert_eq!(a.collected_at.as_deref(), Some("2026-11-27T10:00:00Z"));
+        assert_eq!(a.cluster.context.as_deref(), Some("prod"));
+        let r = a.redactions.unwrap();
+        assert_eq!((r.rules, r.replacements), (3, 6));
     }
 
     #[test]

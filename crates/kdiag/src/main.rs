@@ -2,6 +2,7 @@
 //! offline. This binary only wires flags to the library crates.
 
 mod analyze;
+mod collect;
 mod inspect;
 mod regress;
 mod rules_cmd;
@@ -54,6 +55,9 @@ enum Command {
     /// Work with rules: list, explain, lint, test, schema, facts.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Collect a bundle from a cluster (or, with --node-only, from this node)
+    /// with the built-in collector script; `kdiag collect --help` for options.
+    Collect(collect::CollectArgs),
 }
 
 #[derive(Args)]
@@ -109,7 +113,23 @@ impl LimitArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Installed as `kubectl-kdiag`, the binary is a kubectl plugin:
+    // `kubectl kdiag analyze ...`, `kubectl kdiag collect ...`.
+    let plugin = std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .is_some_and(|name| name == "kubectl-kdiag");
+    let cli = if plugin {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().bin_name("kubectl kdiag").get_matches();
+        match Cli::from_arg_matches(&matches) {
+            Ok(cli) => cli,
+            Err(e) => e.exit(),
+        }
+    } else {
+        Cli::parse()
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e)
@@ -130,6 +150,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Analyze(args) => analyze::run(&args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Test(args) => regress::run(&args),
+        Command::Collect(args) => collect::run(&args),
         Command::Inspect(args) => {
             let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
             let snap = kdiag_model::Snapshot::load_many(

@@ -136,22 +136,51 @@ impl<'p> Builder<'p> {
             FileRole::Manifest => match kdiag_bundle::parse_manifest(text) {
                 Ok(m) => {
                     let n = m.commands.len() as u64;
+                    // A second bundle's manifest (node-only bundles merged
+                    // into a cluster bundle) is cited with its bundle's name.
+                    let label = match (&self.snapshot.manifest, self.snapshot.sources.last()) {
+                        (Some(_), Some(source)) => format!("{path} [{source}]"),
+                        _ => path.to_owned(),
+                    };
                     // Where each command is written, for evidence: its `"exit_code"` line.
-                    self.snapshot.manifest_lines = text
+                    let lines: Vec<(String, u32, String)> = text
                         .lines()
                         .enumerate()
                         .filter(|(_, l)| l.contains("\"exit_code\""))
                         .map(|(i, l)| {
                             (
+                                label.clone(),
                                 u32::try_from(i + 1).unwrap_or(u32::MAX),
                                 l.trim().to_owned(),
                             )
                         })
                         .collect();
-                    self.snapshot.manifest = Some(Sourced {
-                        file: path.to_owned(),
-                        value: m,
-                    });
+                    // Lines are only usable when there is exactly one per command.
+                    let lines = if lines.len() == m.commands.len() {
+                        lines
+                    } else {
+                        m.commands
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| {
+                                (
+                                    label.clone(),
+                                    1,
+                                    format!("commands[{i}]: {}", c.argv.join(" ")),
+                                )
+                            })
+                            .collect()
+                    };
+                    self.snapshot.manifest_lines.extend(lines);
+                    match &mut self.snapshot.manifest {
+                        Some(first) => first.value.merge(m),
+                        None => {
+                            self.snapshot.manifest = Some(Sourced {
+                                file: path.to_owned(),
+                                value: m,
+                            })
+                        }
+                    }
                     (n, 0)
                 }
                 Err(e) => {

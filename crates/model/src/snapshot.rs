@@ -47,10 +47,12 @@ pub struct Snapshot {
     pub reads: Vec<ReadSummary>,
     /// Every file seen, in reading order.
     pub files: Vec<FileInfo>,
-    /// `manifest.json`, when present.
+    /// `manifest.json`, when present; with several bundles, the first
+    /// manifest with the others' commands appended.
     pub manifest: Option<Sourced<Manifest>>,
-    /// Line and text of each manifest command's `"exit_code"`, in order (for evidence).
-    pub manifest_lines: Vec<(u32, String)>,
+    /// For each manifest command, in order: the file to cite, and the line
+    /// and text of its `"exit_code"` (for evidence).
+    pub manifest_lines: Vec<(String, u32, String)>,
     /// The Kubernetes version, when a version file was present.
     pub version: Option<Sourced<ClusterVersion>>,
     /// Every Kubernetes object, in reading order.

@@ -30,12 +30,8 @@ pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
                 "exit_code": c.exit_code,
                 "stderr": stderr.trim(),
             }),
-            evidence: match snap
-                .manifest_lines
-                .get(i)
-                .filter(|_| snap.manifest_lines.len() == m.value.commands.len())
-            {
-                Some((line, text)) => vec![ev(&m.file, *line, text)],
+            evidence: match snap.manifest_lines.get(i) {
+                Some((file, line, text)) => vec![ev(file, *line, text)],
                 None => vec![ev(
                     &m.file,
                     1,
