@@ -5,7 +5,19 @@
 # docker0, and exactly the routes, neighbours and FDB entries flannel had
 # programmed when it lost its RBAC. The outputs of `ip` and `bridge` are then
 # what iproute2 prints. Needs root and iproute2; cleans up after itself.
+#
+#   make-node-tables.sh [OUT]   write the tables under OUT/nodes/ (default
+#                               sample-bundles/seed-incident), then remove
+#                               the namespaces
+#   make-node-tables.sh --up    create the namespaces kdseed-<node> and keep
+#                               them (the collector's tests run ip/bridge there)
+#   make-node-tables.sh --down  remove them
 set -euo pipefail
+mode="write"
+case "${1:-}" in
+  --up) mode=up ;;
+  --down) mode=down ;;
+esac
 out=${1:-sample-bundles/seed-incident}
 p=kdseed
 
@@ -43,7 +55,8 @@ cleanup() {
   done
   ip link del kdseed-br 2>/dev/null || true
 }
-trap cleanup EXIT
+if [[ $mode == down ]]; then cleanup; exit 0; fi
+[[ $mode == write ]] && trap cleanup EXIT
 cleanup
 
 # The underlay switch and gateway live in the root namespace, so that each
@@ -100,6 +113,10 @@ for row in "${nodes[@]}"; do
 done
 # Let IPv6 duplicate address detection finish, as on a node that has been up for days.
 sleep 3
+if [[ $mode == up ]]; then
+  echo "namespaces ${p}-<node> are up; remove them with: $0 --down"
+  exit 0
+fi
 
 for row in "${nodes[@]}"; do
   read -r n _ <<<"$row"
