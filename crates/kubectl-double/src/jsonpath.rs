@@ -41,8 +41,8 @@ fn tokenize(t: &str) -> Result<Vec<Token>, String> {
         }
         let after = &rest[open + 1..];
         // A quoted literal may hold '}'.
-        let close = if after.starts_with('"') {
-            let end = after[1..].find('"').ok_or("unterminated string literal")? + 1;
+        let close = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"').ok_or("unterminated string literal")? + 1;
             after[end..].find('}').map(|c| c + end)
         } else {
             after.find('}')
