@@ -9,23 +9,45 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../collector/kdiag
 
 #[test]
 fn the_built_in_script_is_the_collector() {
-    let out = Command::new(KDIAG).args(["collect", "--print-script"]).output().unwrap();
+    let out = Command::new(KDIAG)
+        .args(["collect", "--print-script"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(out.stdout, std::fs::read(SCRIPT).unwrap());
 }
 
 #[test]
 fn collect_runs_the_script_with_its_options() {
-    let out = Command::new(KDIAG).args(["collect", "--version"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "kdiag-collect 0.1.0");
+    let out = Command::new(KDIAG)
+        .args(["collect", "--version"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "kdiag-collect 0.1.0"
+    );
 
-    let help = Command::new(KDIAG).args(["collect", "--help"]).output().unwrap();
+    let help = Command::new(KDIAG)
+        .args(["collect", "--help"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(text.contains("--node-only") && text.contains("--redact-ips"), "{text}");
+    assert!(
+        text.contains("--node-only") && text.contains("--redact-ips"),
+        "{text}"
+    );
 
     // A usage error is the collector's, with its exit code.
-    let bad = Command::new(KDIAG).args(["collect", "--nodes", "a b"]).output().unwrap();
+    let bad = Command::new(KDIAG)
+        .args(["collect", "--nodes", "a b"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--nodes"));
 }

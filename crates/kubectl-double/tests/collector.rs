@@ -788,6 +788,21 @@ fn probes_run_from_a_pod_on_the_node() {
     let pod: Value = serde_json::from_slice(&created.1).unwrap();
     assert_eq!(pod["spec"]["nodeName"], "gpu-worker-1");
     assert!(pod["spec"]["hostNetwork"].is_null());
+    // A lookup through each CoreDNS pod directly, recorded even where it failed.
+    for ip in ["10.244.0.5", "10.244.1.7"] {
+        let target = format!("probes/gpu-worker-1/dns-pod-{ip}.txt");
+        assert!(
+            commands(&m)
+                .iter()
+                .any(|c| c["output"] == target.as_str() || c["target"] == target.as_str()),
+            "{target}"
+        );
+    }
+    assert!(
+        commands(&m)
+            .iter()
+            .any(|c| c["argv"][0] == "nc" && c["node"] == "gpu-worker-1")
+    );
     let (snap, _) = analyze(&[&h.path("p")]);
     assert!(snap.probes.contains_key("gpu-worker-1"));
 }
@@ -805,6 +820,25 @@ fn long_logs_keep_their_head_and_tail() {
     }
     text.push_str("2026-11-27T10:00:00.000000000Z LAST LINE\n");
     std::fs::write(&log, &text).unwrap();
+    // The same container restarted twice: its previous instance's log is collected too.
+    let pods = bundle.join("cluster/pods.yaml");
+    let body = std::fs::read_to_string(&pods).unwrap();
+    let at = body.find("name: coredns-76f75df574-qw7jt").unwrap();
+    let rc = at + body[at..].find("restartCount: 0").unwrap();
+    std::fs::write(
+        &pods,
+        format!(
+            "{}restartCount: 2{}",
+            &body[..rc],
+            &body[rc + "restartCount: 0".len()..]
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        log.with_file_name("coredns.previous.log"),
+        "2026-11-27T07:00:00.000000000Z [FATAL] plugin/loop: Loop detected\n",
+    )
+    .unwrap();
     let h = Harness::new(&bundle);
     assert_ok(&h.collect(&[
         "-o",
@@ -815,6 +849,10 @@ fn long_logs_keep_their_head_and_tail() {
         "4096",
         "--timeout",
         "20",
+        "--since",
+        "3h",
+        "--namespace",
+        "ml-serving",
     ]));
     let got =
         std::fs::read_to_string(h.path("l/logs/kube-system/coredns-76f75df574-qw7jt/coredns.log"))
@@ -823,12 +861,71 @@ fn long_logs_keep_their_head_and_tail() {
     assert!(got.ends_with("LAST LINE\n"));
     assert!(got.contains("cut here by --max-log-bytes=4096"), "{got}");
     assert!(got.len() < 4096 + 200, "{}", got.len());
-    // Both containers' current logs were asked for, none previous (no restarts in the sample).
+    let previous = h.path("l/logs/kube-system/coredns-76f75df574-qw7jt/coredns.previous.log");
     assert!(
-        !h.calls()
-            .iter()
-            .any(|c| c.iter().any(|a| a == "--previous"))
+        std::fs::read_to_string(previous)
+            .unwrap()
+            .contains("Loop detected")
     );
+    // Previous logs only where a container restarted; --since and --namespace are passed on.
+    let calls = h.calls();
+    let previous_calls: Vec<_> = calls
+        .iter()
+        .filter(|c| c.iter().any(|a| a == "--previous"))
+        .collect();
+    assert_eq!(previous_calls.len(), 1, "{previous_calls:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.first().is_some_and(|a| a == "logs") && c.iter().any(|a| a == "--since=3h"))
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.first().is_some_and(|a| a == "get") && c.iter().any(|a| a == "ml-serving"))
+    );
+    assert!(h.path("l/logs/ml-serving").is_dir());
+}
+
+#[test]
+fn default_output_is_a_dated_tarball_here_and_no_bundle_means_failure() {
+    let h = Harness::new(&sample("healthy-kubeadm-flannel-iptables"));
+    let out = h.collect(&["--nodes", "none", "--timeout", "20"]);
+    assert_ok(&out);
+    let written: Vec<String> = std::fs::read_dir(h.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("kdiag-bundle-") && n.ends_with("Z.tar.gz"))
+        .collect();
+    assert_eq!(written.len(), 1, "{}", stderr(&out));
+    // The tarball's single top directory is named after the file.
+    let (snap, _) = analyze(&[&h.path(&written[0])]);
+    assert!(snap.manifest.is_some());
+    assert!(
+        snap.reads[0].root.starts_with("kdiag-bundle-"),
+        "{:?}",
+        snap.reads[0].root
+    );
+
+    let none = h.collect(&["--nodes", "none", "-o", "/nonexistent-dir/b.tar.gz"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        stderr(&none).contains("/nonexistent-dir"),
+        "{}",
+        stderr(&none)
+    );
+    // Only the work directory was used, and it is gone.
+    let left: Vec<_> = std::fs::read_dir(h.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("kdiag-collect.")
+        })
+        .collect();
+    assert!(left.is_empty());
 }
 
 mod pseudonyms {
