@@ -990,3 +990,88 @@ mod pseudonyms {
         }
     }
 }
+
+#[test]
+fn an_unreachable_api_server_still_gives_an_honest_bundle() {
+    let h = Harness::new(&sample("seed-incident")).with(
+        "KDIAG_DOUBLE_FAIL",
+        "get =>unreachable;version=>unreachable;auth =>unreachable;config =>unreachable;logs =>unreachable",
+    );
+    let out = h.collect(&["-o", "down/", "--timeout", "20"]);
+    assert_ok(&out);
+    let down = h.path("down");
+    let m = manifest(&down);
+    let cmds = commands(&m);
+    assert!(cmds.len() >= 17, "{}", cmds.len());
+    assert!(cmds.iter().all(|c| c["exit_code"] != 0), "{cmds:?}");
+    assert!(
+        cmds.iter()
+            .all(|c| c["stderr"].as_str().unwrap().contains("refused"))
+    );
+    assert!(
+        stderr(&out).contains("no node names could be listed"),
+        "{}",
+        stderr(&out)
+    );
+    let (snap, analysis) = analyze(&[&down]);
+    assert!(matches!(
+        snap.input_status("cluster/pods.yaml"),
+        InputStatus::Failed { .. }
+    ));
+    assert!(
+        !analysis.findings.iter().any(|f| !f.class.starts_with("bundle.")),
+        "{:?}",
+        analysis
+            .findings
+            .iter()
+            .map(|f| &f.class)
+            .collect::<Vec<_>>()
+    );
+    assert!(analysis.unknown.len() > 10, "{}", analysis.unknown.len());
+}
+
+#[test]
+fn only_the_named_nodes_are_collected() {
+    let h = Harness::new(&sample("seed-incident"));
+    assert_ok(&h.collect(&[
+        "-o",
+        "two/",
+        "--nodes",
+        "master-1,gpu-worker-2",
+        "--timeout",
+        "20",
+    ]));
+    let mut nodes: Vec<String> = std::fs::read_dir(h.path("two/nodes"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    nodes.sort();
+    assert_eq!(nodes, ["gpu-worker-2", "master-1"]);
+    // Each node pod was privileged, on its node, with the host read-only at /host.
+    let created: Vec<Value> = files(&h.state())
+        .into_iter()
+        .filter(|(p, _)| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("created-")
+        })
+        .map(|(_, b)| serde_json::from_slice(&b).unwrap())
+        .collect();
+    assert_eq!(created.len(), 2);
+    for pod in &created {
+        let c = &pod["spec"]["containers"][0];
+        assert_eq!(c["securityContext"]["privileged"], true);
+        assert_eq!(c["volumeMounts"][0]["readOnly"], true);
+        assert_eq!(pod["spec"]["volumes"][0]["hostPath"]["path"], "/");
+        assert_eq!(
+            pod["metadata"]["labels"]["kdiag.io/run"]
+                .as_str()
+                .unwrap()
+                .len(),
+            6
+        );
+    }
+    assert!(h.pods_left().is_empty());
+}
