@@ -597,6 +597,7 @@ fn denied_resources_and_an_unreachable_node_are_unknown_not_healthy() {
             .any(|f| f.class == "rbac.clusterrole-missing")
     );
     assert!(stderr(&out).contains("[gpu-worker-2]"), "{}", stderr(&out));
+    assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
 }
 
 #[test]
@@ -1019,7 +1020,10 @@ fn an_unreachable_api_server_still_gives_an_honest_bundle() {
         InputStatus::Failed { .. }
     ));
     assert!(
-        !analysis.findings.iter().any(|f| !f.class.starts_with("bundle.")),
+        !analysis
+            .findings
+            .iter()
+            .any(|f| !f.class.starts_with("bundle.")),
         "{:?}",
         analysis
             .findings
@@ -1028,6 +1032,7 @@ fn an_unreachable_api_server_still_gives_an_honest_bundle() {
             .collect::<Vec<_>>()
     );
     assert!(analysis.unknown.len() > 10, "{}", analysis.unknown.len());
+    assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
 }
 
 #[test]

@@ -256,9 +256,9 @@ impl<'a, W: Write> Printer<'a, W> {
 fn failure(snap: &Snapshot, path: &str) -> Option<String> {
     match snap.input_status(path) {
         kdiag_model::InputStatus::Failed { command } => {
-            let code = command
+            let outcome = command
                 .exit_code
-                .map_or_else(|| "none".to_owned(), |c| c.to_string());
+                .map_or_else(|| "did not run".to_owned(), |c| format!("exited {c}"));
             let err = command
                 .stderr
                 .as_deref()
@@ -266,7 +266,7 @@ fn failure(snap: &Snapshot, path: &str) -> Option<String> {
                 .filter(|e| !e.is_empty())
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default();
-            Some(format!("`{}` exited {code}{err}", command.argv.join(" ")))
+            Some(format!("`{}` {outcome}{err}", command.argv.join(" ")))
         }
         _ => None,
     }
