@@ -1080,3 +1080,32 @@ fn only_the_named_nodes_are_collected() {
     }
     assert!(h.pods_left().is_empty());
 }
+
+#[test]
+fn dashed_host_names_get_the_same_pseudonym_as_the_address() {
+    let h = Harness::new(&sample("seed-incident"));
+    let mut child = h
+        .command(&["redact", "--redact-ips"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = "node ip-10-20-30-40.ec2.internal has InternalIP 10.20.30.40\nloopback 127.0.0.1 any 0.0.0.0/0\n";
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let host = words[1]
+        .strip_prefix("ip-")
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .replace('-', ".");
+    assert_eq!(host, words[4], "{out}");
+    assert_ne!(words[4], "10.20.30.40");
+    assert!(
+        words[4].starts_with("10.") && words[4].ends_with(".40"),
+        "{out}"
+    );
+    assert!(out.contains("loopback 127.0.0.1 any 0.0.0.0/0"), "{out}");
+}
