@@ -11,6 +11,7 @@
 //!   contain `pattern` fails with `forbidden`, `notfound`, `unreachable`
 //!   (API server refused), or hangs (`timeout`).
 //! - `KDIAG_DOUBLE_UNREACHABLE`: node names whose pods never become Ready.
+//! - `KDIAG_DOUBLE_NO_PULL`: node names where the pods' image cannot be pulled.
 //! - `KDIAG_DOUBLE_NETNS`: `node=netns,...`: `ip` and `bridge` on that node
 //!   run for real in that network namespace (`ip netns exec`).
 
@@ -281,8 +282,44 @@ impl Double {
         }
     }
 
+    /// `kubectl get pod NAME` of a pod the collector created, with the
+    /// status its node gives it.
+    fn get_created_pod(&self, name: &str, args: &[String]) -> Answer {
+        let Some(mut pod) = self.pod(name) else {
+            return Answer::fail(
+                1,
+                format!("Error from server (NotFound): pods \"{name}\" not found"),
+            );
+        };
+        let node = Self::node_of(&pod);
+        let image = pod
+            .pointer("/spec/containers/0/image")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        pod["status"] = if listed("KDIAG_DOUBLE_NO_PULL", &node) {
+            json!({"phase": "Pending", "containerStatuses": [{"state": {"waiting": {
+                "reason": "ImagePullBackOff",
+                "message": format!("Back-off pulling image \"{image}\"")}}}]})
+        } else if listed("KDIAG_DOUBLE_UNREACHABLE", &node) {
+            json!({"phase": "Pending"})
+        } else {
+            json!({"phase": "Running", "containerStatuses": [{"state": {"running": {}}}]})
+        };
+        match flag(args, &["-o", "--output"]).and_then(|o| o.strip_prefix("jsonpath=")) {
+            Some(t) => match jsonpath::render(t, &pod) {
+                Ok(s) => Answer::ok(s),
+                Err(e) => Answer::fail(1, format!("error: error parsing jsonpath {t}: {e}")),
+            },
+            None => Answer::ok(yaml::to_yaml(&pod)),
+        }
+    }
+
     /// `kubectl get RES[,RES] [-A | -n NS] [-l k=v] -o yaml|jsonpath=...`
     fn get(&self, resources: &str, args: &[String]) -> Answer {
+        if let ["get", "pod" | "pods", name, ..] = positionals(args).as_slice() {
+            return self.get_created_pod(name, args);
+        }
         let namespace = if has(args, "-A") || has(args, "--all-namespaces") {
             None
         } else {
@@ -460,8 +497,7 @@ impl Double {
             );
         };
         let node = Self::node_of(&pod);
-        let unreachable = std::env::var("KDIAG_DOUBLE_UNREACHABLE").unwrap_or_default();
-        if unreachable.split(',').any(|n| n == node) {
+        if listed("KDIAG_DOUBLE_UNREACHABLE", &node) || listed("KDIAG_DOUBLE_NO_PULL", &node) {
             return Answer::fail(
                 1,
                 format!("error: timed out waiting for the condition on pods/{name}"),
@@ -690,6 +726,11 @@ impl Double {
             format!("kubectl-double: no canned answer in probes/{node}/ for: {wanted}"),
         )
     }
+}
+
+/// Whether `node` is in the comma-separated list in environment variable `var`.
+fn listed(var: &str, node: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v.split(',').any(|n| n == node))
 }
 
 fn asks_for_secrets(args: &[String]) -> bool {

@@ -533,7 +533,8 @@ fn denied_resources_and_an_unreachable_node_are_unknown_not_healthy() {
     .join(";");
     let h = Harness::new(&seed)
         .with("KDIAG_DOUBLE_FAIL", &fail)
-        .with("KDIAG_DOUBLE_UNREACHABLE", "gpu-worker-2");
+        .with("KDIAG_DOUBLE_UNREACHABLE", "gpu-worker-2")
+        .with("KDIAG_DOUBLE_NO_PULL", "master-3");
     let out = h.collect(&["-o", "partial/", "--timeout", "20"]);
     assert_ok(&out);
     assert!(h.pods_left().is_empty(), "{:?}", h.pods_left());
@@ -560,6 +561,16 @@ fn denied_resources_and_an_unreachable_node_are_unknown_not_healthy() {
             .as_str()
             .unwrap()
             .contains("did not become Ready")
+    );
+    // Where the image cannot be pulled, the reason says so and what to do.
+    let pulled = cmds
+        .iter()
+        .find(|c| c["target"] == "nodes/master-3/ip-route.txt")
+        .expect("master-3 recorded as not run");
+    let why = pulled["stderr"].as_str().unwrap();
+    assert!(
+        why.contains("ImagePullBackOff") && why.contains("--node-image"),
+        "{why}"
     );
 
     let (snap, analysis) = analyze(&[&partial]);
