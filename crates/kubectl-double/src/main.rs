@@ -158,7 +158,8 @@ impl Double {
             .append(true)
             .open(self.state.join("calls.jsonl"))
         {
-            let _ = writeln!(f, "{}", json!(args));
+            // One write per line: parallel workers append to the same file.
+            let _ = f.write_all(format!("{}\n", json!(args)).as_bytes());
         }
     }
 
