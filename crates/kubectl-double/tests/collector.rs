@@ -1120,3 +1120,45 @@ fn dashed_host_names_get_the_same_pseudonym_as_the_address() {
     );
     assert!(out.contains("loopback 127.0.0.1 any 0.0.0.0/0"), "{out}");
 }
+
+/// Every sample bundle, collected again through the double (node tables from
+/// the sample's files), analyzes to the same root causes and symptoms.
+#[test]
+fn every_sample_survives_a_round_trip() {
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(SAMPLES)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("expected.yaml").exists())
+        .collect();
+    samples.sort();
+    assert!(samples.len() >= 18, "{}", samples.len());
+    let mut differ = Vec::new();
+    for s in &samples {
+        let h = Harness::new(s);
+        let out = h.collect(&["-o", "again/", "--timeout", "20", "--parallel", "4"]);
+        assert_ok(&out);
+        assert!(h.pods_left().is_empty());
+        let (_, original) = analyze(&[s]);
+        let (_, again) = analyze(&[&h.path("again")]);
+        // The collection's own findings (bundle.*) may differ: the double
+        // fails commands whose output the sample never had (ip -j, say).
+        let cluster = |a: &Analysis| {
+            let (roots, symptoms) = outcome(a, true);
+            let keep = |c: &String| !c.starts_with("bundle.");
+            (
+                roots.into_iter().filter(keep).collect::<BTreeSet<_>>(),
+                symptoms.into_iter().filter(keep).collect::<BTreeSet<_>>(),
+            )
+        };
+        if cluster(&again) != cluster(&original) {
+            differ.push(format!(
+                "{}:\n  sample:    {:?}\n  collected: {:?}",
+                s.display(),
+                cluster(&original),
+                cluster(&again)
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}

@@ -6,7 +6,9 @@ use crate::{Snapshot, Stage};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// Commands that did not exit 0.
+/// Commands that did not exit 0 and left nothing in the bundle. A command
+/// whose output is there (`systemctl is-active` exits 3 for "inactive")
+/// collected its data; its exit code is the data's business.
 pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     let Some(m) = &snap.manifest else {
@@ -18,6 +20,11 @@ pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
         .iter()
         .enumerate()
         .filter(|(_, c)| !c.succeeded())
+        .filter(|(_, c)| {
+            c.output
+                .as_deref()
+                .is_none_or(|o| !snap.files.iter().any(|f| f.path == o))
+        })
     {
         let program = c.argv.first().cloned().unwrap_or_default();
         let stderr = c.stderr.clone().unwrap_or_default();
