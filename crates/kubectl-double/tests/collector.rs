@@ -1162,3 +1162,37 @@ fn every_sample_survives_a_round_trip() {
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+#[test]
+fn a_line_of_megabytes_is_mapped_like_short_ones() {
+    let h = Harness::new(&sample("seed-incident"));
+    let mut child = h
+        .command(&["redact", "--redact-ips"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One-line JSON of 200,000 addresses (about 3 MB), then the same address alone.
+    let mut long = String::from("[");
+    for i in 0..200_000u32 {
+        long.push_str(&format!(
+            "\"10.{}.{}.{}\",",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    long.push_str("\"10.1.2.3\"]\n10.1.2.3\n");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), long.as_bytes()).unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2);
+    let alone = lines[1];
+    assert_ne!(alone, "10.1.2.3");
+    assert!(
+        lines[0].ends_with(&format!("\"{alone}\"]")),
+        "{}",
+        &lines[0][lines[0].len() - 40..]
+    );
+    assert_eq!(lines[0].matches(',').count(), 200_000);
+}
