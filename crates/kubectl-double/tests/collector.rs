@@ -332,9 +332,9 @@ fn round_trip_with_real_node_namespaces() {
         .iter()
         .find(|c| {
             c["node"] == "gpu-worker-2"
-                && c["argv"] == serde_json::json!(["ip", "-j", "-d", "link", "show"])
+                && c["argv"] == serde_json::json!(["ip", "-j", "-p", "-d", "link", "show"])
         })
-        .expect("ip -j -d link show recorded");
+        .expect("ip -j -p -d link show recorded");
     assert_eq!(link_json["exit_code"], 0);
 }
 
