@@ -666,6 +666,19 @@ impl Double {
                     code: 3,
                 },
             },
+            ["firewall-cmd", "--list-all"] => match self.node_file(node, "firewalld.txt") {
+                // The sample keeps `is-active` and then the zone in one file.
+                Some(b) => {
+                    let text = String::from_utf8_lossy(&b);
+                    let zone: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+                    if zone.is_empty() {
+                        not_found(program)
+                    } else {
+                        Answer::ok(zone)
+                    }
+                }
+                None => not_found(program),
+            },
             _ => not_found(program),
         }
     }

@@ -1048,7 +1048,12 @@ fn an_unreachable_api_server_still_gives_an_honest_bundle() {
 
 #[test]
 fn only_the_named_nodes_are_collected() {
-    let h = Harness::new(&sample("seed-incident"));
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = copy_sample("seed-incident", tmp.path());
+    // firewalld runs on master-1: its zone is listed after the state.
+    let zone = "active\npublic (active)\n  target: default\n  services: ssh\n  ports: 6443/tcp 10250/tcp\n  masquerade: no\n";
+    std::fs::write(bundle.join("nodes/master-1/firewalld.txt"), zone).unwrap();
+    let h = Harness::new(&bundle);
     assert_ok(&h.collect(&[
         "-o",
         "two/",
@@ -1064,6 +1069,16 @@ fn only_the_named_nodes_are_collected() {
         .collect();
     nodes.sort();
     assert_eq!(nodes, ["gpu-worker-2", "master-1"]);
+    let got = std::fs::read_to_string(h.path("two/nodes/master-1/firewalld.txt")).unwrap();
+    assert_eq!(got, zone);
+    let (snap, _) = analyze(&[&h.path("two")]);
+    let fw = &snap.nodes["master-1"].firewalld.as_ref().unwrap().value;
+    assert!(
+        fw.active() && fw.ports.contains(&"6443/tcp".to_owned()),
+        "{fw:?}"
+    );
+    let inactive = &snap.nodes["gpu-worker-2"].firewalld.as_ref().unwrap().value;
+    assert!(!inactive.active());
     // Each node pod was privileged, on its node, with the host read-only at /host.
     let created: Vec<Value> = files(&h.state())
         .into_iter()
