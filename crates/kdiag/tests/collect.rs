@@ -61,4 +61,28 @@ fn installed_as_kubectl_kdiag_it_is_a_kubectl_plugin() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Usage: kubectl kdiag <COMMAND>"), "{text}");
     assert!(text.contains("collect"), "{text}");
+
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../sample-bundles/seed-incident"
+    );
+    let out = Command::new(&plugin)
+        .args(["analyze", seed, "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["findings"].as_array().is_some_and(|f| !f.is_empty()));
+    let version = Command::new(&plugin)
+        .args(["collect", "--version"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        "kdiag-collect 0.1.0"
+    );
 }
