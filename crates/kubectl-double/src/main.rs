@@ -5,7 +5,8 @@
 //!
 //! - `KDIAG_DOUBLE_BUNDLE`: the sample bundle (a directory) to answer from.
 //! - `KDIAG_DOUBLE_STATE`: a directory for its state: `calls.jsonl` (every
-//!   call's argv), `pods/` (pods created and not yet deleted) and
+//!   call's argv without `--context`/`--kubeconfig`), `raw-calls.jsonl`
+//!   (as given), `pods/` (pods created and not yet deleted) and
 //!   `SECRETS-REQUESTED` (written if anything asks for Secrets).
 //! - `KDIAG_DOUBLE_FAIL`: `pattern=>mode;...`: a call whose arguments
 //!   contain `pattern` fails with `forbidden`, `notfound`, `unreachable`
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         bundle: bundle.into(),
         state: state.into(),
     };
+    d.log_raw(&args);
     let args = strip_globals(&args);
     d.log_call(&args);
     let answer = d.answer(&args);
@@ -152,6 +154,17 @@ fn positionals(args: &[String]) -> Vec<&str> {
 }
 
 impl Double {
+    /// Every call as given, global flags included (`raw-calls.jsonl`).
+    fn log_raw(&self, args: &[String]) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.state.join("raw-calls.jsonl"))
+        {
+            let _ = f.write_all(format!("{}\n", json!(args)).as_bytes());
+        }
+    }
+
     fn log_call(&self, args: &[String]) {
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)

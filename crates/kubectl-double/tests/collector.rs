@@ -1211,3 +1211,68 @@ fn a_line_of_megabytes_is_mapped_like_short_ones() {
     );
     assert_eq!(lines[0].matches(',').count(), 200_000);
 }
+
+#[test]
+fn context_kubeconfig_image_and_timeouts_are_honoured() {
+    let h = Harness::new(&sample("seed-incident")).with("KDIAG_DOUBLE_FAIL", "get events=>timeout");
+    let out = h.collect(&[
+        "-o",
+        "t/",
+        "--context",
+        "prod-eu",
+        "--kubeconfig",
+        "/etc/kdiag-test/kubeconfig",
+        "--nodes",
+        "master-1",
+        "--node-image",
+        "registry.local/tools/busybox:1.36",
+        "--timeout",
+        "2",
+    ]);
+    assert_ok(&out);
+    // Every kubectl call carried the context and the kubeconfig.
+    let raw: Vec<Vec<String>> = std::fs::read_to_string(h.state().join("raw-calls.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(raw.len() > 20);
+    for call in &raw {
+        let line = call.join(" ");
+        assert!(
+            line.contains("--context prod-eu")
+                && line.contains("--kubeconfig /etc/kdiag-test/kubeconfig"),
+            "{line}"
+        );
+    }
+    let m = manifest(&h.path("t"));
+    assert_eq!(m["cluster"]["context"], "prod-eu");
+    // The hanging call was stopped by the timeout and says so.
+    let events = commands(&m)
+        .iter()
+        .find(|c| c["target"] == "cluster/events.yaml")
+        .expect("events recorded");
+    assert_eq!(events["exit_code"], 124);
+    assert!(
+        events["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 2s")
+    );
+    assert!(!h.path("t/cluster/events.yaml").exists());
+    // The node pod used the image asked for.
+    let pod: Value = files(&h.state())
+        .into_iter()
+        .find(|(p, _)| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("created-")
+        })
+        .map(|(_, b)| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    assert_eq!(
+        pod["spec"]["containers"][0]["image"],
+        "registry.local/tools/busybox:1.36"
+    );
+}
