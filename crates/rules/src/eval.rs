@@ -3,7 +3,7 @@
 //! are missing come back as *unknown*, never as passing.
 
 use crate::def::{CauseRef, Severity};
-use crate::expr::{Scope, display, strings};
+use crate::expr::{Expr, Scope, display, strings};
 use crate::load::{Rule, RuleSet};
 use jiff::Timestamp;
 use kdiag_model::Snapshot;
@@ -218,8 +218,12 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
             (a, b) => a.or(b),
         };
     }
+    let mut group_sources: Vec<&str> = rule.message.sources().collect();
+    group_sources.extend(rule.having.as_ref().map(Expr::source));
+    group_sources.extend(rule.escalate.as_ref().map(|(_, e)| e.source()));
+    let wants_records = group_sources.iter().any(|s| s.contains("records"));
     let mut findings = Vec::new();
-    for g in groups {
+    for mut g in groups {
         let subject_v = Value::Object(
             g.subject
                 .iter()
@@ -227,7 +231,6 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
                 .collect::<Map<_, _>>(),
         );
         let attrs_v = json!(g.attributes);
-        let records_v = Value::Array(g.records.clone());
         let first_v = g.records.first().cloned().unwrap_or(Value::Null);
         let count_v = json!(g.records.len());
         let total: u64 = g
@@ -236,6 +239,11 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
             .map(|r| r.get("count").and_then(Value::as_u64).unwrap_or(1))
             .sum();
         let total_v = json!(total);
+        let records_v = if wants_records {
+            Value::Array(std::mem::take(&mut g.records))
+        } else {
+            Value::Null
+        };
         let vars = [
             ("subject", &subject_v),
             ("attributes", &attrs_v),
@@ -244,8 +252,22 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
             ("count", &count_v),
             ("total", &total_v),
         ];
+        // One scope for the group's expressions, holding only the variables
+        // they name: converting `records` (hundreds of records for a Service
+        // missing on every node) is the expensive part.
+        let vars: Vec<(&str, &Value)> = vars
+            .into_iter()
+            .filter(|(name, _)| group_sources.iter().any(|src| src.contains(name)))
+            .collect();
+        let scope = match Scope::new(&vars) {
+            Ok(s) => s,
+            Err(e) => {
+                note("group", e);
+                continue;
+            }
+        };
         if let Some(h) = &rule.having {
-            match h.eval_bool(&vars) {
+            match h.eval_bool_in(&scope) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -256,13 +278,13 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
         }
         let mut severity = rule.def.severity;
         if let Some((to, when)) = &rule.escalate {
-            match when.eval_bool(&vars) {
+            match when.eval_bool_in(&scope) {
                 Ok(true) => severity = severity.max(*to),
                 Ok(false) => {}
                 Err(e) => note("escalate.when", e),
             }
         }
-        let (message, errors) = rule.message.render(&vars);
+        let (message, errors) = rule.message.render_in(&scope);
         for e in errors {
             note("message", e);
         }

@@ -1,6 +1,6 @@
 //! Message templates: text with `{{ CEL }}` holes.
 
-use crate::expr::{Expr, display};
+use crate::expr::{Expr, Scope, display};
 use serde_json::Value;
 
 /// A parsed template.
@@ -41,12 +41,28 @@ impl Template {
 
     /// Renders; a hole that fails renders as `?` and its error is returned beside.
     pub fn render(&self, vars: &[(&str, &Value)]) -> (String, Vec<String>) {
+        match Scope::new(vars) {
+            Ok(scope) => self.render_in(&scope),
+            Err(e) => ("?".to_owned(), vec![e]),
+        }
+    }
+
+    /// The CEL source of every hole.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Expr(e) => Some(e.source()),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// [`Template::render`] in a scope built once for several expressions.
+    pub fn render_in(&self, scope: &Scope) -> (String, Vec<String>) {
         let mut out = String::new();
         let mut errors = Vec::new();
         for p in &self.parts {
             match p {
                 Part::Text(t) => out.push_str(t),
-                Part::Expr(e) => match e.eval(vars) {
+                Part::Expr(e) => match e.eval_in(scope) {
                     Ok(v) => out.push_str(&display(&v)),
                     Err(err) => {
                         out.push('?');
