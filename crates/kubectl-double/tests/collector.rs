@@ -104,6 +104,20 @@ impl Harness {
             .unwrap_or_default()
     }
 
+    /// Every pod the collector created, as the double received it.
+    fn created_pods(&self) -> Vec<Value> {
+        files(&self.state())
+            .into_iter()
+            .filter(|(p, _)| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("created-")
+            })
+            .map(|(_, b)| serde_json::from_slice(&b).unwrap())
+            .collect()
+    }
+
     fn calls(&self) -> Vec<Vec<String>> {
         std::fs::read_to_string(self.state().join("calls.jsonl"))
             .unwrap_or_default()
@@ -111,6 +125,28 @@ impl Harness {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
     }
+}
+
+/// Runs `kdiag-collect redact ARGS` over `input` and returns what it prints.
+/// Standard input is fed from a thread, so a large input cannot deadlock
+/// against the filter's output.
+fn redact(args: &[&str], input: &str) -> String {
+    let h = Harness::new(&sample("seed-incident"));
+    let mut cmd_args = vec!["redact"];
+    cmd_args.extend_from_slice(args);
+    let mut child = h
+        .command(&cmd_args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    let feeder =
+        std::thread::spawn(move || std::io::Write::write_all(&mut stdin, input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -500,16 +536,7 @@ fn the_redaction_filter_on_its_own() {
         ("- name: flannel", "- name: flannel"),
     ];
     let input: String = cases.iter().map(|(i, _)| format!("{i}\n")).collect();
-    let h = Harness::new(&sample("seed-incident"));
-    let mut child = h
-        .command(&["redact"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = redact(&[], &input);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), cases.len(), "{text}");
     for ((input, want), got) in cases.iter().zip(lines) {
@@ -793,11 +820,11 @@ fn probes_run_from_a_pod_on_the_node() {
         .unwrap();
     assert_eq!(probe["exit_code"], 1);
     // The created probe pod was unprivileged and pinned to the node.
-    let created = files(&h.state())
+    let pod = h
+        .created_pods()
         .into_iter()
-        .find(|(p, _)| p.file_name().unwrap().to_string_lossy().contains("probe"))
+        .find(|p| p["metadata"]["labels"]["kdiag.io/role"] == "probe")
         .expect("a probe pod");
-    let pod: Value = serde_json::from_slice(&created.1).unwrap();
     assert_eq!(pod["spec"]["nodeName"], "gpu-worker-1");
     assert!(pod["spec"]["hostNetwork"].is_null());
     // A lookup through each CoreDNS pod directly, recorded even where it failed.
@@ -947,17 +974,7 @@ mod pseudonyms {
     use std::net::Ipv4Addr;
 
     fn redact_ips(lines: &str) -> Vec<String> {
-        let h = Harness::new(&sample("seed-incident"));
-        let mut child = h
-            .command(&["redact", "--redact-ips"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), lines.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
+        redact(&["--redact-ips"], lines)
             .lines()
             .map(str::to_owned)
             .collect()
@@ -1080,16 +1097,7 @@ fn only_the_named_nodes_are_collected() {
     let inactive = &snap.nodes["gpu-worker-2"].firewalld.as_ref().unwrap().value;
     assert!(!inactive.active());
     // Each node pod was privileged, on its node, with the host read-only at /host.
-    let created: Vec<Value> = files(&h.state())
-        .into_iter()
-        .filter(|(p, _)| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("created-")
-        })
-        .map(|(_, b)| serde_json::from_slice(&b).unwrap())
-        .collect();
+    let created = h.created_pods();
     assert_eq!(created.len(), 2);
     for pod in &created {
         let c = &pod["spec"]["containers"][0];
@@ -1109,16 +1117,8 @@ fn only_the_named_nodes_are_collected() {
 
 #[test]
 fn dashed_host_names_get_the_same_pseudonym_as_the_address() {
-    let h = Harness::new(&sample("seed-incident"));
-    let mut child = h
-        .command(&["redact", "--redact-ips"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
     let input = "node ip-10-20-30-40.ec2.internal has InternalIP 10.20.30.40\nloopback 127.0.0.1 any 0.0.0.0/0\n";
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
-    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let out = redact(&["--redact-ips"], input);
     let words: Vec<&str> = out.split_whitespace().collect();
     let host = words[1]
         .strip_prefix("ip-")
@@ -1180,13 +1180,6 @@ fn every_sample_survives_a_round_trip() {
 
 #[test]
 fn a_line_of_megabytes_is_mapped_like_short_ones() {
-    let h = Harness::new(&sample("seed-incident"));
-    let mut child = h
-        .command(&["redact", "--redact-ips"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
     // One-line JSON of 200,000 addresses (about 3 MB), then the same address alone.
     let mut long = String::from("[");
     for i in 0..200_000u32 {
@@ -1198,8 +1191,7 @@ fn a_line_of_megabytes_is_mapped_like_short_ones() {
         ));
     }
     long.push_str("\"10.1.2.3\"]\n10.1.2.3\n");
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), long.as_bytes()).unwrap();
-    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let out = redact(&["--redact-ips"], &long);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2);
     let alone = lines[1];
@@ -1261,16 +1253,8 @@ fn context_kubeconfig_image_and_timeouts_are_honoured() {
     );
     assert!(!h.path("t/cluster/events.yaml").exists());
     // The node pod used the image asked for.
-    let pod: Value = files(&h.state())
-        .into_iter()
-        .find(|(p, _)| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("created-")
-        })
-        .map(|(_, b)| serde_json::from_slice(&b).unwrap())
-        .unwrap();
+    let created = h.created_pods();
+    let pod = created.first().expect("a node pod");
     assert_eq!(
         pod["spec"]["containers"][0]["image"],
         "registry.local/tools/busybox:1.36"

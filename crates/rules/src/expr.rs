@@ -73,11 +73,6 @@ impl Expr {
         &self.source
     }
 
-    /// Evaluates with the given variables.
-    pub fn eval(&self, vars: &[(&str, &Value)]) -> Result<Value, String> {
-        self.eval_in(&Scope::new(vars)?)
-    }
-
     /// Evaluates in a scope built once for several expressions, so a record's
     /// fields are converted to CEL values once rather than per expression.
     pub fn eval_in(&self, scope: &Scope) -> Result<Value, String> {
@@ -89,14 +84,6 @@ impl Expr {
     /// [`Expr::eval_in`] that must produce a boolean.
     pub fn eval_bool_in(&self, scope: &Scope) -> Result<bool, String> {
         match self.eval_in(scope)? {
-            Value::Bool(b) => Ok(b),
-            other => Err(format!("expected true or false, got {other}")),
-        }
-    }
-
-    /// Evaluates to a boolean; anything else is an error.
-    pub fn eval_bool(&self, vars: &[(&str, &Value)]) -> Result<bool, String> {
-        match self.eval(vars)? {
             Value::Bool(b) => Ok(b),
             other => Err(format!("expected true or false, got {other}")),
         }
@@ -160,10 +147,15 @@ mod tests {
     fn network_functions() {
         let r = json!({"cidr": "10.244.3.0/24", "ip": "10.244.3.17"});
         let e = Expr::compile("cidrContains('10.244.0.0/16', r.cidr) && cidrContains(r.cidr, r.ip) && !cidrOverlaps('10.233.64.0/18', r.cidr)").unwrap();
-        assert!(e.eval_bool(&[("r", &r)]).unwrap());
+        assert!(e.eval_bool_in(&Scope::new(&[("r", &r)]).unwrap()).unwrap());
         assert!(Expr::compile("r.cidr ==").is_err());
         assert_eq!(
-            display(&Expr::compile("['a', 'b']").unwrap().eval(&[]).unwrap()),
+            display(
+                &Expr::compile("['a', 'b']")
+                    .unwrap()
+                    .eval_in(&Scope::new(&[]).unwrap())
+                    .unwrap()
+            ),
             "a, b"
         );
     }

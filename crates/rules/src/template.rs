@@ -1,7 +1,6 @@
 //! Message templates: text with `{{ CEL }}` holes.
 
 use crate::expr::{Expr, Scope, display};
-use serde_json::Value;
 
 /// A parsed template.
 #[derive(Debug, Clone)]
@@ -39,14 +38,6 @@ impl Template {
         Ok(Template { parts })
     }
 
-    /// Renders; a hole that fails renders as `?` and its error is returned beside.
-    pub fn render(&self, vars: &[(&str, &Value)]) -> (String, Vec<String>) {
-        match Scope::new(vars) {
-            Ok(scope) => self.render_in(&scope),
-            Err(e) => ("?".to_owned(), vec![e]),
-        }
-    }
-
     /// The CEL source of every hole.
     pub fn sources(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
@@ -55,7 +46,8 @@ impl Template {
         })
     }
 
-    /// [`Template::render`] in a scope built once for several expressions.
+    /// Renders in `scope` (built once for all the expressions of a finding);
+    /// a hole that fails renders as `?` and its error is returned beside.
     pub fn render_in(&self, scope: &Scope) -> (String, Vec<String>) {
         let mut out = String::new();
         let mut errors = Vec::new();
@@ -84,10 +76,10 @@ mod tests {
     fn holes_render() {
         let t = Template::parse("{{ subject.name }} is missing on {{ records.map(x, x.node) }}")
             .unwrap();
-        let (s, e) = t.render(&[
-            ("subject", &json!({"name": "coredns"})),
-            ("records", &json!([{"node": "a"}, {"node": "b"}])),
-        ]);
+        let subject = json!({"name": "coredns"});
+        let records = json!([{"node": "a"}, {"node": "b"}]);
+        let scope = Scope::new(&[("subject", &subject), ("records", &records)]).unwrap();
+        let (s, e) = t.render_in(&scope);
         assert_eq!(s, "coredns is missing on a, b");
         assert!(e.is_empty());
         assert!(Template::parse("{{ unclosed").is_err());

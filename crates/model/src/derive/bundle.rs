@@ -14,17 +14,15 @@ pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
     let Some(m) = &snap.manifest else {
         return table;
     };
+    let present: std::collections::HashSet<&str> =
+        snap.files.iter().map(|f| f.path.as_str()).collect();
     for (i, c) in m
         .value
         .commands
         .iter()
         .enumerate()
         .filter(|(_, c)| !c.succeeded())
-        .filter(|(_, c)| {
-            c.output
-                .as_deref()
-                .is_none_or(|o| !snap.files.iter().any(|f| f.path == o))
-        })
+        .filter(|(_, c)| c.output.as_deref().is_none_or(|o| !present.contains(o)))
     {
         let program = c.argv.first().cloned().unwrap_or_default();
         let stderr = c.stderr.clone().unwrap_or_default();
