@@ -14,7 +14,12 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             if !p.with_extension("yaml").is_file() {
                 collect(&p, out);
             }
-        } else if p.extension().is_some_and(|x| x == "yaml") {
+        } else if p.extension().is_some_and(|x| x == "yaml")
+            // Data beside the rules (failure classes, components), not rules.
+            && !p
+                .file_name()
+                .is_some_and(|n| n == "classes.yaml" || n == "components.yaml")
+        {
             out.push(p);
         }
     }

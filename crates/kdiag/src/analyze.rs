@@ -88,7 +88,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8> {
     let patterns =
         kdiag_model::LogPatterns::new(rules.log_patterns()).map_err(anyhow::Error::msg)?;
     let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
-    let snap = kdiag_model::Snapshot::load_many(&paths, &args.limits.limits(), &patterns)?;
+    let snap = std::sync::Arc::new(kdiag_model::Snapshot::load_many(
+        &paths,
+        &args.limits.limits(),
+        &patterns,
+    )?);
     let analysis = kdiag_rules::eval::analyze(&rules, &snap);
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -84,7 +84,7 @@ pub fn run(args: &TestArgs) -> Result<u8> {
                 }
             };
             let snap = match kdiag_model::Snapshot::load(&bundle, &Default::default(), &patterns) {
-                Ok(s) => s,
+                Ok(s) => std::sync::Arc::new(s),
                 Err(e) => {
                     failed += 1;
                     println!("FAIL  {shown}\n      cannot read: {e}");

@@ -148,8 +148,8 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
             Ok(exit::OK)
         }
         RulesCommand::Facts => {
-            for (name, doc) in kdiag_model::derive::TABLES {
-                println!("{name}\n    {doc}");
+            for t in kdiag_model::tables::all() {
+                println!("{}\n    {}", t.name, t.description);
             }
             Ok(exit::OK)
         }

@@ -171,11 +171,13 @@ fn commands(m: &Value) -> &Vec<Value> {
     m["commands"].as_array().expect("commands")
 }
 
-fn analyze(paths: &[&Path]) -> (Snapshot, Analysis) {
+fn analyze(paths: &[&Path]) -> (std::sync::Arc<Snapshot>, Analysis) {
     let rules = kdiag_rules::load::load(&kdiag_rules::load::builtin_sources())
         .unwrap_or_else(|e| panic!("built-in rules: {e:?}"));
     let patterns = LogPatterns::new(rules.log_patterns()).expect("patterns");
-    let snap = Snapshot::load_many(paths, &Limits::default(), &patterns).expect("bundle");
+    let snap = std::sync::Arc::new(
+        Snapshot::load_many(paths, &Limits::default(), &patterns).expect("bundle"),
+    );
     let analysis = kdiag_rules::eval::analyze(&rules, &snap);
     (snap, analysis)
 }

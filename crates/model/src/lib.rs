@@ -19,6 +19,7 @@ pub mod logs;
 pub mod node;
 pub mod rbac;
 mod snapshot;
+pub mod tables;
 
 pub use diag::{Diagnostic, Stage};
 pub use logs::{LogHit, LogHits, LogPatterns, LogStream};

@@ -1,32 +1,45 @@
-//! The failure classes of FAILURE-CATALOG.md: the stable names every
-//! finding carries, with their layer. Add by appending; never rename.
+//! The failure classes every finding carries, with their layer, read from
+//! `rules/classes.yaml` (embedded at build time; it follows
+//! FAILURE-CATALOG.md). Add a class by appending an entry; never rename one.
 
-/// `(class, layer)` for every class.
-pub const CLASSES: &[(&str, &str)] = &[
-    ("dns.unreachable", "dns"),
-    ("dns.resolv-conf-mismatch", "dns"),
-    ("dns.coredns-failing", "dns"),
-    ("service.no-endpoints", "service"),
-    ("service.not-programmed", "service"),
-    ("component.unhealthy", "component"),
-    ("rbac.permission-denied", "rbac"),
-    ("rbac.clusterrole-missing", "rbac"),
-    ("rbac.binding-missing", "rbac"),
-    ("podnet.route-missing", "pod-network"),
-    ("podnet.vxlan-peer-missing", "pod-network"),
-    ("podnet.stale-cidr", "pod-network"),
-    ("config.dual-pod-cidr", "config"),
-    ("config.cidr-mismatch", "config"),
-    ("node.ip-forward-disabled", "node"),
-    ("node.br-netfilter-missing", "node"),
-    ("node.firewall-blocking", "node"),
-    ("node.selinux-enforcing", "node"),
-    ("bundle.data-missing", "meta"),
-];
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// Data files that live beside the rules and are not rules.
+pub const DATA_FILES: &[&str] = &["classes.yaml", "components.yaml"];
+
+/// One failure class.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Class {
+    /// Stable name, e.g. `rbac.clusterrole-missing`.
+    pub class: String,
+    /// Troubleshooting layer (`dns`, `service`, `pod-network`, `component`, `rbac`, `config`, `node`, `meta`).
+    pub layer: String,
+    /// What it means.
+    pub meaning: String,
+}
+
+const CLASSES_YAML: &str = include_str!("../../../rules/classes.yaml");
+
+/// Every class, in file order. The embedded file is checked by a test, so
+/// a broken one fails the build's tests rather than a user's run.
+pub fn classes() -> &'static [Class] {
+    static CLASSES: OnceLock<Vec<Class>> = OnceLock::new();
+    CLASSES.get_or_init(|| serde_saphyr::from_str(CLASSES_YAML).unwrap_or_default())
+}
+
+/// Every class name.
+pub fn class_names() -> Vec<&'static str> {
+    classes().iter().map(|c| c.class.as_str()).collect()
+}
 
 /// The layer of a class, if the class exists.
 pub fn layer_of(class: &str) -> Option<&'static str> {
-    CLASSES.iter().find(|(c, _)| *c == class).map(|(_, l)| *l)
+    classes()
+        .iter()
+        .find(|c| c.class == class)
+        .map(|c| c.layer.as_str())
 }
 
 /// Subject fields of the report contract (DESIGN.md).
@@ -50,7 +63,12 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/FAILURE-CATALOG.md"
         );
+        assert!(
+            super::classes().len() >= 20,
+            "rules/classes.yaml did not load"
+        );
         let Ok(text) = std::fs::read_to_string(path) else {
+            eprintln!("skipped: {path} is absent (a clone without ../shared)");
             return;
         };
         for line in text.lines().filter(|l| l.starts_with("| `")) {

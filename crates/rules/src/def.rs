@@ -39,9 +39,24 @@ pub struct RuleDef {
     /// Where the records come from: exactly one source.
     #[serde(rename = "match")]
     pub matcher: Match,
+    /// Named values computed per record before `where`, CEL over `r` (and the
+    /// cross-table functions); each is then a field of `r` (and of `first`,
+    /// `records`), so a verdict is written once and read everywhere.
+    #[serde(default, rename = "let")]
+    pub lets: BTreeMap<String, String>,
     /// CEL condition over one record `r`; records where it is false are dropped.
     #[serde(default, rename = "where")]
     pub condition: Option<String>,
+    /// Node inputs each record's node must have collected (e.g. `node.sysctl`;
+    /// `node.iptables|node.firewalld` for either); a record whose node lacks
+    /// one is dropped and the input reported missing, so the rule answers
+    /// *unknown* for that node.
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// More evidence per record: CEL over `r` giving records of other tables
+    /// (from `node(...)`, a list of them, or null); each cites where it was read.
+    #[serde(default)]
+    pub evidence: Vec<String>,
     /// The finding's subject: contract field -> CEL over `r`. Records with the same subject make one finding.
     pub subject: BTreeMap<String, String>,
     /// Extra values for `caused_by` joins: name -> CEL over `r` (lists are merged across records).

@@ -5,6 +5,7 @@
 use crate::def::{CauseRef, Severity};
 use crate::expr::{Expr, Scope, display, strings};
 use crate::load::{Rule, RuleSet};
+use crate::world::World;
 use jiff::Timestamp;
 use kdiag_model::Snapshot;
 use kdiag_model::derive::FactTable;
@@ -12,6 +13,7 @@ use kdiag_model::inventory::Evidence;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Evidence kept per finding.
 pub const MAX_EVIDENCE: usize = 24;
@@ -89,14 +91,15 @@ impl Analysis {
 }
 
 /// Runs every rule, links findings into the cause graph, and orders them.
-pub fn analyze(rules: &RuleSet, snap: &Snapshot) -> Analysis {
+pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
     let mut analysis = Analysis::default();
-    let mut facts: HashMap<String, FactTable> = HashMap::new();
+    let world = World::new(snap.clone());
     for rule in &rules.rules {
-        let table = source(rule, snap, &mut facts);
-        let (findings, problems) = evaluate(rule, &table);
-        if !table.missing.is_empty() {
+        let table = source(rule, &world);
+        let (findings, problems, lacking) = evaluate_in(rule, &table, &world);
+        if !table.missing.is_empty() || !lacking.is_empty() {
             let mut missing = table.missing.clone();
+            missing.extend(lacking);
             missing.sort();
             missing.dedup();
             analysis.unknown.push(Unknown {
@@ -111,21 +114,42 @@ pub fn analyze(rules: &RuleSet, snap: &Snapshot) -> Analysis {
     analysis
 }
 
-fn source(rule: &Rule, snap: &Snapshot, facts: &mut HashMap<String, FactTable>) -> FactTable {
+fn source(rule: &Rule, world: &World) -> Arc<FactTable> {
     let m = &rule.def.matcher;
-    if let Some(o) = &m.objects {
+    let snap = world.snapshot();
+    Arc::new(if let Some(o) = &m.objects {
         crate::sources::objects(snap, o)
     } else if let Some(r) = &m.rbac {
         crate::sources::rbac(snap, r)
     } else if let Some(l) = &m.logs {
         crate::sources::logs(snap, &rule.def.id, l)
     } else if let Some(name) = &m.fact {
-        facts
-            .entry(name.clone())
-            .or_insert_with(|| kdiag_model::derive::table(snap, name).unwrap_or_default())
-            .clone()
+        return world.table(name);
     } else {
         FactTable::default()
+    })
+}
+
+/// Evidence from the value of an `evidence:` expression: a record of a
+/// cross-table view (its `at`), a list of them, or null.
+fn evidence_of(v: &Value, out: &mut Vec<Evidence>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|x| evidence_of(x, out)),
+        Value::Object(o) => {
+            let at = o.get("at").unwrap_or(v);
+            if let (Some(file), Some(line), Some(text)) = (
+                at.get("file").and_then(Value::as_str),
+                at.get("line").and_then(Value::as_u64),
+                at.get("text").and_then(Value::as_str),
+            ) {
+                out.push(Evidence {
+                    file: file.to_owned(),
+                    line: u32::try_from(line).unwrap_or(u32::MAX),
+                    text: text.to_owned(),
+                });
+            }
+        }
+        _ => {}
     }
 }
 
@@ -137,9 +161,16 @@ struct Group {
     first_seen: Option<Timestamp>,
 }
 
-/// Evaluates one rule over its records.
-pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
+/// Evaluates one rule over its records; cross-table functions answer from
+/// `world`. Returns the findings, the evaluation problems, and the inputs
+/// that records' nodes lacked (`needs`).
+fn evaluate_in(
+    rule: &Rule,
+    table: &FactTable,
+    world: &Arc<World>,
+) -> (Vec<Finding>, Vec<String>, Vec<String>) {
     let mut problems = Vec::new();
+    let mut needed_missing: Vec<String> = Vec::new();
     let mut note = |what: &str, e: String| {
         let p = format!("{}: {what}: {e}", rule.def.id);
         if !problems.contains(&p) {
@@ -150,13 +181,60 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
     // Subject → index in `groups`, so grouping stays linear in the records.
     let mut index: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
     for rec in &table.records {
-        let scope = match Scope::new(&[("r", &rec.fields)]) {
+        if !rule.def.needs.is_empty() {
+            let node = rec.fields.get("node").and_then(Value::as_str).unwrap_or("");
+            let tables = world.snapshot().nodes.get(node);
+            // `a|b`: either input will do.
+            let lacking: Vec<&String> = rule
+                .def
+                .needs
+                .iter()
+                .filter(|n| {
+                    !n.split('|').any(|one| {
+                        tables.is_some_and(|t| kdiag_model::tables::node::collected(t, one))
+                    })
+                })
+                .collect();
+            if !lacking.is_empty() {
+                needed_missing.extend(lacking.into_iter().flat_map(|n| {
+                    n.split('|')
+                        .filter_map(|one| kdiag_model::tables::node::input_path(node, one))
+                }));
+                continue;
+            }
+        }
+        let mut scope = match Scope::with_world(world, &[("r", &rec.fields)]) {
             Ok(s) => s,
             Err(e) => {
                 note("record", e);
                 continue;
             }
         };
+        // `let`: computed fields join the record, then the scope is rebuilt.
+        let mut fields = std::borrow::Cow::Borrowed(&rec.fields);
+        if !rule.lets.is_empty() {
+            let mut with = rec.fields.clone();
+            for (k, e) in &rule.lets {
+                let v = match e.eval_in(&scope) {
+                    Ok(v) => v,
+                    Err(err) => {
+                        note(&format!("let.{k}"), err);
+                        Value::Null
+                    }
+                };
+                if let Value::Object(o) = &mut with {
+                    o.insert(k.clone(), v);
+                }
+            }
+            scope = match Scope::with_world(world, &[("r", &with)]) {
+                Ok(s) => s,
+                Err(e) => {
+                    note("record", e);
+                    continue;
+                }
+            };
+            fields = std::borrow::Cow::Owned(with);
+        }
         if let Some(c) = &rule.condition {
             match c.eval_bool_in(&scope) {
                 Ok(true) => {}
@@ -207,8 +285,15 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
                 Err(err) => note(&format!("attributes.{k}"), err),
             }
         }
-        g.records.push(rec.fields.clone());
-        for e in &rec.evidence {
+        g.records.push(fields.into_owned());
+        let mut extra = Vec::new();
+        for e in &rule.evidence {
+            match e.eval_in(&scope) {
+                Ok(v) => evidence_of(&v, &mut extra),
+                Err(err) => note("evidence", err),
+            }
+        }
+        for e in rec.evidence.iter().chain(extra.iter()) {
             if g.evidence.len() < MAX_EVIDENCE && !g.evidence.contains(e) {
                 g.evidence.push(e.clone());
             }
@@ -259,7 +344,7 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
             .into_iter()
             .filter(|(name, _)| group_sources.iter().any(|src| src.contains(name)))
             .collect();
-        let scope = match Scope::new(&vars) {
+        let scope = match Scope::with_world(world, &vars) {
             Ok(s) => s,
             Err(e) => {
                 note("group", e);
@@ -307,5 +392,5 @@ pub fn evaluate(rule: &Rule, table: &FactTable) -> (Vec<Finding>, Vec<String>) {
             cause_refs: rule.def.caused_by.clone(),
         });
     }
-    (findings, problems)
+    (findings, problems, needed_missing)
 }

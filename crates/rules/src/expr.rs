@@ -2,8 +2,11 @@
 //! extension, and kdiag's network functions), compiled at load time.
 //!
 //! Network functions: `cidrContains(net, ipOrNet)`, `cidrOverlaps(a, b)`,
-//! `isIP(s)`, `isCIDR(s)`.
+//! `isIP(s)`, `isCIDR(s)`, `isInt(s)`. Cross-table functions (see [`crate::world`]):
+//! `node(name)`, `object(kind, namespace, name)`, `component(name)`,
+//! `podNetworks()`.
 
+use crate::world::World;
 use ipnet::IpNet;
 use serde_json::Value;
 use std::net::IpAddr;
@@ -94,9 +97,35 @@ impl Expr {
 pub struct Scope(cel::Context<'static, 'static>);
 
 impl Scope {
-    /// Builds a scope holding `vars` (converted to CEL values once).
+    /// Builds a scope holding `vars` (converted to CEL values once), with
+    /// the network functions but no cross-table ones.
     pub fn new(vars: &[(&str, &Value)]) -> Result<Scope, String> {
+        Self::build(None, vars)
+    }
+
+    /// A scope whose cross-table functions (`node`, `object`, `component`,
+    /// `podNetworks`) answer from `world`.
+    pub fn with_world(world: &Arc<World>, vars: &[(&str, &Value)]) -> Result<Scope, String> {
+        Self::build(Some(world), vars)
+    }
+
+    fn build(world: Option<&Arc<World>>, vars: &[(&str, &Value)]) -> Result<Scope, String> {
         let mut ctx = cel::Context::with_env(env());
+        if let Some(w) = world {
+            let w1 = w.clone();
+            let _ = ctx.add_function("node", move |name: Arc<String>| w1.node(&name));
+            let w2 = w.clone();
+            let _ = ctx.add_function(
+                "object",
+                move |kind: Arc<String>, ns: Arc<String>, name: Arc<String>| {
+                    w2.object(&kind, &ns, &name)
+                },
+            );
+            let w3 = w.clone();
+            let _ = ctx.add_function("component", move |name: Arc<String>| w3.component(&name));
+            let w4 = w.clone();
+            let _ = ctx.add_function("podNetworks", move || w4.pod_networks());
+        }
         let _ = ctx.add_function("cidrContains", |a: Arc<String>, b: Arc<String>| {
             cidr_contains(&a, &b)
         });
@@ -105,11 +134,32 @@ impl Scope {
         });
         let _ = ctx.add_function("isIP", |a: Arc<String>| a.parse::<IpAddr>().is_ok());
         let _ = ctx.add_function("isCIDR", |a: Arc<String>| a.parse::<IpNet>().is_ok());
+        let _ = ctx.add_function("isInt", |a: Arc<String>| a.trim().parse::<i64>().is_ok());
         for (name, value) in vars {
-            ctx.add_variable(*name, (*value).clone())
-                .map_err(|e| e.to_string())?;
+            ctx.add_variable_from_value(*name, to_cel(value));
         }
         Ok(Scope(ctx))
+    }
+}
+
+/// A JSON value as CEL sees it. Whole numbers are CEL `int` (so `r.mtu - 50`
+/// works whatever the field's Rust type), others `double`.
+pub fn to_cel(v: &Value) -> cel::Value {
+    match v {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => cel::Value::Int(i),
+            (None, Some(u)) => cel::Value::UInt(u),
+            _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => cel::Value::String(Arc::new(s.clone())),
+        Value::Array(items) => cel::Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Object(o) => cel::Value::from(
+            o.iter()
+                .map(|(k, v)| (k.clone(), to_cel(v)))
+                .collect::<std::collections::HashMap<String, cel::Value>>(),
+        ),
     }
 }
 

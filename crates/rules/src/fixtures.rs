@@ -115,7 +115,9 @@ pub fn run_case(rule: &Rule, bundle: &Path) -> Result<Vec<BTreeMap<String, Strin
             .map(|l| (rule.def.id.clone(), l.pattern.clone())),
     )
     .map_err(|e| e.to_string())?;
-    let snap = Snapshot::load(bundle, &Default::default(), &patterns).map_err(|e| e.to_string())?;
+    let snap = std::sync::Arc::new(
+        Snapshot::load(bundle, &Default::default(), &patterns).map_err(|e| e.to_string())?,
+    );
     let single = RuleSet {
         rules: vec![rule.clone()],
     };

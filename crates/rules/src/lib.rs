@@ -15,3 +15,4 @@ pub mod load;
 mod sources;
 pub mod template;
 pub mod tree;
+pub mod world;

@@ -57,6 +57,8 @@ pub struct Rule {
     /// The rule file's text, as written.
     pub text: String,
     pub(crate) condition: Option<Expr>,
+    pub(crate) evidence: Vec<Expr>,
+    pub(crate) lets: Vec<(String, Expr)>,
     pub(crate) subject: Vec<(String, Expr)>,
     pub(crate) attributes: Vec<(String, Expr)>,
     pub(crate) having: Option<Expr>,
@@ -175,7 +177,11 @@ fn collect(
             if !is_fixture_dir && depth < 4 {
                 collect(&p, out, errors, depth + 1);
             }
-        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml")
+            && !p
+                .file_name()
+                .is_some_and(|n| crate::catalog::DATA_FILES.iter().any(|d| n == *d))
+        {
             out.push(p);
         }
     }
@@ -450,7 +456,7 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
     let layer = match layer_of(&def.class) {
         Some(l) => l,
         None => {
-            let names: Vec<&str> = crate::catalog::CLASSES.iter().map(|(c, _)| *c).collect();
+            let names: Vec<&str> = crate::catalog::class_names();
             err(
                 "class",
                 format!(
@@ -496,10 +502,7 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
         err("match.logs.pattern", format!("bad regular expression: {}", msg.lines().last().unwrap_or(&msg).trim()), Some("the pattern uses Rust `regex` syntax; look-around and backreferences are not supported".into()));
     }
     if let Some(fact) = &m.fact {
-        let names: Vec<&str> = kdiag_model::derive::TABLES
-            .iter()
-            .map(|(n, _)| *n)
-            .collect();
+        let names: Vec<&str> = kdiag_model::tables::all().map(|t| t.name).collect();
         if !names.contains(&fact.as_str()) {
             err(
                 "match.fact",
@@ -523,6 +526,17 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
         }
     };
     let condition = def.condition.as_deref().and_then(|s| expr("where", s));
+    let lets: Vec<(String, Expr)> = def
+        .lets
+        .iter()
+        .filter_map(|(k, v)| expr(&format!("let.{k}"), v).map(|e| (k.clone(), e)))
+        .collect();
+    let evidence: Vec<Expr> = def
+        .evidence
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| expr(&format!("evidence.{i}"), s))
+        .collect();
     let having = def.having.as_deref().and_then(|s| expr("having", s));
     let escalate = def
         .escalate
@@ -559,6 +573,22 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
             );
         }
     }
+    let inputs: Vec<&str> = kdiag_model::tables::node::NODE_INPUTS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    for (i, n) in def.needs.iter().enumerate() {
+        for n in n.split('|') {
+            if !inputs.contains(&n) {
+                err(
+                    &format!("needs.{i}"),
+                    format!("unknown node input `{n}`"),
+                    suggest(n, &inputs)
+                        .or_else(|| Some(format!("node inputs: {}", inputs.join(", ")))),
+                );
+            }
+        }
+    }
     if def.subject.is_empty() {
         err(
             "subject",
@@ -577,7 +607,7 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
         if let Some(class) = &c.class
             && layer_of(class).is_none()
         {
-            let names: Vec<&str> = crate::catalog::CLASSES.iter().map(|(c, _)| *c).collect();
+            let names: Vec<&str> = crate::catalog::class_names();
             err(
                 &format!("caused_by.{i}.class"),
                 format!("unknown class `{class}`"),
@@ -592,6 +622,8 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
             layer,
             text: String::new(),
             condition,
+            evidence,
+            lets,
             subject,
             attributes,
             having,

@@ -318,38 +318,3 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
     }
     table
 }
-
-/// `flannel.1`'s MTU against its underlay device's: VXLAN over IPv4 adds 50 bytes.
-pub(super) fn mtu(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
-    let mut table = FactTable::default();
-    for node in vxlan_nodes(&inv) {
-        let Some(t) = snap.nodes.get(&node.name) else {
-            table.missing.push(node_path(&node.name, "ip-link.txt"));
-            continue;
-        };
-        let found = t.links.iter().chain(t.addrs.iter()).find_map(|s| {
-            s.value
-                .iter()
-                .find(|i| i.name == DEV && i.vxlan.is_some())
-                .map(|i| (s, i))
-        });
-        let Some((file, dev, vxlan)) = found.and_then(|(s, i)| i.vxlan.as_ref().map(|v| (s, i, v)))
-        else {
-            table.missing.push(node_path(&node.name, "ip-link.txt"));
-            continue;
-        };
-        let Some(under) = vxlan.dev.as_deref().and_then(|d| t.interface(d)) else {
-            continue;
-        };
-        let (Some(mtu), Some(under_mtu)) = (dev.mtu, under.mtu) else {
-            continue;
-        };
-        table.records.push(Fact {
-            fields: json!({"node": node.name, "dev": DEV, "mtu": mtu, "underlay": under.name, "underlay_mtu": under_mtu, "limit": under_mtu.saturating_sub(50)}),
-            evidence: vec![ev(&file.file, dev.line, dev.text.trim_end()), ev(&file.file, under.line, under.text.trim_end())],
-            first_seen: None,
-        });
-    }
-    table
-}

@@ -1,0 +1,943 @@
+//! The parsed node inputs as generic tables: one record per route,
+//! neighbour, FDB entry, link, address, kernel parameter, module, iptables
+//! rule and chain, IPVS virtual server; one per node for resolv.conf, the
+//! kubelet config, firewalld and SELinux. No verdicts: a rule decides.
+//!
+//! A node whose input was not collected adds that input to the table's
+//! `missing` list (the rule answers *unknown* for it), never empty records.
+
+use crate::Snapshot;
+use crate::derive::{Fact, FactTable, ev, node_path};
+use crate::node::{NodeTables, Sourced};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Every node the bundle knows: from Node objects and from node directories.
+pub(crate) fn node_names(snap: &Snapshot) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = snap
+        .objects_of("Node")
+        .map(|n| n.object.name.clone())
+        .collect();
+    names.extend(snap.nodes.keys().cloned());
+    names
+}
+
+/// One table over one node input: records for each node that has it, the
+/// input's path for each node that does not.
+fn per_node<T, R: Serialize>(
+    snap: &Snapshot,
+    file: &str,
+    get: impl Fn(&NodeTables) -> Option<&Sourced<T>>,
+    rows: impl Fn(&str, &Sourced<T>, &mut dyn FnMut(R, u32, &str)),
+) -> FactTable {
+    let mut table = FactTable::default();
+    for node in node_names(snap) {
+        let Some(s) = snap.nodes.get(&node).and_then(&get) else {
+            table.missing.push(node_path(&node, file));
+            continue;
+        };
+        rows(&node, s, &mut |rec, line, text| {
+            table.records.push(Fact {
+                fields: serde_json::to_value(&rec).unwrap_or_default(),
+                evidence: vec![ev(&s.file, line, text)],
+                first_seen: None,
+            });
+        });
+    }
+    table
+}
+
+fn opt_string(v: Option<impl ToString>) -> Option<String> {
+    v.map(|x| x.to_string())
+}
+
+/// `node.routes`: one route of `ip route` (all tables collected).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RouteRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Routing table (`main` when `ip route` printed none).
+    pub table: String,
+    /// Route type (`unicast`, `local`, `broadcast`, `blackhole`, ...).
+    #[serde(rename = "type")]
+    pub route_type: String,
+    /// Destination network, e.g. `10.244.2.0/24` (`0.0.0.0/0` for default).
+    pub dst: String,
+    /// Next hop (`via`), when any.
+    pub gateway: Option<String>,
+    /// Output device.
+    pub dev: Option<String>,
+    /// `proto` (`kernel`, `boot`, `bird`, ...).
+    pub proto: Option<String>,
+    /// `scope` (`link`, `host`, ...).
+    pub scope: Option<String>,
+    /// Preferred source address.
+    pub src: Option<String>,
+    /// Metric.
+    pub metric: Option<u32>,
+    /// Carries the `onlink` flag.
+    pub onlink: bool,
+    /// Flags such as `onlink`, `linkdown`, `dead`.
+    pub flags: Vec<String>,
+    /// Multipath next hops as `via@dev`.
+    pub nexthops: Vec<String>,
+}
+
+pub(crate) fn routes(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "ip-route.txt",
+        |t| t.routes.as_ref(),
+        |node, s, push| {
+            for r in &s.value {
+                push(
+                    RouteRecord {
+                        node: node.to_owned(),
+                        table: r.table.clone().unwrap_or_else(|| "main".into()),
+                        route_type: r.route_type.clone().unwrap_or_else(|| "unicast".into()),
+                        dst: r.dst.to_string(),
+                        gateway: opt_string(r.gateway),
+                        dev: r.dev.clone(),
+                        proto: r.proto.clone(),
+                        scope: r.scope.clone(),
+                        src: opt_string(r.src),
+                        metric: r.metric,
+                        onlink: r.onlink(),
+                        flags: r.flags.clone(),
+                        nexthops: r
+                            .nexthops
+                            .iter()
+                            .map(|(via, dev)| {
+                                format!(
+                                    "{}@{}",
+                                    opt_string(*via).unwrap_or_default(),
+                                    dev.clone().unwrap_or_default()
+                                )
+                            })
+                            .collect(),
+                    },
+                    r.line,
+                    &r.text,
+                );
+            }
+        },
+    )
+}
+
+/// `node.neighbors`: one entry of `ip neigh`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NeighborRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Neighbour address.
+    pub ip: String,
+    /// Device.
+    pub dev: Option<String>,
+    /// Link-layer address (MAC), lower case.
+    pub lladdr: Option<String>,
+    /// States (`PERMANENT`, `REACHABLE`, `STALE`, `FAILED`, ...).
+    pub states: Vec<String>,
+    /// `router` flag.
+    pub router: bool,
+}
+
+pub(crate) fn neighbors(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "ip-neigh.txt",
+        |t| t.neighbors.as_ref(),
+        |node, s, push| {
+            for n in &s.value {
+                push(
+                    NeighborRecord {
+                        node: node.to_owned(),
+                        ip: n.ip.to_string(),
+                        dev: n.dev.clone(),
+                        lladdr: n.lladdr.as_ref().map(|m| m.to_lowercase()),
+                        states: n.states.clone(),
+                        router: n.router,
+                    },
+                    n.line,
+                    &n.text,
+                );
+            }
+        },
+    )
+}
+
+/// `node.fdb`: one entry of `bridge fdb`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FdbRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// MAC address, lower case.
+    pub mac: String,
+    /// Device.
+    pub dev: Option<String>,
+    /// Remote (VXLAN) destination.
+    pub dst: Option<String>,
+    /// VLAN.
+    pub vlan: Option<u16>,
+    /// Bridge master.
+    pub master: Option<String>,
+    /// Flags (`self`, `permanent`, `extern_learn`, ...).
+    pub flags: Vec<String>,
+}
+
+pub(crate) fn fdb(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "bridge-fdb.txt",
+        |t| t.fdb.as_ref(),
+        |node, s, push| {
+            for f in &s.value {
+                push(
+                    FdbRecord {
+                        node: node.to_owned(),
+                        mac: f.mac.to_lowercase(),
+                        dev: f.dev.clone(),
+                        dst: opt_string(f.dst),
+                        vlan: f.vlan,
+                        master: f.master.clone(),
+                        flags: f.flags.clone(),
+                    },
+                    f.line,
+                    &f.text,
+                );
+            }
+        },
+    )
+}
+
+/// `node.links`: one interface of `ip -d link`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LinkRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Interface name.
+    pub name: String,
+    /// Interface index.
+    pub index: u32,
+    /// Kind from `-d` (`vxlan`, `bridge`, `veth`, ...).
+    pub kind: Option<String>,
+    /// Parent after `@`.
+    pub parent: Option<String>,
+    /// MTU.
+    pub mtu: Option<u32>,
+    /// Operational state (`UP`, `DOWN`, `UNKNOWN`).
+    pub state: Option<String>,
+    /// Bridge master.
+    pub master: Option<String>,
+    /// MAC address, lower case.
+    pub mac: Option<String>,
+    /// Flags between `<` and `>` (`UP`, `LOWER_UP`, ...).
+    pub flags: Vec<String>,
+    /// VXLAN id, for a VXLAN device.
+    pub vxlan_id: Option<u32>,
+    /// VXLAN local (underlay) address.
+    pub vxlan_local: Option<String>,
+    /// VXLAN underlay device.
+    pub vxlan_dev: Option<String>,
+    /// VXLAN UDP port.
+    pub vxlan_port: Option<u16>,
+}
+
+pub(crate) fn links(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "ip-link.txt",
+        // `ip addr` prints the link details too, where `ip -d link` is absent.
+        |t| t.links.as_ref().or(t.addrs.as_ref()),
+        |node, s, push| {
+            for i in &s.value {
+                push(
+                    LinkRecord {
+                        node: node.to_owned(),
+                        name: i.name.clone(),
+                        index: i.index,
+                        kind: i.kind.clone(),
+                        parent: i.parent.clone(),
+                        mtu: i.mtu,
+                        state: i.state.clone(),
+                        master: i.master.clone(),
+                        mac: i.mac.as_ref().map(|m| m.to_lowercase()),
+                        flags: i.flags.clone(),
+                        vxlan_id: i.vxlan.as_ref().map(|v| v.id),
+                        vxlan_local: i.vxlan.as_ref().and_then(|v| opt_string(v.local)),
+                        vxlan_dev: i.vxlan.as_ref().and_then(|v| v.dev.clone()),
+                        vxlan_port: i.vxlan.as_ref().and_then(|v| v.dstport),
+                    },
+                    i.line,
+                    &i.text,
+                );
+            }
+        },
+    )
+}
+
+/// `node.addresses`: one address of `ip addr`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AddressRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Interface.
+    pub dev: String,
+    /// Address with its prefix, e.g. `10.244.1.1/24`.
+    pub addr: String,
+    /// The address alone.
+    pub ip: String,
+    /// The network it is in, e.g. `10.244.1.0/24`.
+    pub network: String,
+    /// `4` or `6`.
+    pub family: u8,
+    /// `scope` (`global`, `link`, `host`).
+    pub scope: Option<String>,
+}
+
+pub(crate) fn addresses(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "ip-addr.txt",
+        |t| t.addrs.as_ref(),
+        |node, s, push| {
+            for i in &s.value {
+                for a in &i.addrs {
+                    push(
+                        AddressRecord {
+                            node: node.to_owned(),
+                            dev: i.name.clone(),
+                            addr: a.addr.to_string(),
+                            ip: a.addr.addr().to_string(),
+                            network: a.addr.trunc().to_string(),
+                            family: if a.addr.addr().is_ipv4() { 4 } else { 6 },
+                            scope: a.scope.clone(),
+                        },
+                        a.line,
+                        &a.text,
+                    );
+                }
+            }
+        },
+    )
+}
+
+/// `node.sysctl`: one kernel parameter of `sysctl -a` (every key).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SysctlRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Dotted key, as `sysctl` prints it (`net.ipv4.conf.flannel/1.rp_filter`).
+    pub key: String,
+    /// Value as printed (a string: `"0"`, `"1"`, `"4096 87380 6291456"`).
+    pub value: String,
+}
+
+pub(crate) fn sysctl(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "sysctl.txt",
+        |t| t.sysctl.as_ref(),
+        |node, s, push| {
+            for r in &s.value {
+                push(
+                    SysctlRecord {
+                        node: node.to_owned(),
+                        key: r.key.clone(),
+                        value: r.value.clone(),
+                    },
+                    r.line,
+                    &r.text,
+                );
+            }
+        },
+    )
+}
+
+/// `node.modules`: one loaded kernel module of `lsmod`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ModuleRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Module name (`br_netfilter`, `ip_vs`, `vxlan`, ...).
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Use count.
+    pub refs: i64,
+    /// Modules that use it.
+    pub used_by: Vec<String>,
+}
+
+pub(crate) fn modules(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "lsmod.txt",
+        |t| t.modules.as_ref(),
+        |node, s, push| {
+            for m in &s.value {
+                push(
+                    ModuleRecord {
+                        node: node.to_owned(),
+                        name: m.name.clone(),
+                        size: m.size,
+                        refs: m.refs,
+                        used_by: m.used_by.clone(),
+                    },
+                    m.line,
+                    &m.text,
+                );
+            }
+        },
+    )
+}
+
+/// One match or target option of an iptables rule, as written.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IptablesOption {
+    /// Option name as written (`-s`, `--dport`, `-m`, `--to-destination`).
+    pub name: String,
+    /// Its arguments.
+    pub values: Vec<String>,
+    /// Preceded by `!`.
+    pub negated: bool,
+}
+
+/// `node.iptables`: one rule of `iptables-save`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IptablesRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Table (`filter`, `nat`, `mangle`, `raw`); empty when the output had no `*table` line.
+    pub table: String,
+    /// Chain the rule is in.
+    pub chain: String,
+    /// 1-based position of the rule in its chain.
+    pub position: u32,
+    /// `-p` (`tcp`, `udp`, ...).
+    pub protocol: Option<String>,
+    /// `-s`.
+    pub source: Option<String>,
+    /// `-d`.
+    pub destination: Option<String>,
+    /// `-i`.
+    pub in_interface: Option<String>,
+    /// `-o`.
+    pub out_interface: Option<String>,
+    /// `--sport`, when a single port.
+    pub sport: Option<u32>,
+    /// `--dport`, when a single port.
+    pub dport: Option<u32>,
+    /// `--dports` / `--dport` values as written (ranges `a:b` and lists kept).
+    pub dports: Vec<String>,
+    /// Names of the fields above whose match is negated with `!` (e.g. `source`).
+    pub negated: Vec<String>,
+    /// Match modules loaded with `-m` (`comment`, `conntrack`, `statistic`, ...).
+    pub modules: Vec<String>,
+    /// `--comment` text.
+    pub comment: Option<String>,
+    /// Target (`ACCEPT`, `DROP`, `REJECT`, `DNAT`, a chain name).
+    pub target: Option<String>,
+    /// `-g` (goto) rather than `-j`.
+    pub goto: bool,
+    /// `--to-destination` of a DNAT.
+    pub to_destination: Option<String>,
+    /// Every option in order, for anything the fields above do not name.
+    pub options: Vec<IptablesOption>,
+}
+
+/// Field name of the common iptables options.
+fn iptables_field(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "-p" | "--protocol" => "protocol",
+        "-s" | "--source" | "--src" => "source",
+        "-d" | "--destination" | "--dst" => "destination",
+        "-i" | "--in-interface" => "in_interface",
+        "-o" | "--out-interface" => "out_interface",
+        "--sport" | "--source-port" => "sport",
+        "--dport" | "--destination-port" | "--dports" => "dport",
+        _ => return None,
+    })
+}
+
+pub(crate) fn iptables(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "iptables-save.txt",
+        |t| t.iptables.as_ref(),
+        |node, s, push| {
+            let mut positions: std::collections::HashMap<(Option<&str>, &str), u32> =
+                std::collections::HashMap::new();
+            for r in &s.value.rules {
+                let pos = positions
+                    .entry((r.table.as_deref(), r.chain.as_str()))
+                    .or_insert(0);
+                *pos += 1;
+                let mut rec = IptablesRecord {
+                    node: node.to_owned(),
+                    table: r.table.clone().unwrap_or_default(),
+                    chain: r.chain.clone(),
+                    position: *pos,
+                    protocol: None,
+                    source: None,
+                    destination: None,
+                    in_interface: None,
+                    out_interface: None,
+                    sport: None,
+                    dport: None,
+                    dports: Vec::new(),
+                    negated: Vec::new(),
+                    modules: Vec::new(),
+                    comment: r.comment.clone(),
+                    target: r.target.clone(),
+                    goto: r
+                        .options
+                        .iter()
+                        .any(|o| o.name == "-g" || o.name == "--goto"),
+                    to_destination: r.opt("--to-destination").map(|(v, _)| v.to_owned()),
+                    options: r
+                        .options
+                        .iter()
+                        .map(|o| IptablesOption {
+                            name: o.name.clone(),
+                            values: o.values.clone(),
+                            negated: o.negated,
+                        })
+                        .collect(),
+                };
+                for o in &r.options {
+                    if o.name == "-m" || o.name == "--match" {
+                        rec.modules.extend(o.values.iter().cloned());
+                        continue;
+                    }
+                    let Some(field) = iptables_field(&o.name) else {
+                        continue;
+                    };
+                    let value = o.values.first().cloned();
+                    if o.negated && !rec.negated.iter().any(|n| n == field) {
+                        rec.negated.push(field.to_owned());
+                    }
+                    match field {
+                        "protocol" => rec.protocol = value.map(|v| v.to_lowercase()),
+                        "source" => rec.source = value,
+                        "destination" => rec.destination = value,
+                        "in_interface" => rec.in_interface = value,
+                        "out_interface" => rec.out_interface = value,
+                        "sport" => rec.sport = value.and_then(|v| v.parse().ok()),
+                        _ => {
+                            rec.dports.extend(
+                                o.values
+                                    .iter()
+                                    .flat_map(|v| v.split(','))
+                                    .map(str::to_owned),
+                            );
+                            if rec.dports.len() == 1 {
+                                rec.dport = rec.dports[0].parse().ok();
+                            } else {
+                                rec.dport = None;
+                            }
+                        }
+                    }
+                }
+                push(rec, r.line, &r.text);
+            }
+        },
+    )
+}
+
+/// `node.iptables-chains`: one chain declaration of `iptables-save`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IptablesChainRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// Table.
+    pub table: String,
+    /// Chain name.
+    pub chain: String,
+    /// Policy of a built-in chain (`ACCEPT`, `DROP`); null for a user chain.
+    pub policy: Option<String>,
+    /// How many rules the chain has.
+    pub rules: u32,
+}
+
+pub(crate) fn iptables_chains(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "iptables-save.txt",
+        |t| t.iptables.as_ref(),
+        |node, s, push| {
+            for c in &s.value.chains {
+                let rules = s
+                    .value
+                    .rules
+                    .iter()
+                    .filter(|r| r.chain == c.name && r.table == c.table)
+                    .count();
+                push(
+                    IptablesChainRecord {
+                        node: node.to_owned(),
+                        table: c.table.clone().unwrap_or_default(),
+                        chain: c.name.clone(),
+                        policy: c.policy.clone(),
+                        rules: u32::try_from(rules).unwrap_or(u32::MAX),
+                    },
+                    c.line,
+                    &c.text,
+                );
+            }
+        },
+    )
+}
+
+/// One real server of an IPVS virtual server.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IpvsReal {
+    /// `ip:port`.
+    pub address: String,
+    /// Forwarding method (`Masq`, `Route`, `Tunnel`).
+    pub forward: String,
+    /// Weight.
+    pub weight: i64,
+    /// Active connections.
+    pub active: u64,
+    /// Inactive connections.
+    pub inactive: u64,
+}
+
+/// `node.ipvs`: one virtual server of `ipvsadm -Ln`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IpvsRecord {
+    /// Node that printed it.
+    pub node: String,
+    /// `TCP`, `UDP`, `SCTP`, lower case.
+    pub protocol: String,
+    /// `ip:port` as printed.
+    pub address: String,
+    /// The address alone.
+    pub ip: String,
+    /// The port, when printed.
+    pub port: Option<u32>,
+    /// Scheduler (`rr`, `wrr`, ...).
+    pub scheduler: String,
+    /// Flags (`persistent 10800`, ...).
+    pub flags: Vec<String>,
+    /// Real servers.
+    pub reals: Vec<IpvsReal>,
+}
+
+fn split_host_port(addr: &str) -> (String, Option<u32>) {
+    let (host, port) = match addr.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => {
+            (h, p.parse().ok())
+        }
+        _ => (addr, None),
+    };
+    (host.trim_matches(['[', ']']).to_owned(), port)
+}
+
+pub(crate) fn ipvs(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "ipvsadm.txt",
+        |t| t.ipvs.as_ref(),
+        |node, s, push| {
+            for v in &s.value {
+                let (ip, port) = split_host_port(&v.addr);
+                push(
+                    IpvsRecord {
+                        node: node.to_owned(),
+                        protocol: v.proto.to_lowercase(),
+                        address: v.addr.clone(),
+                        ip,
+                        port,
+                        scheduler: v.scheduler.clone(),
+                        flags: v.flags.clone(),
+                        reals: v
+                            .reals
+                            .iter()
+                            .map(|r| IpvsReal {
+                                address: r.addr.clone(),
+                                forward: r.forward.clone(),
+                                weight: r.weight,
+                                active: r.active,
+                                inactive: r.inactive,
+                            })
+                            .collect(),
+                    },
+                    v.line,
+                    &v.text,
+                );
+            }
+        },
+    )
+}
+
+/// `node.resolv-conf`: the node's own `/etc/resolv.conf`, one record per node.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ResolvRecord {
+    /// Node.
+    pub node: String,
+    /// `nameserver` addresses in order.
+    pub nameservers: Vec<String>,
+    /// `search` domains.
+    pub search: Vec<String>,
+    /// `options` (`ndots:5`, ...).
+    pub options: Vec<String>,
+}
+
+/// The nameservers, search domains and options of a resolv.conf, and the
+/// line to cite (the first nameserver, else the first line).
+pub(crate) fn resolv_fields(
+    entries: &[kdiag_parse::resolv::ResolvEntry],
+) -> (Vec<String>, Vec<String>, Vec<String>, u32) {
+    use kdiag_parse::resolv::ResolvEntry;
+    let (mut ns, mut search, mut options, mut line) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    for e in entries {
+        match e {
+            ResolvEntry::Nameserver { line: l, ip } => {
+                if line == 0 {
+                    line = *l;
+                }
+                ns.push(ip.to_string());
+            }
+            ResolvEntry::Search { domains, .. } => search = domains.clone(),
+            ResolvEntry::Options { options: o, .. } => options.extend(o.iter().cloned()),
+        }
+    }
+    (ns, search, options, line.max(1))
+}
+
+pub(crate) fn resolv_conf(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "resolv.conf",
+        |t| t.resolv_conf.as_ref(),
+        |node, s, push| {
+            let (nameservers, search, options, line) = resolv_fields(&s.value);
+            let text = format!("nameserver {}", nameservers.join(" "));
+            push(
+                ResolvRecord {
+                    node: node.to_owned(),
+                    nameservers,
+                    search,
+                    options,
+                },
+                line,
+                &text,
+            );
+        },
+    )
+}
+
+/// `node.kubelet-config`: the kubelet's configuration, one record per node.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KubeletRecord {
+    /// Node.
+    pub node: String,
+    /// `clusterDNS` addresses.
+    pub cluster_dns: Vec<String>,
+    /// `clusterDomain`.
+    pub cluster_domain: Option<String>,
+    /// `resolvConf` path.
+    pub resolv_conf: Option<String>,
+    /// `cgroupDriver`.
+    pub cgroup_driver: Option<String>,
+    /// `podCIDR`.
+    pub pod_cidr: Option<String>,
+}
+
+pub(crate) fn kubelet_config(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "kubelet-config.yaml",
+        |t| t.kubelet.as_ref(),
+        |node, s, push| {
+            let k = &s.value;
+            let line = k
+                .cluster_dns
+                .first()
+                .map(|(l, _)| *l)
+                .or(k.cluster_domain.as_ref().map(|(l, _)| *l))
+                .unwrap_or(1);
+            let text = if k.cluster_dns.is_empty() {
+                "clusterDNS: (not set)".to_owned()
+            } else {
+                format!(
+                    "clusterDNS: [{}]",
+                    k.cluster_dns
+                        .iter()
+                        .map(|(_, v)| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            push(
+                KubeletRecord {
+                    node: node.to_owned(),
+                    cluster_dns: k.cluster_dns.iter().map(|(_, v)| v.clone()).collect(),
+                    cluster_domain: k.cluster_domain.as_ref().map(|(_, v)| v.clone()),
+                    resolv_conf: k.resolv_conf.clone(),
+                    cgroup_driver: k.cgroup_driver.clone(),
+                    pod_cidr: k.pod_cidr.clone(),
+                },
+                line,
+                &text,
+            );
+        },
+    )
+}
+
+/// `node.firewalld`: firewalld's state on the node.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FirewalldRecord {
+    /// Node.
+    pub node: String,
+    /// `active`, `inactive`, `unknown`, ... as `systemctl is-active` prints it.
+    pub state: String,
+    /// Open ports of the zone, when listed (`8472/udp`).
+    pub ports: Vec<String>,
+    /// Services of the zone.
+    pub services: Vec<String>,
+    /// Masquerading, when listed.
+    pub masquerade: Option<bool>,
+}
+
+pub(crate) fn firewalld(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "firewalld.txt",
+        |t| t.firewalld.as_ref(),
+        |node, s, push| {
+            let f = &s.value;
+            push(
+                FirewalldRecord {
+                    node: node.to_owned(),
+                    state: f.state.clone(),
+                    ports: f.ports.clone(),
+                    services: f.services.clone(),
+                    masquerade: f.masquerade,
+                },
+                f.line,
+                &f.state,
+            );
+        },
+    )
+}
+
+/// `node.selinux`: the SELinux mode of the node.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SelinuxRecord {
+    /// Node.
+    pub node: String,
+    /// `Enforcing`, `Permissive` or `Disabled`.
+    pub mode: String,
+}
+
+pub(crate) fn selinux(snap: &Snapshot) -> FactTable {
+    per_node(
+        snap,
+        "selinux.txt",
+        |t| t.selinux.as_ref(),
+        |node, s, push| {
+            push(
+                SelinuxRecord {
+                    node: node.to_owned(),
+                    mode: s.value.mode.clone(),
+                },
+                s.value.line,
+                &s.value.mode,
+            );
+        },
+    )
+}
+
+/// `nodes`: one record per node the bundle knows (from Node objects or node
+/// directories), with the inputs collected for it. Rules over a node's
+/// tables start here and reach them with `node(r.node)`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NodeRecord {
+    /// Node name.
+    pub node: String,
+    /// Whether a Node object names it.
+    pub has_object: bool,
+    /// Node tables collected for it (`node.routes`, `node.sysctl`, ...).
+    pub collected: Vec<String>,
+}
+
+/// Node input table names, the NodeTables field that backs each, and its file.
+pub const NODE_INPUTS: &[(&str, &str)] = &[
+    ("node.routes", "ip-route.txt"),
+    ("node.neighbors", "ip-neigh.txt"),
+    ("node.fdb", "bridge-fdb.txt"),
+    ("node.links", "ip-link.txt"),
+    ("node.addresses", "ip-addr.txt"),
+    ("node.sysctl", "sysctl.txt"),
+    ("node.modules", "lsmod.txt"),
+    ("node.iptables", "iptables-save.txt"),
+    ("node.iptables-chains", "iptables-save.txt"),
+    ("node.ipvs", "ipvsadm.txt"),
+    ("node.resolv-conf", "resolv.conf"),
+    ("node.kubelet-config", "kubelet-config.yaml"),
+    ("node.firewalld", "firewalld.txt"),
+    ("node.selinux", "selinux.txt"),
+];
+
+/// Whether a node has one input (a name of [`NODE_INPUTS`]).
+pub fn collected(t: &NodeTables, input: &str) -> bool {
+    match input {
+        "node.routes" => t.routes.is_some(),
+        "node.neighbors" => t.neighbors.is_some(),
+        "node.fdb" => t.fdb.is_some(),
+        "node.links" => t.links.is_some() || t.addrs.is_some(),
+        "node.addresses" => t.addrs.is_some(),
+        "node.sysctl" => t.sysctl.is_some(),
+        "node.modules" => t.modules.is_some(),
+        "node.iptables" | "node.iptables-chains" => t.iptables.is_some(),
+        "node.ipvs" => t.ipvs.is_some(),
+        "node.resolv-conf" => t.resolv_conf.is_some(),
+        "node.kubelet-config" => t.kubelet.is_some(),
+        "node.firewalld" => t.firewalld.is_some(),
+        "node.selinux" => t.selinux.is_some(),
+        _ => false,
+    }
+}
+
+/// Where a node input lives for a node (the path a layout would hold).
+pub fn input_path(node: &str, input: &str) -> Option<String> {
+    NODE_INPUTS
+        .iter()
+        .find(|(name, _)| *name == input)
+        .map(|(_, file)| node_path(node, file))
+}
+
+pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
+    let mut table = FactTable::default();
+    for node in node_names(snap) {
+        let object = snap.object("Node", "", &node);
+        let tables = snap.nodes.get(&node);
+        let collected: Vec<String> = NODE_INPUTS
+            .iter()
+            .filter(|(name, _)| tables.is_some_and(|t| self::collected(t, name)))
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        let evidence = match object {
+            Some(o) => ev(&o.file, o.object.line, format!("Node {node}")),
+            None => ev(
+                &node_path(&node, ""),
+                1,
+                format!("node directory {node} (no Node object)"),
+            ),
+        };
+        table.records.push(Fact {
+            fields: serde_json::to_value(NodeRecord {
+                node: node.clone(),
+                has_object: object.is_some(),
+                collected,
+            })
+            .unwrap_or_default(),
+            evidence: vec![evidence],
+            first_seen: None,
+        });
+    }
+    table
+}

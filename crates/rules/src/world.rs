@@ -1,0 +1,236 @@
+//! What a rule reaches beyond its own record: every table by name, computed
+//! once per analysis and shared by all rules, and the cross-table views the
+//! CEL functions return — `node(NAME)` (a node's tables), `object(KIND, NS,
+//! NAME)` (one Kubernetes object), `component(NAME)` (a network component).
+
+use kdiag_model::Snapshot;
+use kdiag_model::derive::{Fact, FactTable};
+use kdiag_model::inventory::NetworkInventory;
+use kdiag_model::tables;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// The snapshot and what has been computed from it so far.
+pub struct World {
+    snap: Arc<Snapshot>,
+    tables: Mutex<HashMap<String, Arc<FactTable>>>,
+    views: Mutex<Option<Arc<HashMap<String, cel::Value>>>>,
+    objects: Mutex<HashMap<(String, String, String), cel::Value>>,
+    components: Mutex<Option<Arc<HashMap<String, cel::Value>>>>,
+    pod_networks: Mutex<Option<cel::Value>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A record as CEL sees it through a cross-table function: its fields, and
+/// `at`, where it was read.
+pub fn with_at(f: &Fact) -> Value {
+    let mut v = f.fields.clone();
+    if let (Value::Object(o), Some(e)) = (&mut v, f.evidence.first()) {
+        o.insert(
+            "at".into(),
+            json!({"file": e.file, "line": e.line, "text": e.text}),
+        );
+    }
+    v
+}
+
+use crate::expr::to_cel;
+
+impl World {
+    /// A world over one snapshot.
+    pub fn new(snap: Arc<Snapshot>) -> Arc<World> {
+        Arc::new(World {
+            snap,
+            tables: Mutex::default(),
+            views: Mutex::default(),
+            objects: Mutex::default(),
+            components: Mutex::default(),
+            pod_networks: Mutex::default(),
+        })
+    }
+
+    /// The snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
+    }
+
+    /// A table by name, computed on first use (empty for an unknown name).
+    pub fn table(&self, name: &str) -> Arc<FactTable> {
+        if let Some(t) = lock(&self.tables).get(name) {
+            return t.clone();
+        }
+        // Computed outside the lock: a table may itself ask for others.
+        let t = Arc::new(tables::build(&self.snap, name).unwrap_or_default());
+        lock(&self.tables)
+            .entry(name.to_owned())
+            .or_insert(t)
+            .clone()
+    }
+
+    fn views(&self) -> Arc<HashMap<String, cel::Value>> {
+        if let Some(v) = lock(&self.views).as_ref() {
+            return v.clone();
+        }
+        let mut per_node: HashMap<String, Map<String, Value>> = HashMap::new();
+        let nodes = self.table("nodes");
+        for n in &nodes.records {
+            let Some(name) = n.fields.get("node").and_then(Value::as_str) else {
+                continue;
+            };
+            let collected = n.fields.get("collected").cloned().unwrap_or(json!([]));
+            let have: Vec<&str> = collected
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut view = Map::new();
+            view.insert("name".into(), json!(name));
+            for t in tables::GENERIC.iter().filter(|t| t.node_table) {
+                let key = tables::view_key(t.name);
+                let key = if key == "sysctl" {
+                    "sysctl_records".to_owned()
+                } else {
+                    key
+                };
+                let empty = if have.contains(&t.name) && !tables::singleton(t.name) {
+                    json!([])
+                } else {
+                    Value::Null
+                };
+                view.insert(key, empty);
+            }
+            view.insert(
+                "sysctl".into(),
+                if have.contains(&"node.sysctl") {
+                    json!({})
+                } else {
+                    Value::Null
+                },
+            );
+            view.insert("collected".into(), collected.clone());
+            per_node.insert(name.to_owned(), view);
+        }
+        for t in tables::GENERIC.iter().filter(|t| t.node_table) {
+            let key = tables::view_key(t.name);
+            let table = self.table(t.name);
+            for rec in &table.records {
+                let Some(view) = rec
+                    .fields
+                    .get("node")
+                    .and_then(Value::as_str)
+                    .and_then(|n| per_node.get_mut(n))
+                else {
+                    continue;
+                };
+                if key == "sysctl" {
+                    if let (Some(Value::Object(m)), Some(k), Some(v)) = (
+                        view.get_mut("sysctl"),
+                        rec.fields.get("key").and_then(Value::as_str),
+                        rec.fields.get("value"),
+                    ) {
+                        m.entry(k.to_owned()).or_insert_with(|| v.clone());
+                    }
+                    if let Some(Value::Array(a)) = view.get_mut("sysctl_records") {
+                        a.push(with_at(rec));
+                    }
+                } else if tables::singleton(t.name) {
+                    view.insert(key.clone(), with_at(rec));
+                } else if let Some(Value::Array(a)) = view.get_mut(&key) {
+                    a.push(with_at(rec));
+                }
+            }
+        }
+        let views: HashMap<String, cel::Value> = per_node
+            .into_iter()
+            .map(|(k, v)| (k, to_cel(&Value::Object(v))))
+            .collect();
+        let views = Arc::new(views);
+        *lock(&self.views) = Some(views.clone());
+        views
+    }
+
+    /// `node(NAME)`: the node's tables, or null for a node the bundle does not know.
+    pub fn node(&self, name: &str) -> cel::Value {
+        self.views().get(name).cloned().unwrap_or(cel::Value::Null)
+    }
+
+    /// `object(KIND, NAMESPACE, NAME)`: the object as the bundle has it
+    /// (`""` namespace for cluster-scoped kinds), or null.
+    pub fn object(&self, kind: &str, namespace: &str, name: &str) -> cel::Value {
+        let key = (kind.to_owned(), namespace.to_owned(), name.to_owned());
+        if let Some(v) = lock(&self.objects).get(&key) {
+            return v.clone();
+        }
+        let v = match self.snap.object(kind, namespace, name) {
+            Some(o) => to_cel(&o.object.value),
+            None => cel::Value::Null,
+        };
+        lock(&self.objects).insert(key, v.clone());
+        v
+    }
+
+    /// `component(NAME)`: what the bundle shows of a network component
+    /// (`kube-proxy`, `flannel`, `coredns`, ...): whether it runs, its mode.
+    pub fn component(&self, name: &str) -> cel::Value {
+        if let Some(c) = lock(&self.components).as_ref() {
+            return c.get(name).cloned().unwrap_or(cel::Value::Null);
+        }
+        let inv = NetworkInventory::of(&self.snap);
+        let c = &inv.components;
+        let mut all: HashMap<String, cel::Value> = HashMap::new();
+        let runs_proxy = c.kube_proxy_pods > 0;
+        all.insert(
+            "kube-proxy".into(),
+            to_cel(&json!({
+                "name": "kube-proxy",
+                "running": runs_proxy,
+                "pods": c.kube_proxy_pods,
+                "mode": c.kube_proxy_mode.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "iptables".into()),
+                "mode_set": c.kube_proxy_mode.as_ref().is_some_and(|m| !m.is_empty()),
+            })),
+        );
+        all.insert(
+            "coredns".into(),
+            to_cel(&json!({
+                "name": "coredns",
+                "running": c.dns_pods > 0,
+                "pods": c.dns_pods,
+                "ready": c.dns_pods_ready,
+            })),
+        );
+        for cni in &c.cni {
+            all.insert(
+                cni.clone(),
+                to_cel(&json!({"name": cni, "running": true, "cni": true})),
+            );
+        }
+        let all = Arc::new(all);
+        *lock(&self.components) = Some(all.clone());
+        all.get(name).cloned().unwrap_or(cel::Value::Null)
+    }
+
+    /// `podNetworks()`: every pod network believed in (component settings) or
+    /// in use (nodes' pod CIDRs), as CIDR strings.
+    pub fn pod_networks(&self) -> cel::Value {
+        if let Some(v) = lock(&self.pod_networks).as_ref() {
+            return v.clone();
+        }
+        let inv = NetworkInventory::of(&self.snap);
+        let mut v: Vec<String> = inv
+            .believed_pod_networks()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        for n in &inv.nodes {
+            v.extend(n.pod_cidrs.iter().map(ToString::to_string));
+        }
+        v.sort();
+        v.dedup();
+        let v = cel::Value::from(v);
+        *lock(&self.pod_networks) = Some(v.clone());
+        v
+    }
+}
