@@ -116,6 +116,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8> {
             kdiag_report::text::render(&analysis, &snap, &mut out, style)?;
         }
     }
+    // A rule that failed at run time has answered nothing: never a pass.
+    if !analysis.problems.is_empty() {
+        for p in &analysis.problems {
+            eprintln!("error: rule failed: {p}");
+        }
+        return Ok(exit::INVALID_RULES);
+    }
     let worst = analysis.findings.iter().map(|f| f.severity).max();
     let threshold = match args.fail_on {
         FailOn::Info => Some(Severity::Info),

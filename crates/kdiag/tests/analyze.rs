@@ -313,3 +313,34 @@ fn rules_commands() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(kdiag(&["rules", "explain", "no.such.rule"]).0, 1);
 }
+
+#[test]
+fn a_rule_that_fails_at_run_time_is_in_the_json_and_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // Valid to the lint, but `int()` fails on values such as "32768\t60999".
+    std::fs::write(
+        dir.path().join("int.yaml"),
+        "id: demo.int\ntitle: t\nclass: node.ip-forward-disabled\nseverity: warning\ndescription: d\nmatch:\n  fact: node.sysctl\nwhere: int(r.value) > 1000000\nsubject:\n  node: r.node\nmessage: m\nremediation:\n  text: t\n",
+    )
+    .unwrap();
+    let rules = dir.path().to_str().unwrap();
+    let (code, out, err) = kdiag(&[
+        "analyze",
+        "--no-builtin",
+        "--rules",
+        rules,
+        "--format",
+        "json",
+        "sample-bundles/seed-incident",
+    ]);
+    assert_eq!(code, 4, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let errors = r["rule_errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("demo.int: where:")),
+        "{errors:?}"
+    );
+    assert!(err.contains("rule failed: demo.int"), "{err}");
+}

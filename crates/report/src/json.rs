@@ -41,5 +41,6 @@ pub fn report(analysis: &Analysis, snap: &Snapshot) -> Value {
         "findings": findings,
         "root_causes": analysis.root_causes(),
         "unknown": analysis.unknown,
+        "rule_errors": analysis.problems,
     })
 }

@@ -12,6 +12,11 @@ use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
+/// The CEL environment every rule expression is compiled and run in.
+pub(crate) fn cel_env() -> Arc<cel::Env> {
+    env()
+}
+
 fn env() -> Arc<cel::Env> {
     static ENV: OnceLock<Arc<cel::Env>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -74,6 +79,11 @@ impl Expr {
     /// The source text.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The compiled program (its syntax tree and source offsets).
+    pub fn program(&self) -> &cel::Program {
+        &self.program
     }
 
     /// Evaluates in a scope built once for several expressions, so a record's

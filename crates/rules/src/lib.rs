@@ -11,6 +11,7 @@ pub mod expect;
 pub mod expr;
 pub mod fixtures;
 mod graph;
+pub mod lint;
 pub mod load;
 mod sources;
 pub mod template;

@@ -239,6 +239,7 @@ pub fn load(sources: &[RuleSource]) -> Result<RuleSet, Vec<RuleError>> {
         positions.insert(def.id.clone(), (src.file.clone(), pos.clone()));
         match compile(&def, &src.file, &at) {
             Ok(mut rule) => {
+                errors.extend(crate::lint::lint_rule(&rule, &src.text, &at));
                 rule.text = src.text.clone();
                 rules.push(rule);
             }
@@ -672,6 +673,58 @@ fn cross_check(
                     message: format!("caused_by names unknown rule `{rule}`"),
                     hint: suggest(rule, &ids),
                 });
+            }
+        }
+    }
+    // Join keys: `mine` is a subject field or attribute of this rule, `theirs`
+    // one of some rule the entry names; a typo would silently never link.
+    let keys = |d: &RuleDef| -> Vec<String> {
+        d.subject
+            .keys()
+            .chain(d.attributes.keys())
+            .cloned()
+            .collect()
+    };
+    for r in rules {
+        let mine_keys = keys(&r.0);
+        for (i, c) in r.0.caused_by.iter().enumerate() {
+            let targets: Vec<&(RuleDef, String)> = rules
+                .iter()
+                .filter(|o| {
+                    c.rule.as_deref() == Some(o.0.id.as_str())
+                        || c.class.as_deref() == Some(o.0.class.as_str())
+                })
+                .collect();
+            let mut theirs_keys: Vec<String> = targets.iter().flat_map(|t| keys(&t.0)).collect();
+            theirs_keys.sort();
+            theirs_keys.dedup();
+            for (j, on) in c.on.iter().enumerate() {
+                let (mine, theirs) = on.split_once('=').unwrap_or((on, on));
+                let mut bad = |key: &str, side: &str, options: &[String]| {
+                    let (file, pos) = at(&r.0.id, &format!("caused_by.{i}.on.{j}"));
+                    let opts: Vec<&str> = options.iter().map(String::as_str).collect();
+                    errors.push(RuleError {
+                        file,
+                        pos,
+                        message: format!(
+                            "join key `{key}` is not a subject field or attribute of {side}"
+                        ),
+                        hint: suggest(key, &opts)
+                            .or_else(|| Some(format!("keys there: {}", opts.join(", ")))),
+                    });
+                };
+                let mine_ok = mine_keys.iter().any(|k| k == mine);
+                if !mine_ok {
+                    bad(mine, "this rule", &mine_keys);
+                }
+                // `field` names one key for both sides: one report is enough.
+                let same = !on.contains('=');
+                if (!same || mine_ok)
+                    && !targets.is_empty()
+                    && !theirs_keys.iter().any(|k| k == theirs)
+                {
+                    bad(theirs, "the rules it names", &theirs_keys);
+                }
             }
         }
     }

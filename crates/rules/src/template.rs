@@ -38,6 +38,14 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// Every hole's compiled expression.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Expr(e) => Some(e),
+            Part::Text(_) => None,
+        })
+    }
+
     /// The CEL source of every hole.
     pub fn sources(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {

@@ -200,3 +200,46 @@ fn every_failure_class_has_a_rule() {
         );
     }
 }
+
+#[test]
+fn fields_types_and_join_keys_are_checked_against_the_tables() {
+    let bad = "id: demo.fields\ntitle: t\nclass: node.ip-forward-disabled\nseverity: warning\ndescription: d\nmatch:\n  fact: node.sysctl\nwhere: >-\n  r.nodname != \"\" &&\n  r.value == 1\nsubject:\n  node: r.node\nmessage: '{{ first.vaule }} {{ node(subject.node).modls.size() }}'\ncaused_by:\n  - rule: demo.cause\n    on: [nod, node=nodee]\nremediation:\n  text: t\n";
+    let cause = "id: demo.cause\ntitle: t\nclass: node.br-netfilter-missing\nseverity: warning\ndescription: d\nmatch:\n  fact: nodes\nsubject:\n  node: r.node\nmessage: m\nremediation:\n  text: t\n";
+    let errors = load(&[src("f.yaml", bad), src("c.yaml", cause)]).unwrap_err();
+    let find = |needle: &str| {
+        errors
+            .iter()
+            .find(|e| e.message.contains(needle))
+            .unwrap_or_else(|| panic!("no '{needle}' in {errors:#?}"))
+    };
+    let field = find("`r` has no field `nodname`");
+    assert_eq!((field.pos.line, field.pos.column), (9, 5));
+    assert_eq!(field.hint.as_deref(), Some("did you mean `node`?"));
+    let ty = find("`r.value` is a string but `1` is an integer");
+    assert_eq!((ty.pos.line, ty.pos.column), (10, 3));
+    let first = find("`first` has no field `vaule`");
+    assert_eq!(
+        (first.pos.line, first.hint.as_deref()),
+        (13, Some("did you mean `value`?"))
+    );
+    let view = find("`node(...)` has no field `modls`");
+    assert_eq!(view.hint.as_deref(), Some("did you mean `modules`?"));
+    let mine = find("join key `nod` is not a subject field or attribute of this rule");
+    assert_eq!(
+        (mine.pos.line, mine.hint.as_deref()),
+        (16, Some("did you mean `node`?"))
+    );
+    let theirs = find("join key `nodee` is not a subject field or attribute of the rules it names");
+    assert_eq!(theirs.hint.as_deref(), Some("did you mean `node`?"));
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+    // The same rule, corrected, loads.
+    let good = bad
+        .replace(
+            "r.nodname != \"\" &&\n  r.value == 1",
+            "r.node != \"\" &&\n  r.value == \"1\"",
+        )
+        .replace("first.vaule", "first.value")
+        .replace("modls", "modules")
+        .replace("[nod, node=nodee]", "[node, node=node]");
+    load(&[src("f.yaml", &good), src("c.yaml", cause)]).unwrap();
+}
