@@ -12,6 +12,9 @@ pub struct ClusterVersion {
     pub server: Option<String>,
     /// kubectl's `gitVersion`.
     pub client: Option<String>,
+    /// 1-based line that states the server's version (the first line
+    /// holding it after a `serverVersion` key, else the first holding it).
+    pub server_line: u32,
 }
 
 /// Reads either layout from an already-parsed value.
@@ -22,6 +25,7 @@ pub fn cluster_version(v: &Value) -> Result<ClusterVersion, Diagnostic> {
             .or_else(|| git("/info/gitVersion"))
             .or_else(|| git("/string")),
         client: git("/clientVersion/gitVersion"),
+        server_line: 1,
     };
     if out.server.is_none() && out.client.is_none() {
         return Err(Diagnostic::whole(
@@ -48,7 +52,29 @@ pub fn parse_version(text: &str, json: bool) -> Result<ClusterVersion, Diagnosti
             ))
         })?
     };
-    cluster_version(&v)
+    let mut out = cluster_version(&v)?;
+    if let Some(server) = &out.server {
+        let lines: Vec<&str> = text.lines().collect();
+        let after = lines
+            .iter()
+            .position(|l| l.contains("serverVersion"))
+            .unwrap_or(0);
+        let found = lines
+            .iter()
+            .enumerate()
+            .skip(after)
+            .find(|(_, l)| l.contains(server.as_str()))
+            .or_else(|| {
+                lines
+                    .iter()
+                    .enumerate()
+                    .find(|(_, l)| l.contains(server.as_str()))
+            });
+        if let Some((i, _)) = found {
+            out.server_line = u32::try_from(i + 1).unwrap_or(1);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -130,7 +130,11 @@ pub struct ObjectsMatch {
 #[serde(deny_unknown_fields)]
 pub struct RbacMatch {
     /// One entry per component.
+    #[serde(default)]
     pub components: Vec<RbacComponent>,
+    /// Also check every component of `rules/components.yaml` that lists needs.
+    #[serde(default)]
+    pub catalog: bool,
 }
 
 /// A component, who it runs as, and what it needs.
@@ -147,6 +151,11 @@ pub struct RbacComponent {
     /// exists and whether any binding of it reaches the component).
     #[serde(default)]
     pub role: Option<String>,
+    /// Where its version comes from, for needs with `since`/`until`:
+    /// `kubernetes` (the cluster's version) or `image:<text>` (the tag of the
+    /// first container image of its pods that contains `<text>`).
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// One principal: a service account, a user, or the service accounts of matching pods.
@@ -172,7 +181,12 @@ pub struct PodSelector {
     #[serde(default)]
     pub namespace: Option<String>,
     /// Labels that must all match.
+    #[serde(default)]
     pub selector: BTreeMap<String, String>,
+    /// A text some container image of the pod contains (tells CoreDNS from
+    /// kube-dns, which share `k8s-app: kube-dns`).
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 /// One permission.
@@ -186,6 +200,57 @@ pub struct AccessDef {
     /// API group; `""` is the core group.
     #[serde(default)]
     pub group: String,
+    /// Needed from this version of the component on (e.g. `"1.19"`).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Needed only before this version of the component.
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+/// One network component of `rules/components.yaml`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDef {
+    /// Its name in findings and in `component(NAME)`.
+    pub name: String,
+    /// What it is: `service-proxy`, `cni`, `dns`, `dns-cache`.
+    pub kind: String,
+    /// How its pods are recognised.
+    pub recognise: Recognise,
+    /// Where its version comes from (see [`RbacComponent::version`]).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The ClusterRole that normally grants it.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Who it may run as.
+    #[serde(default)]
+    pub principals: Vec<PrincipalDef>,
+    /// What it needs.
+    #[serde(default)]
+    pub needs: Vec<AccessDef>,
+}
+
+/// How a component's pods are found.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recognise {
+    /// Any of these selects its pods.
+    pub pods: Vec<PodSelector>,
+}
+
+impl ComponentDef {
+    /// As an entry of an `rbac` match.
+    pub fn as_rbac(&self) -> RbacComponent {
+        RbacComponent {
+            name: self.name.clone(),
+            principals: self.principals.clone(),
+            needs: self.needs.clone(),
+            role: self.role.clone(),
+            version: self.version.clone(),
+        }
+    }
 }
 
 /// A pattern over the logs of selected pods.

@@ -480,6 +480,7 @@ fn record_type(rule: &crate::load::Rule) -> Ty {
                 ("role_exists", Ty::Bool),
                 ("role_bound", Ty::Bool),
                 ("role_bound_to", strs()),
+                ("version", Ty::Str),
             ],
         );
     }

@@ -92,7 +92,10 @@ fn principals(
         }
         if let Some(p) = &d.pods {
             needs_pods = true;
-            for pod in snap.pods_matching(p.namespace.as_deref(), &p.selector) {
+            for pod in snap
+                .pods_matching(p.namespace.as_deref(), &p.selector)
+                .filter(|pod| image_matches(&pod.object.value, p.image.as_deref()))
+            {
                 let ns = pod.object.namespace.clone().unwrap_or_default();
                 let sa = pod
                     .object
@@ -119,6 +122,119 @@ fn principals(
         }
     }
     (out, needs_pods)
+}
+
+/// Whether some container image of a pod contains `text` (any pod when `None`).
+pub(crate) fn image_matches(pod: &Value, text: Option<&str>) -> bool {
+    let Some(text) = text else { return true };
+    images(pod).any(|i| i.contains(text))
+}
+
+/// The container images of a pod object.
+fn images(pod: &Value) -> impl Iterator<Item = &str> {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("image").and_then(Value::as_str))
+}
+
+/// `(major, minor, patch)` of a version such as `v1.21.1`, `1.8.0`,
+/// `v1.31.2+k3s1` or `v0.18.1`; `None` when it does not start with numbers.
+pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
+    let v = v.trim().trim_start_matches('v');
+    let end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let mut parts = v[..end].split('.').filter(|p| !p.is_empty());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// A component's version and where it was read, from its `version:` source.
+pub(crate) fn component_version(
+    snap: &Snapshot,
+    source: &str,
+    pods: &[crate::def::PodSelector],
+) -> Option<(String, Evidence)> {
+    if source == "kubernetes" {
+        if let Some(v) = &snap.version
+            && let Some(server) = &v.value.server
+        {
+            return Some((
+                server.clone(),
+                ev(
+                    &v.file,
+                    v.value.server_line,
+                    format!("gitVersion: {server}"),
+                ),
+            ));
+        }
+        // No version file: what the kubelets report.
+        return snap.objects_of("Node").find_map(|n| {
+            let v = n
+                .object
+                .value
+                .pointer("/status/nodeInfo/kubeProxyVersion")
+                .or_else(|| n.object.value.pointer("/status/nodeInfo/kubeletVersion"))
+                .and_then(Value::as_str)?;
+            Some((
+                v.to_owned(),
+                ev(
+                    &n.file,
+                    n.object.line,
+                    format!("Node {} runs {v}", n.object.name),
+                ),
+            ))
+        });
+    }
+    let text = source.strip_prefix("image:")?;
+    pods.iter().find_map(|sel| {
+        snap.pods_matching(sel.namespace.as_deref(), &sel.selector)
+            .filter(|p| image_matches(&p.object.value, sel.image.as_deref()))
+            .find_map(|p| {
+                let image = images(&p.object.value).find(|i| i.contains(text))?;
+                let name = image.split('@').next().unwrap_or(image);
+                let tag = name
+                    .rsplit_once(':')
+                    .map(|(_, t)| t)
+                    .filter(|t| !t.contains('/'))?;
+                Some((
+                    tag.to_owned(),
+                    ev(
+                        &p.file,
+                        p.object.line,
+                        format!(
+                            "Pod {}/{} runs {image}",
+                            p.object.namespace.clone().unwrap_or_default(),
+                            p.object.name
+                        ),
+                    ),
+                ))
+            })
+    })
+}
+
+/// Whether a need applies at `version` (`None`: the version is unknown, so
+/// only needs without `since`/`until` are known to apply).
+fn need_applies(need: &crate::def::AccessDef, version: Option<(u64, u64, u64)>) -> Option<bool> {
+    if need.since.is_none() && need.until.is_none() {
+        return Some(true);
+    }
+    let v = version?;
+    let since_ok = need
+        .since
+        .as_deref()
+        .and_then(parse_version)
+        .is_none_or(|s| v >= s);
+    let until_ok = need
+        .until
+        .as_deref()
+        .and_then(parse_version)
+        .is_none_or(|u| v < u);
+    Some(since_ok && until_ok)
 }
 
 /// The first binding whose subjects name `user`, as evidence.
@@ -220,7 +336,16 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
         return table;
     }
     let evaluator = Rbac::new(snap);
-    for c in &m.components {
+    let mut components: Vec<crate::def::RbacComponent> = m.components.clone();
+    if m.catalog {
+        components.extend(
+            crate::catalog::components()
+                .iter()
+                .filter(|c| !c.needs.is_empty())
+                .map(crate::def::ComponentDef::as_rbac),
+        );
+    }
+    for c in &components {
         let (principals, needs_pods) = principals(snap, &c.principals);
         if needs_pods && !snap.has_resource("pods") {
             table.missing.push("cluster/pods.yaml".into());
@@ -306,7 +431,29 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
             .filter(|(p, _)| matches!(p, Principal::ServiceAccount { .. }))
             .map(|(p, _)| principal_name(p))
             .collect();
+        // The component's version decides which needs apply.
+        let pod_selectors: Vec<crate::def::PodSelector> =
+            c.principals.iter().filter_map(|p| p.pods.clone()).collect();
+        let version = c
+            .version
+            .as_deref()
+            .and_then(|src| component_version(snap, src, &pod_selectors));
+        let parsed = version.as_ref().and_then(|(v, _)| parse_version(v));
         for need in &c.needs {
+            match need_applies(need, parsed) {
+                Some(true) => {}
+                Some(false) => continue,
+                None => {
+                    table.missing.push(match c.version.as_deref() {
+                        Some("kubernetes") => "cluster/version.yaml".to_owned(),
+                        _ => format!(
+                            "the version of {} (its image tag, cluster/pods.yaml)",
+                            c.name
+                        ),
+                    });
+                    continue;
+                }
+            }
             for verb in &need.verbs {
                 let req = AccessRequest::cluster(verb, &need.group, &need.resource);
                 let decisions: Vec<_> = principals
@@ -374,6 +521,12 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                         }
                     }
                 }
+                if (need.since.is_some() || need.until.is_some())
+                    && let Some((_, e)) = &version
+                    && !evidence.contains(e)
+                {
+                    evidence.push(e.clone());
+                }
                 let resource = need.resource.clone();
                 table.records.push(Fact {
                     fields: json!({
@@ -391,6 +544,7 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                         "role_exists": role_exists,
                         "role_bound": role_bound,
                         "role_bound_to": role_bound_to,
+                        "version": version.as_ref().map(|(v, _)| v.clone()),
                     }),
                     evidence,
                     first_seen: None,

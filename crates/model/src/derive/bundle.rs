@@ -3,8 +3,44 @@
 
 use super::{Fact, FactTable, ev};
 use crate::{Snapshot, Stage};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// `bundle.failed-commands`: one command of `manifest.json` that did not
+/// exit 0 and left no output file in the bundle.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FailedCommandRecord {
+    /// The program run: the first word of the command line (`ip`,
+    /// `iptables-save`, `kubectl`, ...); empty when the manifest gives no
+    /// command line.
+    pub program: String,
+    /// The whole command line, its words joined by single spaces.
+    pub command: String,
+    /// The node it ran on; null for a cluster-side command.
+    pub node: Option<String>,
+    /// The bundle path the collector recorded as its output (a path that is
+    /// not in the bundle); null when it wrote nothing.
+    pub output: Option<String>,
+    /// Its exit code (non-zero); null when it was killed or never started.
+    pub exit_code: Option<i64>,
+    /// The tail of its standard error, trimmed; empty when none was recorded.
+    pub stderr: String,
+}
+
+/// `bundle.unreadable-files`: one bundle file with read or parse problems.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UnreadableFileRecord {
+    /// Bundle path of the file, e.g. `nodes/worker-1/ip-route.txt`.
+    pub file: String,
+    /// `read` when at least one problem is a read failure, else `parse`
+    /// (the file was read, but some of it could not be parsed).
+    pub stage: String,
+    /// Number of read and parse problems reported for the file (at least 1).
+    pub problems: usize,
+    /// Message of the first problem.
+    pub first: String,
+}
 
 /// Commands that did not exit 0 and left nothing in the bundle. A command
 /// whose output is there (`systemctl is-active` exits 3 for "inactive")
@@ -27,14 +63,15 @@ pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
         let program = c.argv.first().cloned().unwrap_or_default();
         let stderr = c.stderr.clone().unwrap_or_default();
         table.records.push(Fact {
-            fields: json!({
-                "program": program,
-                "command": c.argv.join(" "),
-                "node": c.node,
-                "output": c.output,
-                "exit_code": c.exit_code,
-                "stderr": stderr.trim(),
-            }),
+            fields: serde_json::to_value(FailedCommandRecord {
+                program,
+                command: c.argv.join(" "),
+                node: c.node.clone(),
+                output: c.output.clone(),
+                exit_code: c.exit_code,
+                stderr: stderr.trim().to_owned(),
+            })
+            .unwrap_or_default(),
             evidence: match snap.manifest_lines.get(i) {
                 Some((file, line, text)) => vec![ev(file, *line, text)],
                 None => vec![ev(
@@ -76,8 +113,18 @@ pub(super) fn unreadable_files(snap: &Snapshot) -> FactTable {
             "parse"
         };
         table.records.push(Fact {
-            fields: json!({"file": file, "stage": stage, "problems": diags.len(), "first": diags[0].message}),
-            evidence: diags.iter().take(3).map(|d| ev(file, d.line.unwrap_or(1), &d.message)).collect(),
+            fields: serde_json::to_value(UnreadableFileRecord {
+                file: file.to_owned(),
+                stage: stage.to_owned(),
+                problems: diags.len(),
+                first: diags[0].message.clone(),
+            })
+            .unwrap_or_default(),
+            evidence: diags
+                .iter()
+                .take(3)
+                .map(|d| ev(file, d.line.unwrap_or(1), &d.message))
+                .collect(),
             first_seen: None,
         });
     }

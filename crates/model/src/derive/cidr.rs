@@ -5,8 +5,81 @@ use super::{Fact, FactTable, ev, node_path};
 use crate::Snapshot;
 use crate::inventory::{NetworkInventory, NetworkKind};
 use ipnet::IpNet;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::net::IpAddr;
+
+/// `cidr.pod-networks`: one pod network, in use by nodes or pods or believed
+/// in by a component's setting.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PodNetworkRecord {
+    /// The network, e.g. `10.244.0.0/16`: a component's pod-network setting,
+    /// or the /16 of a node podCIDR that no setting covers.
+    pub cidr: String,
+    /// Whether this is the network the cluster allocates pod CIDRs from now
+    /// (the controller-manager's `--cluster-cidr`, else kubeadm's
+    /// `podSubnet`, else kube-proxy's `clusterCIDR`, else the network holding
+    /// most nodes).
+    pub current: bool,
+    /// That current network, e.g. `10.244.0.0/16` (the same in every record);
+    /// null when it cannot be told.
+    pub current_cidr: Option<String>,
+    /// How many of the listed pod networks hold at least one node podCIDR or
+    /// pod IP (the same in every record); more than 1 means a split cluster.
+    pub networks_in_use: usize,
+    /// Names of the nodes whose podCIDR is inside this network.
+    pub nodes: Vec<String>,
+    /// Number of those nodes (the length of `nodes`).
+    pub node_count: usize,
+    /// Number of pod IPs inside this network.
+    pub pods: usize,
+    /// The pod-network settings that overlap this network, each as
+    /// `component setting` (e.g. `kube-controller-manager --cluster-cidr`).
+    pub believed_by: Vec<String>,
+    /// Number of `flannel.1` neighbour entries, over all nodes, whose address
+    /// is inside this network.
+    pub tunnel_entries: usize,
+}
+
+/// `node.bridge-addresses`: one IPv4 address of a node's `cni0` bridge,
+/// against the node's pod CIDRs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BridgeAddressRecord {
+    /// Node name.
+    pub node: String,
+    /// The interface: always `cni0`.
+    pub dev: String,
+    /// The address with its prefix, as `ip addr` prints it, e.g. `10.244.1.1/24`.
+    pub addr: String,
+    /// The network the address is in, e.g. `10.244.1.0/24`.
+    pub network: String,
+    /// The node's pod CIDRs (`spec.podCIDRs`), e.g. `["10.244.1.0/24"]`.
+    pub node_cidrs: Vec<String>,
+    /// Whether the address is inside one of `node_cidrs`.
+    pub inside: bool,
+}
+
+/// `pods.addresses`: one pod IP (host-network pods excluded), against its
+/// node's pod CIDRs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PodAddressRecord {
+    /// The pod's namespace (empty when the pod was not named `namespace/name`).
+    pub namespace: String,
+    /// The pod's name.
+    pub name: String,
+    /// The node the pod runs on.
+    pub node: String,
+    /// The pod IP, e.g. `10.244.1.7`.
+    pub ip: String,
+    /// The network the address sits in: the network of the node's `cni0`
+    /// address holding it (e.g. `10.244.1.0/24`), else the address alone as
+    /// a host network (`10.244.1.7/32`, `/128` for IPv6).
+    pub network: String,
+    /// The node's pod CIDRs (`spec.podCIDRs`), e.g. `["10.244.1.0/24"]`.
+    pub node_cidrs: Vec<String>,
+    /// Whether the pod IP is inside one of `node_cidrs`.
+    pub inside: bool,
+}
 
 /// The pod network the cluster allocates from now: the controller-manager's
 /// `--cluster-cidr`, else kubeadm's `podSubnet`, else kube-proxy's
@@ -127,17 +200,18 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
             evidence.push(b.evidence.clone());
         }
         table.records.push(Fact {
-            fields: json!({
-                "cidr": net.to_string(),
-                "current": current == Some(*net),
-                "current_cidr": current.map(|c| c.to_string()),
-                "networks_in_use": used,
-                "nodes": nodes,
-                "node_count": nodes.len(),
-                "pods": pods,
-                "believed_by": believers,
-                "tunnel_entries": tunnel.len(),
-            }),
+            fields: serde_json::to_value(PodNetworkRecord {
+                cidr: net.to_string(),
+                current: current == Some(*net),
+                current_cidr: current.map(|c| c.to_string()),
+                networks_in_use: used,
+                nodes: nodes.clone(),
+                node_count: nodes.len(),
+                pods: *pods,
+                believed_by: believers,
+                tunnel_entries: tunnel.len(),
+            })
+            .unwrap_or_default(),
             evidence,
             first_seen: None,
         });
@@ -166,15 +240,31 @@ pub(super) fn bridge_addresses(snap: &Snapshot) -> FactTable {
             for a in i.addrs.iter().filter(|a| a.addr.addr().is_ipv4()) {
                 let inside = contains_any(&n.pod_cidrs, a.addr.addr());
                 table.records.push(Fact {
-                    fields: json!({
-                        "node": n.name,
-                        "dev": i.name,
-                        "addr": a.addr.to_string(),
-                        "network": a.addr.trunc().to_string(),
-                        "node_cidrs": n.pod_cidrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                        "inside": inside,
-                    }),
-                    evidence: vec![ev(&addrs.file, a.line, &a.text), ev(&n.evidence.file, n.evidence.line, format!("Node {} podCIDR {}", n.name, n.pod_cidrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")))],
+                    fields: serde_json::to_value(BridgeAddressRecord {
+                        node: n.name.clone(),
+                        dev: i.name.clone(),
+                        addr: a.addr.to_string(),
+                        network: a.addr.trunc().to_string(),
+                        node_cidrs: n.pod_cidrs.iter().map(ToString::to_string).collect(),
+                        inside,
+                    })
+                    .unwrap_or_default(),
+                    evidence: vec![
+                        ev(&addrs.file, a.line, &a.text),
+                        ev(
+                            &n.evidence.file,
+                            n.evidence.line,
+                            format!(
+                                "Node {} podCIDR {}",
+                                n.name,
+                                n.pod_cidrs
+                                    .iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            ),
+                        ),
+                    ],
                     first_seen: None,
                 });
             }
@@ -213,15 +303,16 @@ pub(super) fn pod_addresses(snap: &Snapshot) -> FactTable {
         let network = bridge.unwrap_or_else(|| IpNet::from(p.ip));
         let (ns, name) = p.pod.split_once('/').unwrap_or(("", p.pod.as_str()));
         table.records.push(Fact {
-            fields: json!({
-                "namespace": ns,
-                "name": name,
-                "node": node.name,
-                "ip": p.ip.to_string(),
-                "network": network.to_string(),
-                "node_cidrs": node.pod_cidrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "inside": inside,
-            }),
+            fields: serde_json::to_value(PodAddressRecord {
+                namespace: ns.to_owned(),
+                name: name.to_owned(),
+                node: node.name.clone(),
+                ip: p.ip.to_string(),
+                network: network.to_string(),
+                node_cidrs: node.pod_cidrs.iter().map(ToString::to_string).collect(),
+                inside,
+            })
+            .unwrap_or_default(),
             evidence: vec![p.evidence.clone()],
             first_seen: None,
         });

@@ -4,7 +4,75 @@ use super::{Fact, FactTable, ev};
 use crate::Snapshot;
 use crate::inventory::NetworkInventory;
 use kdiag_parse::kube::types::{DaemonSet, Deployment, Pod, Service};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// `components.workloads`: one network component's DaemonSet or Deployment,
+/// with its pods' state.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WorkloadRecord {
+    /// Which component, by the workload's name and labels: `kube-proxy`,
+    /// `flannel`, `coredns`, `calico`, `cilium` or `nodelocaldns`.
+    pub component: String,
+    /// `DaemonSet` or `Deployment`.
+    pub kind: String,
+    /// The workload's namespace.
+    pub namespace: String,
+    /// The workload's name.
+    pub name: String,
+    /// Pods wanted: a DaemonSet's `status.desiredNumberScheduled`, a
+    /// Deployment's `spec.replicas` (else `status.replicas`).
+    pub desired: u64,
+    /// Pods ready: a DaemonSet's `status.numberReady`, a Deployment's
+    /// `status.readyReplicas`.
+    pub ready: u64,
+    /// The workload's pods (by its selector, in its namespace) that are not
+    /// Ready or have a waiting container; restarts alone do not count.
+    pub unhealthy_pods: Vec<UnhealthyPod>,
+    /// How many of `unhealthy_pods` are waiting in `CrashLoopBackOff`.
+    pub crashlooping: usize,
+    /// For a DaemonSet, the nodes that run none of its pods (empty for a
+    /// Deployment, and when the bundle holds no pods).
+    pub nodes_without_pod: Vec<String>,
+}
+
+/// One pod of `components.workloads`' `unhealthy_pods`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UnhealthyPod {
+    /// Pod name (in the workload's namespace).
+    pub pod: String,
+    /// The node it is scheduled on; null when it is not scheduled.
+    pub node: Option<String>,
+    /// Whether its `Ready` condition is `True`.
+    pub ready: bool,
+    /// The reason of the first waiting container (`CrashLoopBackOff`,
+    /// `ImagePullBackOff`, `ContainerCreating`, ...); null when no container
+    /// is waiting, or the waiting one gives no reason.
+    pub waiting: Option<String>,
+    /// Container restarts, summed over its containers.
+    pub restarts: u64,
+}
+
+/// `services.endpoints`: one Service with a selector and a ClusterIP, with
+/// its ready endpoints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ServiceEndpointsRecord {
+    /// The Service's namespace.
+    pub namespace: String,
+    /// The Service's name.
+    pub name: String,
+    /// Its `spec.clusterIP`, e.g. `10.96.0.10` (Services without one, or
+    /// with `None`, are left out).
+    pub ip: String,
+    /// Number of ready endpoint addresses (from its EndpointSlices, else its
+    /// Endpoints object); null when no EndpointSlice or Endpoints object names the
+    /// Service.
+    pub endpoints_ready: Option<usize>,
+    /// Whether it is the cluster DNS Service.
+    pub dns: bool,
+    /// `coredns` for the cluster DNS Service, else empty.
+    pub component: String,
+}
 
 /// Which network component a workload is, by its name and labels.
 fn component_of(
@@ -138,29 +206,40 @@ pub(super) fn workloads(snap: &Snapshot) -> FactTable {
                             .unwrap_or_default()
                     ),
                 ));
-                bad.push(json!({"pod": p.metadata.name, "node": p.spec.node_name, "ready": ready, "waiting": waiting, "restarts": restarts}));
+                bad.push(UnhealthyPod {
+                    pod: p.metadata.name.clone(),
+                    node: p.spec.node_name.clone(),
+                    ready,
+                    waiting,
+                    restarts,
+                });
             }
         }
-        let missing_nodes: Vec<&String> = if o.object.kind == "DaemonSet" && !pods.is_empty() {
+        let missing_nodes: Vec<String> = if o.object.kind == "DaemonSet" && !pods.is_empty() {
             node_names
                 .iter()
                 .filter(|n| !on_nodes.contains(n))
+                .cloned()
                 .collect()
         } else {
             Vec::new()
         };
         table.records.push(Fact {
-            fields: json!({
-                "component": component,
-                "kind": o.object.kind,
-                "namespace": ns,
-                "name": o.object.name,
-                "desired": desired,
-                "ready": ready,
-                "unhealthy_pods": bad,
-                "crashlooping": bad.iter().filter(|b| b["waiting"] == "CrashLoopBackOff").count(),
-                "nodes_without_pod": missing_nodes,
-            }),
+            fields: serde_json::to_value(WorkloadRecord {
+                component: component.to_owned(),
+                kind: o.object.kind.clone(),
+                namespace: ns,
+                name: o.object.name.clone(),
+                desired,
+                ready,
+                crashlooping: bad
+                    .iter()
+                    .filter(|b| b.waiting.as_deref() == Some("CrashLoopBackOff"))
+                    .count(),
+                unhealthy_pods: bad,
+                nodes_without_pod: missing_nodes,
+            })
+            .unwrap_or_default(),
             evidence,
             first_seen: None,
         });
@@ -198,8 +277,28 @@ pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
             .is_some_and(|(n, m)| *n == ns && *m == s.metadata.name);
         let component = if is_dns { "coredns" } else { "" };
         table.records.push(Fact {
-            fields: json!({"namespace": ns, "name": s.metadata.name, "ip": s.spec.cluster_ip, "endpoints_ready": ready.get(&key).copied(), "dns": is_dns, "component": component}),
-            evidence: vec![ev(&o.file, o.object.line, format!("Service {key} selector {}", s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")))],
+            fields: serde_json::to_value(ServiceEndpointsRecord {
+                namespace: ns,
+                name: s.metadata.name.clone(),
+                ip: s.spec.cluster_ip.clone().unwrap_or_default(),
+                endpoints_ready: ready.get(&key).copied(),
+                dns: is_dns,
+                component: component.to_owned(),
+            })
+            .unwrap_or_default(),
+            evidence: vec![ev(
+                &o.file,
+                o.object.line,
+                format!(
+                    "Service {key} selector {}",
+                    s.spec
+                        .selector
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            )],
             first_seen: None,
         });
     }

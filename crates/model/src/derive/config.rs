@@ -6,8 +6,40 @@ use crate::Snapshot;
 use crate::inventory::{NetworkInventory, NetworkKind};
 use kdiag_parse::kube::types::Pod;
 use kdiag_parse::resolv::summarize;
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::json;
 use std::net::IpAddr;
+
+/// `cidr.conflicts`: one setting about the pod or Service network that
+/// contradicts another setting, or the nodes' addresses.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NetworkConflictRecord {
+    /// What disagrees: `pod-network` (a pod-network setting that neither
+    /// contains nor is inside the reference pod network),
+    /// `service-overlaps-pods` (the Service network overlaps a pod network)
+    /// or `service-overlaps-nodes` (the Service network holds a node's
+    /// InternalIP).
+    pub kind: String,
+    /// The component whose setting is at fault (`kube-proxy`, `flannel`,
+    /// `kube-apiserver`, ...).
+    pub component: String,
+    /// Its setting (`clusterCIDR`, `net-conf.json Network`,
+    /// `--service-cluster-ip-range`, ...).
+    pub setting: String,
+    /// The setting's value as written, e.g. `10.244.0.0/16`.
+    pub value: String,
+    /// The component it is compared with: for `pod-network` the pod
+    /// network's reference (the controller-manager, else kubeadm, else the
+    /// first setting found), for `service-overlaps-pods` the pod-network
+    /// setting's component, for `service-overlaps-nodes` `node`.
+    pub reference_component: String,
+    /// The reference's setting; for `service-overlaps-nodes` the node's name.
+    pub reference_setting: String,
+    /// The reference's value as written; for `service-overlaps-nodes` the
+    /// node's InternalIP inside the Service network.
+    pub reference: String,
+}
 
 /// Beliefs about the pod or Service network that contradict the others.
 pub(super) fn network_conflicts(snap: &Snapshot) -> FactTable {
@@ -36,7 +68,16 @@ pub(super) fn network_conflicts(snap: &Snapshot) -> FactTable {
                 .is_some_and(|c| !(c.contains(&rc) || rc.contains(&c)))
         }) {
             table.records.push(Fact {
-                fields: json!({"kind": "pod-network", "component": b.component, "setting": b.setting, "value": b.value, "reference_component": r.component, "reference_setting": r.setting, "reference": r.value}),
+                fields: serde_json::to_value(NetworkConflictRecord {
+                    kind: "pod-network".to_owned(),
+                    component: b.component.clone(),
+                    setting: b.setting.clone(),
+                    value: b.value.clone(),
+                    reference_component: r.component.clone(),
+                    reference_setting: r.setting.clone(),
+                    reference: r.value.clone(),
+                })
+                .unwrap_or_default(),
                 evidence: vec![b.evidence.clone(), r.evidence.clone()],
                 first_seen: None,
             });
@@ -49,7 +90,16 @@ pub(super) fn network_conflicts(snap: &Snapshot) -> FactTable {
             .filter(|p| p.cidr.is_some_and(|c| c.contains(&sc) || sc.contains(&c)))
         {
             table.records.push(Fact {
-                fields: json!({"kind": "service-overlaps-pods", "component": s.component, "setting": s.setting, "value": s.value, "reference_component": p.component, "reference_setting": p.setting, "reference": p.value}),
+                fields: serde_json::to_value(NetworkConflictRecord {
+                    kind: "service-overlaps-pods".to_owned(),
+                    component: s.component.clone(),
+                    setting: s.setting.clone(),
+                    value: s.value.clone(),
+                    reference_component: p.component.clone(),
+                    reference_setting: p.setting.clone(),
+                    reference: p.value.clone(),
+                })
+                .unwrap_or_default(),
                 evidence: vec![s.evidence.clone(), p.evidence.clone()],
                 first_seen: None,
             });
@@ -57,7 +107,16 @@ pub(super) fn network_conflicts(snap: &Snapshot) -> FactTable {
         for n in &inv.nodes {
             for ip in n.internal_ips.iter().filter(|ip| sc.contains(*ip)) {
                 table.records.push(Fact {
-                    fields: json!({"kind": "service-overlaps-nodes", "component": s.component, "setting": s.setting, "value": s.value, "reference_component": "node", "reference_setting": n.name, "reference": ip.to_string()}),
+                    fields: serde_json::to_value(NetworkConflictRecord {
+                        kind: "service-overlaps-nodes".to_owned(),
+                        component: s.component.clone(),
+                        setting: s.setting.clone(),
+                        value: s.value.clone(),
+                        reference_component: "node".to_owned(),
+                        reference_setting: n.name.clone(),
+                        reference: ip.to_string(),
+                    })
+                    .unwrap_or_default(),
                     evidence: vec![s.evidence.clone(), n.evidence.clone()],
                     first_seen: None,
                 });

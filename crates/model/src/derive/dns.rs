@@ -4,7 +4,58 @@ use super::{Fact, FactTable, ev};
 use crate::Snapshot;
 use crate::inventory::NetworkInventory;
 use kdiag_parse::probe::ProbeOutcome;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// `dns.service`: the cluster DNS Service and the nodes that program it
+/// (one record, none when the bundle has no DNS Service).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DnsServiceRecord {
+    /// The DNS Service's namespace (usually `kube-system`).
+    pub namespace: String,
+    /// The DNS Service's name (`kube-dns`, `coredns`, ...).
+    pub name: String,
+    /// Its ClusterIP, e.g. `10.96.0.10`; empty when it has none.
+    pub ip: String,
+    /// Number of its ready endpoint addresses; null when no EndpointSlice or
+    /// Endpoints object names it.
+    pub endpoints_ready: Option<usize>,
+    /// Nodes whose kube-proxy rules (iptables or IPVS) program every port of
+    /// it.
+    pub nodes_programmed: Vec<String>,
+    /// Nodes where some port of it is missing or leads to no endpoints
+    /// (`kube-proxy.services` status `missing` or `no-endpoints`).
+    pub nodes_missing: Vec<String>,
+    /// Nodes that cannot be judged: their iptables or IPVS dump was not
+    /// collected.
+    pub nodes_unknown: Vec<String>,
+}
+
+/// `probes.dns`: one line of a probe pod's output that shows DNS failing.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DnsProbeRecord {
+    /// The node the probe ran on.
+    pub node: String,
+    /// Bundle path of the probe's output file.
+    pub file: String,
+    /// What failed: `bad-address` (`ping: bad address '...'`),
+    /// `cant-resolve` (`nslookup: can't resolve ...`, `** server can't find
+    /// ...`), `no-servers` (no DNS server could be reached) or
+    /// `connect-failed` (a connection refused or timed out).
+    pub outcome: String,
+    /// The name that did not resolve, e.g. `kubernetes.default`; empty for
+    /// `no-servers` and `connect-failed`.
+    pub target: String,
+    /// The line as printed.
+    pub text: String,
+    /// The cluster DNS Service's namespace; empty when the bundle has none.
+    pub namespace: String,
+    /// The cluster DNS Service's name; empty when the bundle has none.
+    pub name: String,
+    /// The cluster DNS Service's ClusterIP; empty when it has none or the
+    /// bundle has no DNS Service.
+    pub ip: String,
+}
 
 pub(super) fn service(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
@@ -52,15 +103,16 @@ pub(super) fn service(snap: &Snapshot) -> FactTable {
         })
         .collect();
     table.records.push(Fact {
-        fields: json!({
-            "namespace": dns.namespace,
-            "name": dns.name,
-            "ip": ip,
-            "endpoints_ready": endpoints,
-            "nodes_programmed": programmed,
-            "nodes_missing": missing,
-            "nodes_unknown": unknown,
-        }),
+        fields: serde_json::to_value(DnsServiceRecord {
+            namespace: dns.namespace.clone(),
+            name: dns.name.clone(),
+            ip,
+            endpoints_ready: endpoints,
+            nodes_programmed: programmed,
+            nodes_missing: missing,
+            nodes_unknown: unknown,
+        })
+        .unwrap_or_default(),
         evidence,
         first_seen: None,
     });
@@ -92,7 +144,17 @@ pub(super) fn probes(snap: &Snapshot) -> FactTable {
                     _ => continue,
                 };
                 table.records.push(Fact {
-                    fields: json!({"node": node, "file": f.file, "outcome": outcome, "target": target, "text": line.text, "namespace": ns, "name": name, "ip": ip}),
+                    fields: serde_json::to_value(DnsProbeRecord {
+                        node: node.clone(),
+                        file: f.file.clone(),
+                        outcome: outcome.to_owned(),
+                        target,
+                        text: line.text.clone(),
+                        namespace: ns.clone(),
+                        name: name.clone(),
+                        ip: ip.clone(),
+                    })
+                    .unwrap_or_default(),
                     evidence: vec![ev(&f.file, line.line, &line.text)],
                     first_seen: None,
                 });

@@ -7,10 +7,78 @@ use super::{Fact, FactTable, ev, node_path};
 use crate::Snapshot;
 use crate::inventory::{Evidence, NetworkInventory, NodeNetwork};
 use ipnet::IpNet;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::net::IpAddr;
 
 const DEV: &str = "flannel.1";
+
+/// `flannel.routes`: on one node, the route flannel programs for one peer
+/// node's pod CIDR (VXLAN or host-gw backend).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FlannelRouteRecord {
+    /// The node whose routing table is checked.
+    pub node: String,
+    /// The peer node the route leads to.
+    pub peer: String,
+    /// The peer's IPv4 pod CIDR, e.g. `10.244.2.0/24`: the route's destination.
+    pub cidr: String,
+    /// The next hop the route must have: with VXLAN the peer CIDR's network
+    /// address (`10.244.2.0`), with host-gw the peer's public IP.
+    pub gateway: String,
+    /// The node's flannel backend: `vxlan` or `host-gw`.
+    pub backend: String,
+    /// The route flannel programs, as `ip route` prints it, e.g.
+    /// `10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink` (host-gw:
+    /// `10.244.2.0/24 via 192.168.1.12`).
+    pub expected: String,
+    /// `present` (as expected), `missing` (no route to `cidr`) or `wrong`
+    /// (a route to `cidr` with another gateway or device).
+    pub route: String,
+}
+
+/// `flannel.vxlan`: on one node, the neighbour and FDB entries flannel's
+/// VXLAN backend programs for one peer node.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FlannelVxlanRecord {
+    /// The node whose tables are checked.
+    pub node: String,
+    /// The peer node the entries are for.
+    pub peer: String,
+    /// The peer's IPv4 pod CIDR, e.g. `10.244.2.0/24`.
+    pub cidr: String,
+    /// The peer CIDR's network address (`10.244.2.0`): the neighbour
+    /// entry's address on `flannel.1`.
+    pub gateway: String,
+    /// The peer's flannel public IP (its `public-ip` annotation), the FDB
+    /// entry's `dst`; null when the annotation is absent.
+    pub peer_ip: Option<String>,
+    /// The peer's VTEP MAC (its `backend-data` VtepMAC annotation), e.g.
+    /// `6e:2f:1a:00:00:01`.
+    pub vtep_mac: String,
+    /// The neighbour entry `<gateway> lladdr <vtep_mac>` on `flannel.1`:
+    /// `present`, `missing`, or `wrong-mac` (another MAC).
+    pub neighbor: String,
+    /// The FDB entry `<vtep_mac> dst <peer_ip>` on `flannel.1`: `present`,
+    /// `missing`, or `wrong-dst` (another destination).
+    pub fdb: String,
+}
+
+/// `flannel.stale-entries`: one `flannel.1` route, neighbour or FDB entry
+/// on a node that points at no current node.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FlannelStaleRecord {
+    /// The node that holds the entry.
+    pub node: String,
+    /// Which table: `route`, `neighbor` or `fdb`.
+    pub table: String,
+    /// The entry: a route's destination (`10.244.9.0/24`), a neighbour's
+    /// address (`10.244.9.0`) or an FDB entry's MAC.
+    pub value: String,
+    /// Why it is stale: `no node has this pod CIDR`, `no node has this VTEP
+    /// MAC` or `no node has this public IP`.
+    pub reason: String,
+}
 
 fn vxlan_nodes(inv: &NetworkInventory) -> Vec<&NodeNetwork> {
     inv.nodes
@@ -129,7 +197,17 @@ pub(super) fn routes(snap: &Snapshot) -> FactTable {
                 format!("{cidr} via {gateway} dev {DEV} onlink")
             };
             table.records.push(Fact {
-                fields: json!({"node": node.name, "peer": peer.name, "cidr": cidr.to_string(), "gateway": gateway.to_string(), "backend": node.flannel_backend, "expected": expected, "route": status}),
+                fields: serde_json::to_value(FlannelRouteRecord {
+                    node: node.name.clone(),
+                    peer: peer.name.clone(),
+                    cidr: cidr.to_string(),
+                    gateway: gateway.to_string(),
+                    // Always set: only nodes with a vxlan or host-gw backend are listed.
+                    backend: node.flannel_backend.clone().unwrap_or_default(),
+                    expected,
+                    route: status.to_owned(),
+                })
+                .unwrap_or_default(),
                 evidence,
                 first_seen: None,
             });
@@ -207,16 +285,17 @@ pub(super) fn vxlan(snap: &Snapshot) -> FactTable {
                 "wrong-dst",
             );
             table.records.push(Fact {
-                fields: json!({
-                    "node": node.name,
-                    "peer": peer.name,
-                    "cidr": cidr.to_string(),
-                    "gateway": gateway.to_string(),
-                    "peer_ip": peer.flannel_public_ip.map(|i| i.to_string()),
-                    "vtep_mac": mac,
-                    "neighbor": neighbor,
-                    "fdb": fdb,
-                }),
+                fields: serde_json::to_value(FlannelVxlanRecord {
+                    node: node.name.clone(),
+                    peer: peer.name.clone(),
+                    cidr: cidr.to_string(),
+                    gateway: gateway.to_string(),
+                    peer_ip: peer.flannel_public_ip.map(|i| i.to_string()),
+                    vtep_mac: mac.to_owned(),
+                    neighbor: neighbor.to_owned(),
+                    fdb: fdb.to_owned(),
+                })
+                .unwrap_or_default(),
                 evidence,
                 first_seen: None,
             });
@@ -244,10 +323,16 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
         let mut push =
             |file: &str, line: u32, text: &str, kind: &str, value: String, reason: &str| {
                 table.records.push(Fact {
-                fields: json!({"node": node.name, "table": kind, "value": value, "reason": reason}),
-                evidence: vec![ev(file, line, text.trim_end())],
-                first_seen: None,
-            });
+                    fields: serde_json::to_value(FlannelStaleRecord {
+                        node: node.name.clone(),
+                        table: kind.to_owned(),
+                        value,
+                        reason: reason.to_owned(),
+                    })
+                    .unwrap_or_default(),
+                    evidence: vec![ev(file, line, text.trim_end())],
+                    first_seen: None,
+                });
             };
         if let Some(r) = &t.routes {
             for x in r

@@ -7,7 +7,8 @@ use super::{Fact, FactTable, ev, node_path};
 use crate::Snapshot;
 use crate::inventory::NetworkInventory;
 use kdiag_parse::kube::types::{EndpointSlice, Endpoints, Service};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
@@ -47,6 +48,38 @@ pub(crate) fn ready_endpoints(snap: &Snapshot) -> BTreeMap<String, usize> {
             .or_insert_with(|| e.subsets.iter().map(|s| s.addresses.len()).sum());
     }
     out
+}
+
+/// `kube-proxy.services`: on one node, whether kube-proxy programmed one
+/// port of one Service with a ClusterIP.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KubeProxyServiceRecord {
+    /// The node whose iptables or IPVS dump is checked.
+    pub node: String,
+    /// The Service's namespace.
+    pub namespace: String,
+    /// The Service's name.
+    pub name: String,
+    /// Its ClusterIP, e.g. `10.96.0.10`.
+    pub ip: String,
+    /// The Service port (`spec.ports[].port`), 1-65535.
+    pub port: u16,
+    /// The port's protocol as the Service writes it: `TCP` (the default),
+    /// `UDP` or `SCTP`.
+    pub protocol: String,
+    /// How the node's kube-proxy programs Services: `iptables` or `ipvs`.
+    pub mode: String,
+    /// `programmed` (a `KUBE-SERVICES` rule or IPVS virtual server leads to
+    /// endpoints), `missing` (none for this ClusterIP:port),
+    /// `no-endpoints` (programmed, but with no endpoints while the Service
+    /// has ready ones) or `endpointless` (nothing programmed, and the
+    /// Service has no ready endpoints, so kube-proxy only rejects).
+    pub status: String,
+    /// Number of the Service's ready endpoint addresses; null when no
+    /// EndpointSlice or Endpoints object names it.
+    pub endpoints: Option<usize>,
+    /// Whether it is the cluster DNS Service.
+    pub dns: bool,
 }
 
 pub(super) fn services(snap: &Snapshot) -> FactTable {
@@ -218,18 +251,21 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                     (status, "iptables")
                 };
                 table.records.push(Fact {
-                    fields: json!({
-                        "node": node,
-                        "namespace": ns,
-                        "name": s.metadata.name,
-                        "ip": ip,
-                        "port": port.port,
-                        "protocol": proto,
-                        "mode": mode,
-                        "status": status,
-                        "endpoints": ready,
-                        "dns": dns.as_ref().is_some_and(|(n, m)| *n == ns && *m == s.metadata.name),
-                    }),
+                    fields: serde_json::to_value(KubeProxyServiceRecord {
+                        node: node.clone(),
+                        namespace: ns.clone(),
+                        name: s.metadata.name.clone(),
+                        ip: ip.clone(),
+                        port: port.port,
+                        protocol: proto,
+                        mode: mode.to_owned(),
+                        status: status.to_owned(),
+                        endpoints: ready,
+                        dns: dns
+                            .as_ref()
+                            .is_some_and(|(n, m)| *n == ns && *m == s.metadata.name),
+                    })
+                    .unwrap_or_default(),
                     evidence,
                     first_seen: None,
                 });

@@ -1,8 +1,32 @@
 use super::{Fact, FactTable, ev};
 use crate::Snapshot;
 use kdiag_parse::kube::types::RoleBinding;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::collections::BTreeSet;
+
+/// `rbac.dangling-bindings`: one RoleBinding or ClusterRoleBinding whose
+/// `roleRef` names a role that is not in the bundle.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DanglingBindingRecord {
+    /// The binding's name.
+    pub binding: String,
+    /// `ClusterRoleBinding` or `RoleBinding`.
+    pub binding_kind: String,
+    /// The binding's namespace; empty for a ClusterRoleBinding.
+    pub namespace: String,
+    /// The missing role's name (`roleRef.name`).
+    pub role: String,
+    /// The missing role's kind (`roleRef.kind`): `ClusterRole` or `Role`.
+    pub role_kind: String,
+    /// The ServiceAccount subjects that lose the role, as `namespace/name`
+    /// (the binding's namespace when the subject gives none).
+    pub serviceaccounts: Vec<String>,
+    /// The User subjects' names.
+    pub users: Vec<String>,
+    /// The Group subjects' names.
+    pub groups: Vec<String>,
+}
 
 /// Bindings whose roleRef names a role that is not in the bundle.
 pub(super) fn dangling_bindings(snap: &Snapshot) -> FactTable {
@@ -66,16 +90,17 @@ pub(super) fn dangling_bindings(snap: &Snapshot) -> FactTable {
             }
         }
         table.records.push(Fact {
-            fields: json!({
-                "binding": o.object.name,
-                "binding_kind": o.object.kind,
-                "namespace": ns,
-                "role": b.role_ref.name,
-                "role_kind": b.role_ref.kind,
-                "serviceaccounts": sas,
-                "users": users,
-                "groups": groups,
-            }),
+            fields: serde_json::to_value(DanglingBindingRecord {
+                binding: o.object.name.clone(),
+                binding_kind: o.object.kind.clone(),
+                namespace: ns,
+                role: b.role_ref.name.clone(),
+                role_kind: b.role_ref.kind.clone(),
+                serviceaccounts: sas,
+                users,
+                groups,
+            })
+            .unwrap_or_default(),
             evidence: vec![ev(
                 &o.file,
                 o.object.line,
