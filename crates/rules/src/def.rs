@@ -47,10 +47,13 @@ pub struct RuleDef {
     /// CEL condition over one record `r`; records where it is false are dropped.
     #[serde(default, rename = "where")]
     pub condition: Option<String>,
-    /// Node inputs each record's node must have collected (e.g. `node.sysctl`;
-    /// `node.iptables|node.firewalld` for either); a record whose node lacks
-    /// one is dropped and the input reported missing, so the rule answers
-    /// *unknown* for that node.
+    /// Inputs the verdict depends on. Node inputs (`node.sysctl`;
+    /// `node.iptables|node.firewalld` for either) must be collected on each
+    /// record's node, else that record is dropped; cluster inputs
+    /// (`cluster.dns-service`: the DNS Service and its ClusterIP;
+    /// `cluster.<resource>`: that list was read) must be there, else the rule
+    /// judges nothing. Either way the input is reported missing and the rule
+    /// answers *unknown*.
     #[serde(default)]
     pub needs: Vec<String>,
     /// More evidence per record: CEL over `r` giving records of other tables

@@ -180,8 +180,20 @@ fn evaluate_in(
     let mut groups: Vec<Group> = Vec::new();
     // Subject → index in `groups`, so grouping stays linear in the records.
     let mut index: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
+    // Cluster-wide inputs (`cluster.*`): without them no record can be judged.
+    let lacking_cluster: Vec<String> = rule
+        .def
+        .needs
+        .iter()
+        .filter(|n| n.starts_with("cluster."))
+        .filter_map(|n| world.cluster_input(n).err())
+        .collect();
+    if !lacking_cluster.is_empty() {
+        return (Vec::new(), Vec::new(), lacking_cluster);
+    }
+    let node_needs = rule.def.needs.iter().any(|n| n.starts_with("node."));
     for rec in &table.records {
-        if !rule.def.needs.is_empty() {
+        if node_needs {
             let node = rec.fields.get("node").and_then(Value::as_str).unwrap_or("");
             let tables = world.snapshot().nodes.get(node);
             // `a|b`: either input will do.
@@ -189,6 +201,7 @@ fn evaluate_in(
                 .def
                 .needs
                 .iter()
+                .filter(|n| n.starts_with("node."))
                 .filter(|n| {
                     !n.split('|').any(|one| {
                         tables.is_some_and(|t| kdiag_model::tables::node::collected(t, one))

@@ -4,7 +4,7 @@
 //! Network functions: `cidrContains(net, ipOrNet)`, `cidrOverlaps(a, b)`,
 //! `isIP(s)`, `isCIDR(s)`, `isInt(s)`. Cross-table functions (see [`crate::world`]):
 //! `node(name)`, `object(kind, namespace, name)`, `component(name)`,
-//! `podNetworks()`.
+//! `podNetworks()`, `dnsService()`.
 
 use crate::world::World;
 use ipnet::IpNet;
@@ -135,6 +135,8 @@ impl Scope {
             let _ = ctx.add_function("component", move |name: Arc<String>| w3.component(&name));
             let w4 = w.clone();
             let _ = ctx.add_function("podNetworks", move || w4.pod_networks());
+            let w5 = w.clone();
+            let _ = ctx.add_function("dnsService", move || w5.dns_service());
         }
         let _ = ctx.add_function("cidrContains", |a: Arc<String>, b: Arc<String>| {
             cidr_contains(&a, &b)

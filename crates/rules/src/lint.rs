@@ -142,6 +142,7 @@ const OUR_FUNCTIONS: &[&str] = &[
     "object",
     "component",
     "podNetworks",
+    "dnsService",
 ];
 
 fn known_function(name: &str) -> bool {

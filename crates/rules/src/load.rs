@@ -580,7 +580,7 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
         .collect();
     for (i, n) in def.needs.iter().enumerate() {
         for n in n.split('|') {
-            if !inputs.contains(&n) {
+            if !inputs.contains(&n) && !n.starts_with("cluster.") {
                 err(
                     &format!("needs.{i}"),
                     format!("unknown node input `{n}`"),

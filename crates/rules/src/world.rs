@@ -172,44 +172,145 @@ impl World {
         v
     }
 
-    /// `component(NAME)`: what the bundle shows of a network component
-    /// (`kube-proxy`, `flannel`, `coredns`, ...): whether it runs, its mode.
+    /// `component(NAME)`: a network component of `rules/components.yaml` as
+    /// the bundle shows it — `name`, `kind`, `running` (pods recognised),
+    /// `deployed` (pods, or a DaemonSet/Deployment whose pod template matches),
+    /// `workloads`, `pods`, `ready`, `version` (where its version source tells it, else
+    /// null), `namespaces`; for kube-proxy also `mode` (from its ConfigMap,
+    /// `iptables` when unset) and `mode_set`. Null for a name the catalog
+    /// does not have.
     pub fn component(&self, name: &str) -> cel::Value {
         if let Some(c) = lock(&self.components).as_ref() {
             return c.get(name).cloned().unwrap_or(cel::Value::Null);
         }
-        let inv = NetworkInventory::of(&self.snap);
-        let c = &inv.components;
+        let snap = &*self.snap;
+        let inv = NetworkInventory::of(snap);
         let mut all: HashMap<String, cel::Value> = HashMap::new();
-        let runs_proxy = c.kube_proxy_pods > 0;
-        all.insert(
-            "kube-proxy".into(),
-            to_cel(&json!({
-                "name": "kube-proxy",
-                "running": runs_proxy,
-                "pods": c.kube_proxy_pods,
-                "mode": c.kube_proxy_mode.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "iptables".into()),
-                "mode_set": c.kube_proxy_mode.as_ref().is_some_and(|m| !m.is_empty()),
-            })),
-        );
-        all.insert(
-            "coredns".into(),
-            to_cel(&json!({
-                "name": "coredns",
-                "running": c.dns_pods > 0,
-                "pods": c.dns_pods,
-                "ready": c.dns_pods_ready,
-            })),
-        );
-        for cni in &c.cni {
-            all.insert(
-                cni.clone(),
-                to_cel(&json!({"name": cni, "running": true, "cni": true})),
-            );
+        for c in crate::catalog::components() {
+            let pods: Vec<_> = c
+                .recognise
+                .pods
+                .iter()
+                .flat_map(|sel| {
+                    snap.pods_matching(sel.namespace.as_deref(), &sel.selector)
+                        .filter(|p| {
+                            crate::sources::image_matches(&p.object.value, sel.image.as_deref())
+                        })
+                })
+                .collect();
+            let mut names: Vec<&str> = pods.iter().map(|p| p.object.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            let ready = pods
+                .iter()
+                .filter(|p| {
+                    p.object
+                        .value
+                        .pointer("/status/conditions")
+                        .and_then(Value::as_array)
+                        .is_some_and(|cs| {
+                            cs.iter()
+                                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                        })
+                })
+                .count();
+            let mut namespaces: Vec<String> = pods
+                .iter()
+                .filter_map(|p| p.object.namespace.clone())
+                .collect();
+            namespaces.sort();
+            namespaces.dedup();
+            let version = c
+                .version
+                .as_deref()
+                .and_then(|v| crate::sources::component_version(snap, v, &c.recognise.pods))
+                .map(|(v, _)| v);
+            // Workloads whose pod template the component's selectors match.
+            let workloads = snap
+                .objects
+                .iter()
+                .filter(|o| matches!(o.object.kind.as_str(), "DaemonSet" | "Deployment"))
+                .filter(|o| {
+                    let labels = o
+                        .object
+                        .value
+                        .pointer("/spec/template/metadata/labels")
+                        .and_then(Value::as_object);
+                    c.recognise.pods.iter().any(|sel| {
+                        sel.namespace
+                            .as_deref()
+                            .is_none_or(|ns| o.object.namespace.as_deref() == Some(ns))
+                            && labels.is_some_and(|l| {
+                                sel.selector
+                                    .iter()
+                                    .all(|(k, v)| l.get(k).and_then(Value::as_str) == Some(v))
+                            })
+                    })
+                })
+                .count();
+            let mut v = json!({
+                "name": c.name,
+                "kind": c.kind,
+                "running": !names.is_empty(),
+                "deployed": !names.is_empty() || workloads > 0,
+                "workloads": workloads,
+                "pods": names.len(),
+                "ready": ready,
+                "version": version,
+                "namespaces": namespaces,
+            });
+            if c.name == "kube-proxy" {
+                let mode = inv
+                    .components
+                    .kube_proxy_mode
+                    .clone()
+                    .filter(|m| !m.is_empty());
+                v["mode_set"] = json!(mode.is_some());
+                v["mode"] = json!(mode.unwrap_or_else(|| "iptables".into()));
+            }
+            all.insert(c.name.clone(), to_cel(&v));
         }
         let all = Arc::new(all);
         *lock(&self.components) = Some(all.clone());
         all.get(name).cloned().unwrap_or(cel::Value::Null)
+    }
+
+    /// `dnsService()`: the cluster DNS Service (`namespace`, `name`, `ip`,
+    /// `at`), or null when the bundle shows none.
+    pub fn dns_service(&self) -> cel::Value {
+        let inv = NetworkInventory::of(&self.snap);
+        match &inv.dns_service {
+            Some(d) => to_cel(&json!({
+                "namespace": d.namespace,
+                "name": d.name,
+                "ip": d.cluster_ip.map(|ip| ip.to_string()),
+                "at": {"file": d.evidence.file, "line": d.evidence.line, "text": d.evidence.text},
+            })),
+            None => cel::Value::Null,
+        }
+    }
+
+    /// Whether a cluster-wide input a rule `needs` is there, and if not, the
+    /// input to report missing: `cluster.dns-service` (a DNS Service with a
+    /// ClusterIP) or `cluster.<resource>` (that list was read).
+    pub fn cluster_input(&self, need: &str) -> Result<(), String> {
+        match need.strip_prefix("cluster.") {
+            Some("dns-service") => {
+                let inv = NetworkInventory::of(&self.snap);
+                if inv
+                    .dns_service
+                    .as_ref()
+                    .is_some_and(|d| d.cluster_ip.is_some())
+                {
+                    Ok(())
+                } else {
+                    Err("cluster/services.yaml".into())
+                }
+            }
+            Some(resource) if self.snap.has_resource(resource) => Ok(()),
+            Some(resource) => Err(format!("cluster/{resource}.yaml")),
+            None => Ok(()),
+        }
     }
 
     /// `podNetworks()`: every pod network believed in (component settings) or

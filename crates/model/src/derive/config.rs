@@ -1,15 +1,11 @@
 //! Settings that disagree: the networks components believe in, and pods'
 //! and nodes' DNS resolvers against the DNS Service.
 
-use super::{Fact, FactTable, ev};
+use super::{Fact, FactTable};
 use crate::Snapshot;
 use crate::inventory::{NetworkInventory, NetworkKind};
-use kdiag_parse::kube::types::Pod;
-use kdiag_parse::resolv::summarize;
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
-use std::net::IpAddr;
 
 /// `cidr.conflicts`: one setting about the pod or Service network that
 /// contradicts another setting, or the nodes' addresses.
@@ -121,97 +117,6 @@ pub(super) fn network_conflicts(snap: &Snapshot) -> FactTable {
                     first_seen: None,
                 });
             }
-        }
-    }
-    table
-}
-
-/// Whether a node-local DNS cache runs (its link-local address is then a valid resolver).
-fn node_local_dns(snap: &Snapshot) -> bool {
-    snap.objects.iter().any(|o| {
-        matches!(o.object.kind.as_str(), "DaemonSet" | "Pod")
-            && (o.object.name.contains("nodelocaldns") || o.object.name.contains("node-local-dns"))
-    })
-}
-
-/// The kubelets' `clusterDNS`, probe pods' `resolv.conf`, and pods with
-/// `dnsPolicy: None` without `dnsConfig`, against the DNS Service.
-pub(super) fn resolvers(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
-    let mut table = FactTable::default();
-    let Some(dns) = inv.dns_service.as_ref() else {
-        table.missing.push("cluster/services.yaml".into());
-        return table;
-    };
-    let Some(dns_ip) = dns.cluster_ip else {
-        return table;
-    };
-    let local = node_local_dns(snap);
-    let acceptable = |ip: &IpAddr| {
-        *ip == dns_ip || (local && matches!(ip, IpAddr::V4(v4) if v4.is_link_local()))
-    };
-    for (node, t) in &snap.nodes {
-        if let Some(k) = &t.kubelet {
-            let servers: Vec<IpAddr> = k
-                .value
-                .cluster_dns
-                .iter()
-                .filter_map(|(_, s)| s.parse().ok())
-                .collect();
-            let ok = !servers.is_empty() && servers.iter().all(acceptable);
-            let evidence: Vec<_> = k
-                .value
-                .cluster_dns
-                .iter()
-                .map(|(l, s)| ev(&k.file, *l, format!("- {s}")))
-                .chain(std::iter::once(dns.evidence.clone()))
-                .collect();
-            table.records.push(Fact {
-                fields: json!({"source": "kubelet", "node": node, "nameservers": servers.iter().map(ToString::to_string).collect::<Vec<_>>(), "dns_ip": dns_ip.to_string(), "search_ok": true, "ok": ok, "namespace": "", "name": ""}),
-                evidence,
-                first_seen: None,
-            });
-        }
-    }
-    for (node, r) in &snap.probe_resolv {
-        let (servers, search, _) = summarize(&r.value);
-        let domain = snap
-            .nodes
-            .values()
-            .find_map(|t| {
-                t.kubelet
-                    .as_ref()
-                    .and_then(|k| k.value.cluster_domain.as_ref().map(|(_, d)| d.clone()))
-            })
-            .unwrap_or_else(|| "cluster.local".into());
-        let search_ok = search.iter().any(|s| *s == format!("svc.{domain}"));
-        let ok = servers.first().is_some_and(acceptable) && search_ok;
-        table.records.push(Fact {
-            fields: json!({"source": "probe", "node": node, "nameservers": servers.iter().map(ToString::to_string).collect::<Vec<_>>(), "dns_ip": dns_ip.to_string(), "search_ok": search_ok, "ok": ok, "namespace": "", "name": ""}),
-            evidence: r.value.iter().map(|e| match e {
-                kdiag_parse::resolv::ResolvEntry::Nameserver { line, ip } => ev(&r.file, *line, format!("nameserver {ip}")),
-                kdiag_parse::resolv::ResolvEntry::Search { line, domains } => ev(&r.file, *line, format!("search {}", domains.join(" "))),
-                kdiag_parse::resolv::ResolvEntry::Options { line, options } => ev(&r.file, *line, format!("options {}", options.join(" "))),
-            }).chain(std::iter::once(dns.evidence.clone())).collect(),
-            first_seen: None,
-        });
-    }
-    for o in snap.objects_of("Pod") {
-        let Ok(p) = o.object.view::<Pod>() else {
-            continue;
-        };
-        if p.spec.dns_policy.as_deref() == Some("None")
-            && p.spec.dns_config.as_ref().is_none_or(|c| {
-                c.get("nameservers")
-                    .and_then(|n| n.as_array())
-                    .is_none_or(Vec::is_empty)
-            })
-        {
-            table.records.push(Fact {
-                fields: json!({"source": "pod", "node": p.spec.node_name, "nameservers": [], "dns_ip": dns_ip.to_string(), "search_ok": false, "ok": false, "namespace": p.metadata.namespace, "name": p.metadata.name}),
-                evidence: vec![ev(&o.file, o.object.line, format!("Pod {}/{} dnsPolicy: None, no dnsConfig nameservers", p.metadata.namespace.clone().unwrap_or_default(), p.metadata.name))],
-                first_seen: None,
-            });
         }
     }
     table

@@ -54,13 +54,6 @@ pub const SPECS: &[TableSpec] = &[
         node_table: false,
     },
     TableSpec {
-        name: "dns.resolvers",
-        description: "kubelet clusterDNS per node, probe pods' resolv.conf, pods with dnsPolicy None and no dnsConfig: source (kubelet|probe|pod), node, namespace, name, nameservers[], dns_ip, search_ok, ok",
-        schema: None,
-        build: config::resolvers,
-        node_table: false,
-    },
-    TableSpec {
         name: "components.workloads",
         description: "per network component DaemonSet or Deployment (kube-proxy, flannel, coredns, calico, cilium, nodelocaldns): component, kind, namespace, name, desired, ready, unhealthy_pods[{pod, node, ready, waiting, restarts}], crashlooping, nodes_without_pod[]",
         schema: Some(crate::tables::schema_of::<components::WorkloadRecord>),

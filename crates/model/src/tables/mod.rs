@@ -135,6 +135,13 @@ pub const GENERIC: &[TableSpec] = &[
         node::SelinuxRecord,
         node::selinux
     ),
+    TableSpec {
+        name: "probes.resolv-conf",
+        description: "the /etc/resolv.conf a probe pod saw, one record per node probed",
+        schema: Some(schema_of::<node::ProbeResolvRecord>),
+        build: node::probe_resolv_conf,
+        node_table: false,
+    },
 ];
 
 /// A table by name: a generic one or a derivation.

@@ -714,7 +714,10 @@ pub(crate) fn resolv_conf(snap: &Snapshot) -> FactTable {
         |t| t.resolv_conf.as_ref(),
         |node, s, push| {
             let (nameservers, search, options, line) = resolv_fields(&s.value);
-            let text = format!("nameserver {}", nameservers.join(" "));
+            let text = format!(
+                "nameserver {}",
+                nameservers.first().map_or("", String::as_str)
+            );
             push(
                 ResolvRecord {
                     node: node.to_owned(),
@@ -759,17 +762,10 @@ pub(crate) fn kubelet_config(snap: &Snapshot) -> FactTable {
                 .map(|(l, _)| *l)
                 .or(k.cluster_domain.as_ref().map(|(l, _)| *l))
                 .unwrap_or(1);
-            let text = if k.cluster_dns.is_empty() {
-                "clusterDNS: (not set)".to_owned()
-            } else {
-                format!(
-                    "clusterDNS: [{}]",
-                    k.cluster_dns
-                        .iter()
-                        .map(|(_, v)| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            // The line as the file has it (the first clusterDNS entry).
+            let text = match k.cluster_dns.first() {
+                Some((_, v)) => format!("- {v}"),
+                None => "clusterDNS: (not set)".to_owned(),
             };
             push(
                 KubeletRecord {
@@ -938,6 +934,45 @@ pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
             evidence: vec![evidence],
             first_seen: None,
         });
+    }
+    table
+}
+
+/// `probes.resolv-conf`: the `/etc/resolv.conf` a probe pod saw on a node.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProbeResolvRecord {
+    /// Node the probe pod ran on.
+    pub node: String,
+    /// `nameserver` addresses in order.
+    pub nameservers: Vec<String>,
+    /// `search` domains.
+    pub search: Vec<String>,
+    /// `options` (`ndots:5`, ...).
+    pub options: Vec<String>,
+}
+
+pub(crate) fn probe_resolv_conf(snap: &Snapshot) -> FactTable {
+    let mut table = FactTable::default();
+    for (node, r) in &snap.probe_resolv {
+        let (nameservers, search, options, line) = resolv_fields(&r.value);
+        let text = format!(
+            "nameserver {}",
+            nameservers.first().map_or("", String::as_str)
+        );
+        table.records.push(Fact {
+            fields: serde_json::to_value(ProbeResolvRecord {
+                node: node.clone(),
+                nameservers,
+                search,
+                options,
+            })
+            .unwrap_or_default(),
+            evidence: vec![ev(&r.file, line, text)],
+            first_seen: None,
+        });
+    }
+    if snap.probe_resolv.is_empty() {
+        table.missing.push("probes/*/resolv.conf".into());
     }
     table
 }
