@@ -344,3 +344,65 @@ fn a_rule_that_fails_at_run_time_is_in_the_json_and_the_exit_code() {
     );
     assert!(err.contains("rule failed: demo.int"), "{err}");
 }
+
+#[test]
+fn tables_are_listed_with_fields_and_examples_and_their_page_is_in_sync() {
+    let (code, out, err) = kdiag(&["rules", "facts", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["format"], "kdiag-tables/v1");
+    let tables = r["tables"].as_array().unwrap();
+    let table = |name: &str| tables.iter().find(|t| t["name"] == name).unwrap();
+    for name in [
+        "node.routes",
+        "node.neighbors",
+        "node.fdb",
+        "node.links",
+        "node.addresses",
+        "node.sysctl",
+        "node.modules",
+        "node.iptables",
+        "node.ipvs",
+        "node.resolv-conf",
+        "node.kubelet-config",
+        "flannel.routes",
+        "kube-proxy.services",
+    ] {
+        let t = table(name);
+        assert!(
+            !t["fields"].as_array().unwrap().is_empty(),
+            "{name} has no fields"
+        );
+    }
+    // Every table has typed fields, each described.
+    for t in tables {
+        for f in t["fields"].as_array().unwrap() {
+            assert!(
+                !f["description"].as_str().unwrap().is_empty(),
+                "{}.{} has no description",
+                t["name"],
+                f["name"]
+            );
+        }
+        assert!(
+            !t["fields"].as_array().unwrap().is_empty(),
+            "{} has no fields",
+            t["name"]
+        );
+    }
+    let ipt = table("node.iptables");
+    assert_eq!(ipt["example"]["node"], "gpu-worker-1");
+    let dport = ipt["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "dport")
+        .unwrap();
+    assert_eq!(dport["type"], "integer | null");
+    let (_, page, _) = kdiag(&["rules", "facts", "--format", "markdown"]);
+    let committed = std::fs::read_to_string(root().join("docs/tables.md")).unwrap();
+    assert!(
+        page == committed,
+        "docs/tables.md is stale: run `cargo run -- rules facts --format markdown > docs/tables.md`"
+    );
+}

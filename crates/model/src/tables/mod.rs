@@ -238,3 +238,111 @@ pub fn node_view_schema() -> Value {
         "$defs": defs,
     })
 }
+
+/// One field of a table's record, for listings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Field {
+    /// Dotted name; `[]` marks the items of a list (`reals[].address`).
+    pub name: String,
+    /// JSON type (`string`, `integer`, `boolean`, `array of string`, `object`, ...), `| null` when it may be null.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// The fields of a table's record, from its schema (empty without one).
+pub fn fields(spec: &TableSpec) -> Vec<Field> {
+    let Some(schema) = spec.schema.map(|f| f()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    collect_fields(&schema, &schema, "", &mut out, 0);
+    out
+}
+
+fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
+    match s.get("$ref").and_then(Value::as_str) {
+        Some(r) => root
+            .get("$defs")
+            .and_then(|d| d.get(r.trim_start_matches("#/$defs/")))
+            .unwrap_or(s),
+        None => s,
+    }
+}
+
+/// The type of a property as text, whether it may be null, and the object
+/// schema to descend into (for objects and lists of objects).
+fn describe<'a>(root: &'a Value, s: &'a Value) -> (String, bool, Option<&'a Value>) {
+    let s = resolve(root, s);
+    if let Some(alts) = s.get("anyOf").and_then(Value::as_array) {
+        let non_null: Vec<&Value> = alts
+            .iter()
+            .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+            .collect();
+        if let [one] = non_null.as_slice() {
+            let (t, _, inner) = describe(root, one);
+            return (t, true, inner);
+        }
+        return ("any".into(), true, None);
+    }
+    let (types, nullable): (Vec<&str>, bool) = match s.get("type") {
+        Some(Value::String(t)) => (vec![t.as_str()], false),
+        Some(Value::Array(a)) => {
+            let all: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+            let nullable = all.contains(&"null");
+            (all.into_iter().filter(|t| *t != "null").collect(), nullable)
+        }
+        _ => (vec![], false),
+    };
+    match types.as_slice() {
+        ["array"] => {
+            let items = s.get("items").map(|i| resolve(root, i));
+            let (t, _, inner) =
+                items
+                    .map(|i| describe(root, i))
+                    .unwrap_or(("any".into(), false, None));
+            (
+                format!("array of {t}"),
+                nullable,
+                inner.or(items.filter(|i| i.get("properties").is_some())),
+            )
+        }
+        ["object"] if s.get("properties").is_some() => ("object".into(), nullable, Some(s)),
+        ["object"] => ("map".into(), nullable, None),
+        [t] => ((*t).to_owned(), nullable, None),
+        _ => ("any".into(), nullable, None),
+    }
+}
+
+fn collect_fields(root: &Value, s: &Value, prefix: &str, out: &mut Vec<Field>, depth: u32) {
+    let s = resolve(root, s);
+    let Some(props) = s.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, p) in props {
+        let (ty, nullable, inner) = describe(root, p);
+        let full = format!("{prefix}{name}");
+        let description = resolve(root, p)
+            .get("description")
+            .or_else(|| p.get("description"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .replace('\n', " ");
+        out.push(Field {
+            name: full.clone(),
+            ty: if nullable {
+                format!("{ty} | null")
+            } else {
+                ty.clone()
+            },
+            description,
+        });
+        if let Some(inner) = inner
+            && depth < 4
+        {
+            let sep = if ty.starts_with("array") { "[]." } else { "." };
+            collect_fields(root, inner, &format!("{full}{sep}"), out, depth + 1);
+        }
+    }
+}
