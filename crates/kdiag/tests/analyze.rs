@@ -406,3 +406,112 @@ fn tables_are_listed_with_fields_and_examples_and_their_page_is_in_sync() {
         "docs/tables.md is stale: run `cargo run -- rules facts --format markdown > docs/tables.md`"
     );
 }
+
+#[test]
+fn one_unreadable_clusterrole_is_one_diagnostic_and_changes_no_root_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = root().join("sample-bundles/seed-incident");
+    // Copy the seed, then give cluster-admin a duplicate key.
+    let copy = dir.path().join("seed");
+    for entry in walk(&seed) {
+        let rel = entry.strip_prefix(&seed).unwrap();
+        let to = copy.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    let roles = copy.join("cluster/clusterroles.yaml");
+    let text = std::fs::read_to_string(&roles).unwrap();
+    let broken = text.replacen(
+        "    name: cluster-admin\n",
+        "    name: cluster-admin\n    uid: one\n    uid: two\n",
+        1,
+    );
+    assert_ne!(text, broken);
+    std::fs::write(&roles, broken).unwrap();
+    let roots = |r: &Value| -> Vec<(String, Value)> {
+        r["root_causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| {
+                let f = finding(r, id.as_str().unwrap());
+                (
+                    f["class"].as_str().unwrap().to_owned(),
+                    f["subject"].clone(),
+                )
+            })
+            .collect()
+    };
+    let clean = seed_json();
+    let (_, out, err) = kdiag(&["analyze", "--format", "json", copy.to_str().unwrap()]);
+    let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert_eq!(roots(&r), roots(&clean));
+    let (_, inspect, _) = kdiag(&["inspect", "--format", "json", copy.to_str().unwrap()]);
+    let inspect: Value = serde_json::from_str(&inspect).unwrap();
+    let diags: Vec<&Value> = inspect["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["file"] == "cluster/clusterroles.yaml")
+        .collect();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert!(
+        diags[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ClusterRole cluster-admin"),
+        "{diags:#?}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_clusterroles_file_that_cannot_be_read_makes_rbac_checks_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = root().join("sample-bundles/seed-incident");
+    let copy = dir.path().join("seed");
+    for entry in walk(&seed) {
+        let to = copy.join(entry.strip_prefix(&seed).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    std::fs::write(copy.join("cluster/clusterroles.yaml"), "items: [unclosed\n").unwrap();
+    let (_, out, err) = kdiag(&["analyze", "--format", "json", copy.to_str().unwrap()]);
+    let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let missing_roles: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["class"] == "rbac.clusterrole-missing")
+        .collect();
+    assert!(missing_roles.is_empty(), "{missing_roles:#?}");
+    let unknown: Vec<&str> = r["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| {
+            u["missing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m == "cluster/clusterroles.yaml")
+        })
+        .filter_map(|u| u["rule"].as_str())
+        .collect();
+    assert!(
+        unknown.contains(&"rbac.node-proxier-missing"),
+        "{unknown:?}"
+    );
+}

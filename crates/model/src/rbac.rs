@@ -193,6 +193,9 @@ pub struct RbacDecision {
     pub missing_roles: Vec<MissingRole>,
     /// Bindings of this subject whose role exists but allows nothing here.
     pub bindings_considered: Vec<ObjectRef>,
+    /// RBAC objects in the way that could not be read (a role this subject
+    /// is bound to, or any binding): a denial is then *unknown*, not a fact.
+    pub unreadable: Vec<ObjectRef>,
 }
 
 /// A rule and the aggregated ClusterRole it came from, if any.
@@ -203,6 +206,7 @@ pub struct Rbac<'a> {
     cluster_roles: BTreeMap<String, (&'a Located<KubeObject>, Role)>,
     roles: BTreeMap<(String, String), (&'a Located<KubeObject>, Role)>,
     bindings: Vec<(&'a Located<KubeObject>, RoleBinding)>,
+    unreadable_bindings: Vec<ObjectRef>,
 }
 
 impl<'a> Rbac<'a> {
@@ -211,6 +215,7 @@ impl<'a> Rbac<'a> {
         let mut cluster_roles = BTreeMap::new();
         let mut roles = BTreeMap::new();
         let mut bindings = Vec::new();
+        let mut unreadable_bindings = Vec::new();
         for o in &snap.objects {
             let is_rbac_group = o
                 .object
@@ -237,6 +242,9 @@ impl<'a> Rbac<'a> {
                         );
                     }
                 }
+                "ClusterRoleBinding" | "RoleBinding" if o.object.unreadable => {
+                    unreadable_bindings.push(ObjectRef::of(o));
+                }
                 "ClusterRoleBinding" | "RoleBinding" => {
                     if let Ok(b) = o.object.view::<RoleBinding>() {
                         bindings.push((o, b));
@@ -249,6 +257,7 @@ impl<'a> Rbac<'a> {
             cluster_roles,
             roles,
             bindings,
+            unreadable_bindings,
         }
     }
 
@@ -310,6 +319,7 @@ impl<'a> Rbac<'a> {
             grants: Vec::new(),
             missing_roles: Vec::new(),
             bindings_considered: Vec::new(),
+            unreadable: self.unreadable_bindings.clone(),
         };
         for (obj, binding) in &self.bindings {
             let namespaced = obj.object.kind == "RoleBinding";
@@ -357,6 +367,10 @@ impl<'a> Rbac<'a> {
                 });
                 continue;
             };
+            if role_obj.object.unreadable {
+                decision.unreadable.push(ObjectRef::of(role_obj));
+                continue;
+            }
             decision.bindings_considered.push(ObjectRef::of(obj));
             for (via, rule) in rules {
                 if rule_allows(&rule, req) {

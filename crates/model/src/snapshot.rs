@@ -120,19 +120,28 @@ impl Snapshot {
             .map(|i| &self.objects[*i])
     }
 
-    /// All objects of a kind, in reading order.
+    /// All readable objects of a kind, in reading order. An object that
+    /// could not be read (`unreadable`) is left out here — its content is
+    /// unknown — but [`Snapshot::object`] still finds it, so it is never
+    /// taken for missing.
     pub fn objects_of<'a>(
         &'a self,
         kind: &'a str,
     ) -> impl Iterator<Item = &'a Located<KubeObject>> + 'a {
-        self.objects.iter().filter(move |o| o.object.kind == kind)
+        self.objects
+            .iter()
+            .filter(move |o| o.object.kind == kind && !o.object.unreadable)
     }
 
-    /// Whether any file of the given resource list (e.g. `clusterroles`) was read.
+    /// Whether any file of the given resource list (e.g. `clusterroles`) was
+    /// read. A file that failed to parse as a whole (no object, only
+    /// diagnostics) does not count: checks over it answer *unknown*, never
+    /// "missing".
     pub fn has_resource(&self, resource: &str) -> bool {
-        self.files
-            .iter()
-            .any(|f| matches!(&f.role, FileRole::KubeList { resource: r, .. } if r == resource))
+        self.files.iter().any(|f| {
+            matches!(&f.role, FileRole::KubeList { resource: r, .. } if r == resource)
+                && (f.records > 0 || f.diagnostics == 0)
+        })
     }
 
     /// Pods scheduled on a node.

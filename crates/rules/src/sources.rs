@@ -461,6 +461,16 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                     .map(|(p, _)| (p, evaluator.check(p, &req)))
                     .collect();
                 let rbac_allowed = decisions.iter().any(|(_, d)| d.allowed);
+                // Denied, but an object that might grant it could not be read: unknown.
+                if !rbac_allowed
+                    && let Some(u) = decisions.iter().find_map(|(_, d)| d.unreadable.first())
+                {
+                    table.missing.push(format!(
+                        "{}:{} ({} {} could not be read)",
+                        u.file, u.line, u.kind, u.name
+                    ));
+                    continue;
+                }
                 // The API server's own answer, when the collector asked it.
                 let can_i: Vec<(bool, Evidence)> = principals
                     .iter()

@@ -42,12 +42,17 @@ pub(super) fn dangling_bindings(snap: &Snapshot) -> FactTable {
     if !table.missing.is_empty() {
         return table;
     }
+    // Existence only: a role that could not be read still exists.
     let cluster_roles: BTreeSet<&str> = snap
-        .objects_of("ClusterRole")
+        .objects
+        .iter()
+        .filter(|o| o.object.kind == "ClusterRole")
         .map(|o| o.object.name.as_str())
         .collect();
     let roles: BTreeSet<(String, &str)> = snap
-        .objects_of("Role")
+        .objects
+        .iter()
+        .filter(|o| o.object.kind == "Role")
         .map(|o| {
             (
                 o.object.namespace.clone().unwrap_or_default(),

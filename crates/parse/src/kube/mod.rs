@@ -34,6 +34,11 @@ pub struct KubeObject {
     /// The whole object.
     #[serde(skip)]
     pub value: Value,
+    /// The object is in the file but could not be read (a duplicate key, a
+    /// wrong type): only its kind, namespace and name are known, found in its
+    /// text. Checks over its content must answer *unknown*.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 impl KubeObject {
@@ -76,6 +81,7 @@ impl KubeObject {
             name,
             line,
             value,
+            unreadable: false,
         })
     }
 

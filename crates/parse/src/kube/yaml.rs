@@ -23,16 +23,155 @@ pub fn parse_yaml(text: &str) -> Parsed<KubeObject> {
                 let doc_line = offset + line_of(&spanned.referenced);
                 add_document(&mut out, spanned.value, doc_line.max(offset + 1), offset);
             }
-            Err(e) => out.problem(
-                offset + 1,
-                format!(
-                    "YAML document cannot be read: {}",
-                    first_line(&e.to_string())
-                ),
-            ),
+            Err(e) => {
+                // One bad item of a list must not cost the others: read the
+                // items one by one (kubectl prints them as `- ` at column 0).
+                if !items_one_by_one(&mut out, doc, offset) {
+                    out.problem(
+                        offset + 1,
+                        format!(
+                            "YAML document cannot be read: {}",
+                            first_line(&e.to_string())
+                        ),
+                    );
+                }
+            }
         }
     }
     out
+}
+
+/// Reads a `kind: List` document item by item, after reading it whole
+/// failed. Each item that cannot be read is one diagnostic at its line and,
+/// where its kind and name can be found in its text, an `unreadable`
+/// placeholder object. False when the document is not such a list.
+fn items_one_by_one(out: &mut Parsed<KubeObject>, doc: &str, offset: u32) -> bool {
+    let lines: Vec<&str> = doc.split_inclusive('\n').collect();
+    let Some(start) = lines.iter().position(|l| l.trim_end() == "items:") else {
+        return false;
+    };
+    // Item boundaries: `- ` at column 0 after `items:`, up to the next top-level key.
+    let mut items: Vec<(usize, usize)> = Vec::new();
+    let mut end = lines.len();
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        if l.starts_with("- ") || l.trim_end() == "-" {
+            if let Some(last) = items.last_mut() {
+                last.1 = i;
+            }
+            items.push((i, lines.len()));
+        } else if !l.starts_with(' ') && !l.trim().is_empty() && !l.starts_with('#') {
+            end = i;
+            if let Some(last) = items.last_mut() {
+                last.1 = i;
+            }
+            break;
+        }
+    }
+    if items.is_empty() {
+        return false;
+    }
+    // The list's own fields (kind, apiVersion) without the items.
+    let header: String = lines[..start]
+        .iter()
+        .chain(lines[end..].iter())
+        .copied()
+        .collect();
+    let header: Value =
+        serde_saphyr::from_str_with_options(&header, options()).unwrap_or(Value::Null);
+    let list_kind = header.get("kind").and_then(Value::as_str);
+    if list_kind.is_none_or(|k| !k.ends_with("List")) {
+        return false;
+    }
+    let list_api = header.get("apiVersion").and_then(Value::as_str);
+    for (i, (from, to)) in items.iter().enumerate() {
+        let line = offset + u32::try_from(from + 1).unwrap_or(u32::MAX);
+        // Dedent: `- key: v` / `  key: v` become `key: v`.
+        let text: String = lines[*from..*to]
+            .iter()
+            .map(|l| l.get(2..).unwrap_or(l.trim_start()))
+            .collect();
+        match serde_saphyr::from_str_with_options::<Value>(&text, options()) {
+            Ok(v) => match KubeObject::from_value(v, line, list_kind, list_api) {
+                Ok(o) => out.push(o),
+                Err(e) => out.problem(line, format!("item {i}: {e}")),
+            },
+            Err(e) => {
+                let message = first_line(&e.to_string()).to_owned();
+                match placeholder(&text, line, list_kind, list_api) {
+                    Some(o) => {
+                        out.problem(
+                            line,
+                            format!(
+                                "item {i} ({} {}) cannot be read, so checks over it are unknown: {message}",
+                                o.kind, o.name
+                            ),
+                        );
+                        out.push(o);
+                    }
+                    None => out.problem(line, format!("item {i} cannot be read: {message}")),
+                }
+            }
+        }
+    }
+    true
+}
+
+/// The kind, namespace and name of an item found in its text: `kind:` at
+/// its top level, `name:`/`namespace:` right under `metadata:`.
+fn placeholder(
+    text: &str,
+    line: u32,
+    list_kind: Option<&str>,
+    list_api: Option<&str>,
+) -> Option<KubeObject> {
+    let scalar = |l: &str, key: &str| -> Option<String> {
+        let v = l.strip_prefix(key)?.trim();
+        let v = v.trim_matches(['"', '\'']);
+        (!v.is_empty()).then(|| v.to_owned())
+    };
+    let mut kind = None;
+    let mut api = None;
+    let mut name = None;
+    let mut namespace = None;
+    let mut in_metadata = false;
+    for l in text.lines() {
+        if !l.starts_with(' ') {
+            in_metadata = l.trim_end() == "metadata:";
+            kind = kind.or_else(|| scalar(l, "kind:"));
+            api = api.or_else(|| scalar(l, "apiVersion:"));
+        } else if in_metadata && !l.starts_with("   ") {
+            name = name.or_else(|| scalar(l.trim_start(), "name:"));
+            namespace = namespace.or_else(|| scalar(l.trim_start(), "namespace:"));
+        }
+    }
+    let kind = kind.or_else(|| {
+        list_kind
+            .and_then(|k| k.strip_suffix("List"))
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+    })?;
+    let name = name?;
+    let api = api
+        .or_else(|| list_api.map(str::to_owned))
+        .unwrap_or_default();
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), Value::String(name.clone()));
+    if let Some(ns) = &namespace {
+        metadata.insert("namespace".into(), Value::String(ns.clone()));
+    }
+    let mut value = Map::new();
+    value.insert("apiVersion".into(), Value::String(api.clone()));
+    value.insert("kind".into(), Value::String(kind.clone()));
+    value.insert("metadata".into(), Value::Object(metadata));
+    Some(KubeObject {
+        api_version: api,
+        kind,
+        namespace,
+        name,
+        line,
+        value: Value::Object(value),
+        unreadable: true,
+    })
 }
 
 /// Limits for untrusted YAML: alias bombs and absurd nesting are refused,
@@ -252,6 +391,32 @@ mod tests {
         assert_eq!(got, vec![("ServiceAccount", 1), ("ClusterRole", 11)]);
         assert_eq!(parsed.diagnostics.len(), 1);
         assert_eq!(parsed.diagnostics[0].line, Some(7));
+    }
+
+    #[test]
+    fn one_bad_item_is_one_diagnostic_and_a_placeholder() {
+        let text = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a\n- apiVersion: rbac.authorization.k8s.io/v1\n  kind: ClusterRole\n  metadata:\n    name: flannel\n  rules:\n  - verbs: [get]\n    verbs: [list]\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: c\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+        let parsed = parse_yaml(text);
+        let got: Vec<_> = parsed
+            .records
+            .iter()
+            .map(|o| (o.kind.as_str(), o.name.as_str(), o.line, o.unreadable))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Node", "a", 3, false),
+                ("ClusterRole", "flannel", 7, true),
+                ("Node", "c", 14, false)
+            ]
+        );
+        assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+        assert_eq!(parsed.diagnostics[0].line, Some(7));
+        assert!(
+            parsed.diagnostics[0]
+                .message
+                .contains("ClusterRole flannel")
+        );
     }
 
     #[test]
