@@ -97,7 +97,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &kdiag_report::json::report(&analysis, &snap))?;
+            serde_json::to_writer_pretty(&mut out, &kdiag_report::json::report(&analysis))?;
             writeln!(out)?;
         }
         Format::Text => {
@@ -113,7 +113,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8> {
             } else {
                 kdiag_report::text::Style::plain()
             };
-            kdiag_report::text::render(&analysis, &snap, &mut out, style)?;
+            kdiag_report::text::render(&analysis, &mut out, style)?;
         }
     }
     // A rule that failed at run time has answered nothing: never a pass.

@@ -151,7 +151,7 @@ impl InspectReport {
                 .and_then(|m| m.value.collected_at.clone()),
             files: snap.files.clone(),
             nodes,
-            pod_networks_in_use: cidr_use(&inv),
+            pod_networks_in_use: cidr_use(snap),
             networks: inv.beliefs.clone(),
             dns_service: inv.dns_service.clone(),
             components: inv.components.clone(),
@@ -162,33 +162,26 @@ impl InspectReport {
     }
 }
 
-/// Groups node pod CIDRs and pod IPs by the believed pod networks (or, when
-/// none is known, by each node CIDR's /16).
-fn cidr_use(inv: &NetworkInventory) -> Vec<CidrUse> {
-    let mut networks = inv.believed_pod_networks();
-    for n in &inv.nodes {
-        for c in &n.pod_cidrs {
-            if !networks.iter().any(|net| net.contains(c)) {
-                let wide = ipnet::IpNet::new(c.addr(), c.prefix_len().min(16))
-                    .map(|n| n.trunc())
-                    .unwrap_or(*c);
-                networks.push(wide);
-            }
-        }
-    }
-    networks.sort();
-    networks.dedup();
-    networks
+/// The pod networks in use, as the analysis sees them: the model's
+/// `cidr.pod-networks` table (believed networks, or each node CIDR's /16
+/// where none is believed), with the nodes and pods in each.
+fn cidr_use(snap: &kdiag_model::Snapshot) -> Vec<CidrUse> {
+    let table = kdiag_model::tables::build(snap, "cidr.pod-networks").unwrap_or_default();
+    table
+        .records
         .iter()
-        .map(|net| CidrUse {
-            network: net.to_string(),
-            nodes: inv
-                .nodes
-                .iter()
-                .filter(|n| n.pod_cidrs.iter().any(|c| net.contains(c)))
-                .map(|n| n.name.clone())
+        .map(|r| CidrUse {
+            network: r.fields["cidr"].as_str().unwrap_or_default().to_owned(),
+            nodes: r.fields["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_owned))
                 .collect(),
-            pods: inv.pod_ips.iter().filter(|p| net.contains(&p.ip)).count(),
+            pods: r.fields["pods"]
+                .as_u64()
+                .and_then(|p| usize::try_from(p).ok())
+                .unwrap_or(0),
         })
         .filter(|u| !u.nodes.is_empty() || u.pods > 0)
         .collect()

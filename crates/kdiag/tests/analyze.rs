@@ -515,3 +515,23 @@ fn a_clusterroles_file_that_cannot_be_read_makes_rbac_checks_unknown() {
         "{unknown:?}"
     );
 }
+
+#[test]
+fn why_an_input_is_missing_is_in_the_json_as_in_the_text() {
+    let r = seed_json();
+    let selinux = r["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["rule"] == "node.selinux-enforcing")
+        .unwrap();
+    let why = &selinux["why"][0];
+    assert_eq!(why["status"], "collection-failed");
+    let reason = why["reason"].as_str().unwrap();
+    assert!(reason.starts_with("`getenforce` exited 127"), "{reason}");
+    let (_, text, _) = kdiag(&["analyze", "sample-bundles/seed-incident"]);
+    assert!(
+        text.contains(&format!("collection failed on {} of them: {reason}", why["inputs"])),
+        "{text}"
+    );
+}

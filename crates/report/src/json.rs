@@ -2,13 +2,12 @@
 //! Fields are only ever added; `first_seen` and `bundle.kubernetes_version`
 //! are additions to the example in DESIGN.md.
 
-use kdiag_model::Snapshot;
 use kdiag_rules::eval::Analysis;
 use serde_json::{Value, json};
 
 /// Builds the report document.
-pub fn report(analysis: &Analysis, snap: &Snapshot) -> Value {
-    let info = crate::bundle_info(snap);
+pub fn report(analysis: &Analysis) -> Value {
+    let info = &analysis.bundle;
     let findings: Vec<Value> = analysis
         .findings
         .iter()

@@ -3,7 +3,6 @@
 //! text); the fix under each root cause; then the other findings, the checks
 //! that could not run for lack of data, and a one-line summary.
 
-use kdiag_model::Snapshot;
 use kdiag_rules::def::Severity;
 use kdiag_rules::eval::{Analysis, Finding};
 use std::collections::BTreeMap;
@@ -252,34 +251,9 @@ impl<'a, W: Write> Printer<'a, W> {
     }
 }
 
-/// Why an input is missing, when the manifest says the collector tried.
-fn failure(snap: &Snapshot, path: &str) -> Option<String> {
-    match snap.input_status(path) {
-        kdiag_model::InputStatus::Failed { command } => {
-            let outcome = command
-                .exit_code
-                .map_or_else(|| "did not run".to_owned(), |c| format!("exited {c}"));
-            let err = command
-                .stderr
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default();
-            Some(format!("`{}` {outcome}{err}", command.argv.join(" ")))
-        }
-        _ => None,
-    }
-}
-
 /// Writes the report.
-pub fn render(
-    analysis: &Analysis,
-    snap: &Snapshot,
-    out: &mut impl Write,
-    style: Style,
-) -> io::Result<()> {
-    let info = crate::bundle_info(snap);
+pub fn render(analysis: &Analysis, out: &mut impl Write, style: Style) -> io::Result<()> {
+    let info = &analysis.bundle;
     let mut head = format!("kdiag analyze: {}", info.source);
     if let Some(v) = &info.kubernetes_version {
         head.push_str(&format!(" — Kubernetes {v}"));
@@ -342,20 +316,14 @@ pub fn render(
                 String::new()
             };
             writeln!(p.out, "  {}  missing {}{more}", u.rule, shown.join(", "))?;
-            let mut reasons: Vec<(String, usize)> = Vec::new();
-            for m in &u.missing {
-                if let Some(r) = failure(snap, m) {
-                    match reasons.iter_mut().find(|(x, _)| *x == r) {
-                        Some((_, n)) => *n += 1,
-                        None => reasons.push((r, 1)),
-                    }
-                }
-            }
-            for (r, n) in reasons {
+            for w in &u.why {
                 writeln!(
                     p.out,
                     "    {}",
-                    style.dim(&format!("collection failed on {n} of them: {r}"))
+                    style.dim(&format!(
+                        "collection failed on {} of them: {}",
+                        w.inputs, w.reason
+                    ))
                 )?;
             }
         }

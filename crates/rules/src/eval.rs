@@ -62,6 +62,78 @@ pub struct Unknown {
     pub rule: String,
     /// The inputs that were missing (bundle paths).
     pub missing: Vec<String>,
+    /// Why, where the collector's manifest says it tried: each distinct
+    /// failure with how many of the missing inputs it explains. Empty when
+    /// nothing says the inputs were collected at all.
+    pub why: Vec<Why>,
+}
+
+/// One reason inputs are missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Why {
+    /// `collection-failed`.
+    pub status: String,
+    /// The command and how it failed, e.g. ``ip route` exited 1: RTNETLINK answers``.
+    pub reason: String,
+    /// How many of the missing inputs it explains.
+    pub inputs: usize,
+}
+
+/// What the report says about the bundle itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BundleInfo {
+    /// Where the bundles came from, as given.
+    pub source: String,
+    /// When the collector ran, from its manifest.
+    pub collected_at: Option<String>,
+    /// Files read.
+    pub files: usize,
+    /// The API server's version, when a version file was read.
+    pub kubernetes_version: Option<String>,
+}
+
+impl BundleInfo {
+    fn of(snap: &Snapshot) -> BundleInfo {
+        BundleInfo {
+            source: snap.sources.join(", "),
+            collected_at: snap
+                .manifest
+                .as_ref()
+                .and_then(|m| m.value.collected_at.clone()),
+            files: snap.files.len(),
+            kubernetes_version: snap.version.as_ref().and_then(|v| v.value.server.clone()),
+        }
+    }
+}
+
+/// The reasons the manifest gives for missing inputs.
+fn reasons(snap: &Snapshot, missing: &[String]) -> Vec<Why> {
+    let mut out: Vec<Why> = Vec::new();
+    for m in missing {
+        let kdiag_model::InputStatus::Failed { command } = snap.input_status(m) else {
+            continue;
+        };
+        let outcome = command
+            .exit_code
+            .map_or_else(|| "did not run".to_owned(), |c| format!("exited {c}"));
+        let err = command
+            .stderr
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        let reason = format!("`{}` {outcome}{err}", command.argv.join(" "));
+        match out.iter_mut().find(|w| w.reason == reason) {
+            Some(w) => w.inputs += 1,
+            None => out.push(Why {
+                status: "collection-failed".into(),
+                reason,
+                inputs: 1,
+            }),
+        }
+    }
+    out
 }
 
 /// Everything the rules found.
@@ -73,6 +145,8 @@ pub struct Analysis {
     pub unknown: Vec<Unknown>,
     /// Rule evaluation problems (an expression that failed on some record).
     pub problems: Vec<String>,
+    /// The bundle itself.
+    pub bundle: BundleInfo,
 }
 
 impl Analysis {
@@ -92,7 +166,10 @@ impl Analysis {
 
 /// Runs every rule, links findings into the cause graph, and orders them.
 pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
-    let mut analysis = Analysis::default();
+    let mut analysis = Analysis {
+        bundle: BundleInfo::of(snap),
+        ..Analysis::default()
+    };
     let world = World::new(snap.clone());
     for rule in &rules.rules {
         let table = source(rule, &world);
@@ -102,9 +179,11 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
             missing.extend(lacking);
             missing.sort();
             missing.dedup();
+            let why = reasons(snap, &missing);
             analysis.unknown.push(Unknown {
                 rule: rule.def.id.clone(),
                 missing,
+                why,
             });
         }
         analysis.findings.extend(findings);
