@@ -307,7 +307,9 @@ fn node_file(file: &str) -> NodeFile {
 /// discovery, its own permissions and secrets beside the lists; only real
 /// object lists are mapped.
 fn troubleshoot_list(kind: &str, namespace: Option<&str>, format: DataFormat) -> FileRole {
-    let resource = match kind {
+    // Older bundles name some files in camel case (`clusterRoleBindings.json`).
+    let lower = kind.to_ascii_lowercase();
+    let resource = match lower.as_str() {
         "groups" | "resources" | "auth-cani-list" | "image-pull-secrets" | "secrets" => {
             return FileRole::Other;
         }

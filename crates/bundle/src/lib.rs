@@ -27,6 +27,7 @@
 mod diag;
 mod dir;
 mod guard;
+mod input;
 mod layout;
 mod limits;
 mod manifest;
@@ -35,6 +36,7 @@ mod source;
 mod tarball;
 
 pub use diag::{BundleDiagnostic, DiagnosticKind};
+pub use input::{Input, Layout, NodeInput};
 pub use layout::{DataFormat, FileRole, NodeFile, classify};
 pub use limits::Limits;
 pub use manifest::{CommandRecord, Manifest, parse_manifest};

@@ -39,7 +39,9 @@ impl<'p> Builder<'p> {
         self.snapshot.sources.push(source.to_owned());
     }
 
-    pub(crate) fn finish(self) -> Snapshot {
+    pub(crate) fn finish(mut self) -> Snapshot {
+        self.snapshot.layout =
+            kdiag_bundle::Layout::of(self.snapshot.files.iter().map(|f| f.path.as_str()));
         self.snapshot
     }
 

@@ -70,6 +70,8 @@ pub struct Snapshot {
     pub probe_resolv: BTreeMap<String, Sourced<Vec<ResolvEntry>>>,
     /// Every problem found while reading, parsing and building.
     pub diagnostics: Vec<Diagnostic>,
+    /// The layout the files were written in (where inputs live).
+    pub layout: kdiag_bundle::Layout,
 }
 
 impl Snapshot {
@@ -181,6 +183,12 @@ impl Snapshot {
         self.logs
             .iter()
             .filter(move |l| l.namespace == namespace && l.pod == pod)
+    }
+
+    /// Where an input lives in this bundle's layout: the path it has, or
+    /// would have had.
+    pub fn path_of(&self, input: &kdiag_bundle::Input) -> String {
+        input.path_in(self.layout)
     }
 
     /// The manifest's record of the command that was to write `path`, if any.

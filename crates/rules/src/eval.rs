@@ -175,8 +175,13 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
         let table = source(rule, &world);
         let (findings, problems, lacking) = evaluate_in(rule, &table, &world);
         if !table.missing.is_empty() || !lacking.is_empty() {
-            let mut missing = table.missing.clone();
-            missing.extend(lacking);
+            // Inputs as this bundle's layout names them.
+            let mut missing: Vec<String> = table
+                .missing
+                .iter()
+                .chain(lacking.iter())
+                .map(|i| snap.path_of(i))
+                .collect();
             missing.sort();
             missing.dedup();
             let why = reasons(snap, &missing);
@@ -247,9 +252,9 @@ fn evaluate_in(
     rule: &Rule,
     table: &FactTable,
     world: &Arc<World>,
-) -> (Vec<Finding>, Vec<String>, Vec<String>) {
+) -> (Vec<Finding>, Vec<String>, Vec<kdiag_bundle::Input>) {
     let mut problems = Vec::new();
-    let mut needed_missing: Vec<String> = Vec::new();
+    let mut needed_missing: Vec<kdiag_bundle::Input> = Vec::new();
     let mut note = |what: &str, e: String| {
         let p = format!("{}: {what}: {e}", rule.def.id);
         if !problems.contains(&p) {
@@ -260,7 +265,7 @@ fn evaluate_in(
     // Subject → index in `groups`, so grouping stays linear in the records.
     let mut index: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
     // Cluster-wide inputs (`cluster.*`): without them no record can be judged.
-    let lacking_cluster: Vec<String> = rule
+    let lacking_cluster: Vec<kdiag_bundle::Input> = rule
         .def
         .needs
         .iter()
@@ -290,7 +295,7 @@ fn evaluate_in(
             if !lacking.is_empty() {
                 needed_missing.extend(lacking.into_iter().flat_map(|n| {
                     n.split('|')
-                        .filter_map(|one| kdiag_model::tables::node::input_path(node, one))
+                        .filter_map(|one| kdiag_model::tables::node::input_of(node, one))
                 }));
                 continue;
             }

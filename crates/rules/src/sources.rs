@@ -2,6 +2,7 @@
 //! (JSON fields + evidence) and the inputs it needed but did not find.
 
 use crate::def::{LogsMatch, ObjectsMatch, PrincipalDef, RbacMatch};
+use kdiag_bundle::Input;
 use kdiag_model::Snapshot;
 use kdiag_model::derive::{Fact, FactTable};
 use kdiag_model::inventory::Evidence;
@@ -32,7 +33,7 @@ pub(crate) fn objects(snap: &Snapshot, m: &ObjectsMatch) -> FactTable {
     let resource = resource_of(&m.kind);
     let mut table = FactTable::default();
     if !snap.has_resource(&resource) {
-        table.missing.push(format!("cluster/{resource}.yaml"));
+        table.missing.push(Input::resource(&resource));
         return table;
     }
     let matched: Vec<_> = snap
@@ -323,14 +324,11 @@ fn principal_name(p: &Principal) -> String {
 pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
     let mut table = FactTable::default();
     // RBAC objects, or else `kubectl auth can-i --list` output, answer the checks.
-    let missing_rbac: Vec<String> = [
-        ("clusterroles", "cluster/clusterroles.yaml"),
-        ("clusterrolebindings", "cluster/clusterrolebindings.yaml"),
-    ]
-    .iter()
-    .filter(|(r, _)| !snap.has_resource(r))
-    .map(|(_, f)| (*f).to_owned())
-    .collect();
+    let missing_rbac: Vec<Input> = ["clusterroles", "clusterrolebindings"]
+        .iter()
+        .filter(|r| !snap.has_resource(r))
+        .map(|r| Input::resource(r))
+        .collect();
     if !missing_rbac.is_empty() && snap.can_i.is_empty() {
         table.missing = missing_rbac;
         return table;
@@ -348,7 +346,7 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
     for c in &components {
         let (principals, needs_pods) = principals(snap, &c.principals);
         if needs_pods && !snap.has_resource("pods") {
-            table.missing.push("cluster/pods.yaml".into());
+            table.missing.push(Input::resource("pods"));
         }
         // Prefer a service account that a running pod uses for the subject.
         let Some(shown) = principals
@@ -445,11 +443,10 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                 Some(false) => continue,
                 None => {
                     table.missing.push(match c.version.as_deref() {
-                        Some("kubernetes") => "cluster/version.yaml".to_owned(),
-                        _ => format!(
-                            "the version of {} (its image tag, cluster/pods.yaml)",
-                            c.name
-                        ),
+                        Some("kubernetes") => Input::Version,
+                        _ => Input::Described {
+                            what: format!("the version of {} (the image tag of its pods)", c.name),
+                        },
                     });
                     continue;
                 }
@@ -465,10 +462,12 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                 if !rbac_allowed
                     && let Some(u) = decisions.iter().find_map(|(_, d)| d.unreadable.first())
                 {
-                    table.missing.push(format!(
-                        "{}:{} ({} {} could not be read)",
-                        u.file, u.line, u.kind, u.name
-                    ));
+                    table.missing.push(Input::Described {
+                        what: format!(
+                            "{}:{} ({} {} could not be read)",
+                            u.file, u.line, u.kind, u.name
+                        ),
+                    });
                     continue;
                 }
                 // The API server's own answer, when the collector asked it.

@@ -293,7 +293,7 @@ impl World {
     /// Whether a cluster-wide input a rule `needs` is there, and if not, the
     /// input to report missing: `cluster.dns-service` (a DNS Service with a
     /// ClusterIP) or `cluster.<resource>` (that list was read).
-    pub fn cluster_input(&self, need: &str) -> Result<(), String> {
+    pub fn cluster_input(&self, need: &str) -> Result<(), kdiag_bundle::Input> {
         match need.strip_prefix("cluster.") {
             Some("dns-service") => {
                 let inv = NetworkInventory::of(&self.snap);
@@ -304,11 +304,11 @@ impl World {
                 {
                     Ok(())
                 } else {
-                    Err("cluster/services.yaml".into())
+                    Err(kdiag_bundle::Input::resource("services"))
                 }
             }
             Some(resource) if self.snap.has_resource(resource) => Ok(()),
-            Some(resource) => Err(format!("cluster/{resource}.yaml")),
+            Some(resource) => Err(kdiag_bundle::Input::resource(resource)),
             None => Ok(()),
         }
     }

@@ -243,3 +243,43 @@ fn fields_types_and_join_keys_are_checked_against_the_tables() {
         .replace("[nod, node=nodee]", "[node, node=node]");
     load(&[src("f.yaml", &good), src("c.yaml", cause)]).unwrap();
 }
+
+/// ARCHITECTURE.md: "rules and model never name a path" — only
+/// crates/bundle maps an input to where a layout keeps it.
+#[test]
+fn model_and_rules_name_inputs_not_paths() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut offenders = Vec::new();
+    for dir in ["crates/model/src", "crates/rules/src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap();
+                // Unit tests at the end of a file may build bundles by path.
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for (i, line) in code.lines().enumerate() {
+                    let l = line.trim_start();
+                    if l.starts_with("//") {
+                        continue;
+                    }
+                    for layout_path in [
+                        "\"cluster/",
+                        "\"nodes/",
+                        "\"probes/",
+                        "\"cluster-resources/",
+                    ] {
+                        if l.contains(layout_path) {
+                            offenders.push(format!("{}:{}: {l}", p.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}

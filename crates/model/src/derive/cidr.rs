@@ -1,7 +1,7 @@
 //! The pod networks in use against the ones components believe in, and
 //! addresses (cni0, pods) outside their node's pod CIDR.
 
-use super::{Fact, FactTable, ev, node_path};
+use super::{Fact, FactTable, ev};
 use crate::Snapshot;
 use crate::inventory::{NetworkInventory, NetworkKind};
 use ipnet::IpNet;
@@ -112,7 +112,7 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
     let mut table = FactTable::default();
     if inv.nodes.is_empty() {
-        table.missing.push("cluster/nodes.yaml".into());
+        table.missing.push(super::resource("nodes"));
         return table;
     }
     let mut networks: Vec<IpNet> = inv.believed_pod_networks();
@@ -233,7 +233,10 @@ pub(super) fn bridge_addresses(snap: &Snapshot) -> FactTable {
             .get(&n.name)
             .and_then(|t| t.addrs.as_ref().or(t.links.as_ref()))
         else {
-            table.missing.push(node_path(&n.name, "ip-addr.txt"));
+            table.missing.push(super::node_input(
+                &n.name,
+                kdiag_bundle::NodeInput::Addresses,
+            ));
             continue;
         };
         for i in addrs.value.iter().filter(|i| i.name == "cni0") {
@@ -278,7 +281,7 @@ pub(super) fn pod_addresses(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
     let mut table = FactTable::default();
     if !snap.has_resource("pods") {
-        table.missing.push("cluster/pods.yaml".into());
+        table.missing.push(super::resource("pods"));
     }
     for p in &inv.pod_ips {
         let Some(node) = p

@@ -106,8 +106,8 @@ fn component_of(
 pub(super) fn workloads(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     if !snap.has_resource("daemonsets") && !snap.has_resource("deployments") {
-        table.missing.push("cluster/daemonsets.yaml".into());
-        table.missing.push("cluster/deployments.yaml".into());
+        table.missing.push(super::resource("daemonsets"));
+        table.missing.push(super::resource("deployments"));
         return table;
     }
     let pods: Vec<(&crate::Located<kdiag_parse::kube::KubeObject>, Pod)> = snap
@@ -251,7 +251,7 @@ pub(super) fn workloads(snap: &Snapshot) -> FactTable {
 pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     if !snap.has_resource("endpointslices") && !snap.has_resource("endpoints") {
-        table.missing.push("cluster/endpointslices.yaml".into());
+        table.missing.push(super::resource("endpointslices"));
         return table;
     }
     let ready = super::kube_proxy::ready_endpoints(snap);

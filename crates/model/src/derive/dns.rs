@@ -62,7 +62,7 @@ pub(super) fn service(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     let Some(dns) = inv.dns_service.as_ref() else {
         if !snap.has_resource("services") {
-            table.missing.push("cluster/services.yaml".into());
+            table.missing.push(super::resource("services"));
         }
         return table;
     };
@@ -96,10 +96,9 @@ pub(super) fn service(snap: &Snapshot) -> FactTable {
     let unknown: Vec<String> = services
         .missing
         .iter()
-        .filter_map(|p| {
-            p.strip_prefix("nodes/")
-                .and_then(|r| r.split('/').next())
-                .map(str::to_owned)
+        .filter_map(|p| match p {
+            kdiag_bundle::Input::Node { node, .. } => Some(node.clone()),
+            _ => None,
         })
         .collect();
     table.records.push(Fact {

@@ -3,7 +3,7 @@
 //! <peer .0> dev flannel.1 onlink`, `<peer .0> lladdr <peer VtepMAC>
 //! PERMANENT`, `<peer VtepMAC> dst <peer public-ip> self permanent`).
 
-use super::{Fact, FactTable, ev, node_path};
+use super::{Fact, FactTable, ev};
 use crate::Snapshot;
 use crate::inventory::{Evidence, NetworkInventory, NodeNetwork};
 use ipnet::IpNet;
@@ -146,7 +146,10 @@ pub(super) fn routes(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     for node in &nodes {
         let Some(r) = snap.nodes.get(&node.name).and_then(|t| t.routes.as_ref()) else {
-            table.missing.push(node_path(&node.name, "ip-route.txt"));
+            table.missing.push(super::node_input(
+                &node.name,
+                kdiag_bundle::NodeInput::Routes,
+            ));
             continue;
         };
         let host_gw = node.flannel_backend.as_deref() == Some("host-gw");
@@ -253,10 +256,15 @@ pub(super) fn vxlan(snap: &Snapshot) -> FactTable {
             t.and_then(|t| t.fdb.as_ref()),
         ) else {
             if t.and_then(|t| t.neighbors.as_ref()).is_none() {
-                table.missing.push(node_path(&node.name, "ip-neigh.txt"));
+                table.missing.push(super::node_input(
+                    &node.name,
+                    kdiag_bundle::NodeInput::Neighbors,
+                ));
             }
             if t.and_then(|t| t.fdb.as_ref()).is_none() {
-                table.missing.push(node_path(&node.name, "bridge-fdb.txt"));
+                table
+                    .missing
+                    .push(super::node_input(&node.name, kdiag_bundle::NodeInput::Fdb));
             }
             continue;
         };
@@ -317,7 +325,10 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     for node in &nodes {
         let Some(t) = snap.nodes.get(&node.name) else {
-            table.missing.push(node_path(&node.name, "ip-route.txt"));
+            table.missing.push(super::node_input(
+                &node.name,
+                kdiag_bundle::NodeInput::Routes,
+            ));
             continue;
         };
         let mut push =

@@ -3,7 +3,7 @@
 //! each node's `KUBE-SERVICES` chain (iptables mode) or be an IPVS virtual
 //! server (ipvs mode), leading to the Service's ready endpoints.
 
-use super::{Fact, FactTable, ev, node_path};
+use super::{Fact, FactTable, ev};
 use crate::Snapshot;
 use crate::inventory::NetworkInventory;
 use kdiag_parse::kube::types::{EndpointSlice, Endpoints, Service};
@@ -108,7 +108,7 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
         .collect();
     if services.is_empty() {
         if !snap.has_resource("services") {
-            table.missing.push("cluster/services.yaml".into());
+            table.missing.push(super::resource("services"));
         }
         return table;
     }
@@ -126,11 +126,15 @@ pub(super) fn services(snap: &Snapshot) -> FactTable {
                     .any(|r| r.text.contains("KUBE-CLUSTER-IP"))
             });
         if node_ipvs && ipvs.is_none() {
-            table.missing.push(node_path(node, "ipvsadm.txt"));
+            table
+                .missing
+                .push(super::node_input(node, kdiag_bundle::NodeInput::Ipvs));
             continue;
         }
         if !node_ipvs && ipt.is_none() {
-            table.missing.push(node_path(node, "iptables-save.txt"));
+            table
+                .missing
+                .push(super::node_input(node, kdiag_bundle::NodeInput::Iptables));
             continue;
         }
         // Index the node's rules once: Services x rules would be quadratic.

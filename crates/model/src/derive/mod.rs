@@ -40,8 +40,8 @@ pub struct Fact {
 pub struct FactTable {
     /// Records.
     pub records: Vec<Fact>,
-    /// Bundle paths that were needed and absent (or failed).
-    pub missing: Vec<String>,
+    /// Inputs that were needed and absent (or failed to parse).
+    pub missing: Vec<kdiag_bundle::Input>,
 }
 
 /// The derived tables: name, what one record holds, and how it is computed.
@@ -166,7 +166,12 @@ pub(crate) fn ev(file: &str, line: u32, text: impl Into<String>) -> Evidence {
     }
 }
 
-/// The path to cite when a node table is missing: what the layout names it.
-pub(crate) fn node_path(node: &str, file: &str) -> String {
-    format!("nodes/{node}/{file}")
+/// A Kubernetes resource list, as an input.
+pub(crate) fn resource(name: &str) -> kdiag_bundle::Input {
+    kdiag_bundle::Input::resource(name)
+}
+
+/// One node's table, as an input.
+pub(crate) fn node_input(node: &str, table: kdiag_bundle::NodeInput) -> kdiag_bundle::Input {
+    kdiag_bundle::Input::node(node, table)
 }

@@ -32,12 +32,10 @@ pub struct DanglingBindingRecord {
 pub(super) fn dangling_bindings(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     if !snap.has_resource("clusterroles") {
-        table.missing.push("cluster/clusterroles.yaml".into());
+        table.missing.push(super::resource("clusterroles"));
     }
     if !snap.has_resource("clusterrolebindings") {
-        table
-            .missing
-            .push("cluster/clusterrolebindings.yaml".into());
+        table.missing.push(super::resource("clusterrolebindings"));
     }
     if !table.missing.is_empty() {
         return table;

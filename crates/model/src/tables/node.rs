@@ -7,8 +7,9 @@
 //! `missing` list (the rule answers *unknown* for it), never empty records.
 
 use crate::Snapshot;
-use crate::derive::{Fact, FactTable, ev, node_path};
+use crate::derive::{Fact, FactTable, ev};
 use crate::node::{NodeTables, Sourced};
+use kdiag_bundle::{Input, NodeInput};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -27,14 +28,14 @@ pub(crate) fn node_names(snap: &Snapshot) -> BTreeSet<String> {
 /// input's path for each node that does not.
 fn per_node<T, R: Serialize>(
     snap: &Snapshot,
-    file: &str,
+    input: NodeInput,
     get: impl Fn(&NodeTables) -> Option<&Sourced<T>>,
     rows: impl Fn(&str, &Sourced<T>, &mut dyn FnMut(R, u32, &str)),
 ) -> FactTable {
     let mut table = FactTable::default();
     for node in node_names(snap) {
         let Some(s) = snap.nodes.get(&node).and_then(&get) else {
-            table.missing.push(node_path(&node, file));
+            table.missing.push(Input::node(&node, input));
             continue;
         };
         rows(&node, s, &mut |rec, line, text| {
@@ -87,7 +88,7 @@ pub struct RouteRecord {
 pub(crate) fn routes(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "ip-route.txt",
+        NodeInput::Routes,
         |t| t.routes.as_ref(),
         |node, s, push| {
             for r in &s.value {
@@ -145,7 +146,7 @@ pub struct NeighborRecord {
 pub(crate) fn neighbors(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "ip-neigh.txt",
+        NodeInput::Neighbors,
         |t| t.neighbors.as_ref(),
         |node, s, push| {
             for n in &s.value {
@@ -188,7 +189,7 @@ pub struct FdbRecord {
 pub(crate) fn fdb(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "bridge-fdb.txt",
+        NodeInput::Fdb,
         |t| t.fdb.as_ref(),
         |node, s, push| {
             for f in &s.value {
@@ -246,7 +247,7 @@ pub struct LinkRecord {
 pub(crate) fn links(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "ip-link.txt",
+        NodeInput::Links,
         // `ip addr` prints the link details too, where `ip -d link` is absent.
         |t| t.links.as_ref().or(t.addrs.as_ref()),
         |node, s, push| {
@@ -298,7 +299,7 @@ pub struct AddressRecord {
 pub(crate) fn addresses(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "ip-addr.txt",
+        NodeInput::Addresses,
         |t| t.addrs.as_ref(),
         |node, s, push| {
             for i in &s.value {
@@ -336,7 +337,7 @@ pub struct SysctlRecord {
 pub(crate) fn sysctl(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "sysctl.txt",
+        NodeInput::Sysctl,
         |t| t.sysctl.as_ref(),
         |node, s, push| {
             for r in &s.value {
@@ -372,7 +373,7 @@ pub struct ModuleRecord {
 pub(crate) fn modules(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "lsmod.txt",
+        NodeInput::Modules,
         |t| t.modules.as_ref(),
         |node, s, push| {
             for m in &s.value {
@@ -463,7 +464,7 @@ fn iptables_field(option: &str) -> Option<&'static str> {
 pub(crate) fn iptables(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "iptables-save.txt",
+        NodeInput::Iptables,
         |t| t.iptables.as_ref(),
         |node, s, push| {
             let mut positions: std::collections::HashMap<(Option<&str>, &str), u32> =
@@ -563,7 +564,7 @@ pub struct IptablesChainRecord {
 pub(crate) fn iptables_chains(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "iptables-save.txt",
+        NodeInput::Iptables,
         |t| t.iptables.as_ref(),
         |node, s, push| {
             for c in &s.value.chains {
@@ -638,7 +639,7 @@ fn split_host_port(addr: &str) -> (String, Option<u32>) {
 pub(crate) fn ipvs(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "ipvsadm.txt",
+        NodeInput::Ipvs,
         |t| t.ipvs.as_ref(),
         |node, s, push| {
             for v in &s.value {
@@ -710,7 +711,7 @@ pub(crate) fn resolv_fields(
 pub(crate) fn resolv_conf(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "resolv.conf",
+        NodeInput::ResolvConf,
         |t| t.resolv_conf.as_ref(),
         |node, s, push| {
             let (nameservers, search, options, line) = resolv_fields(&s.value);
@@ -752,7 +753,7 @@ pub struct KubeletRecord {
 pub(crate) fn kubelet_config(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "kubelet-config.yaml",
+        NodeInput::KubeletConfig,
         |t| t.kubelet.as_ref(),
         |node, s, push| {
             let k = &s.value;
@@ -801,7 +802,7 @@ pub struct FirewalldRecord {
 pub(crate) fn firewalld(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "firewalld.txt",
+        NodeInput::Firewalld,
         |t| t.firewalld.as_ref(),
         |node, s, push| {
             let f = &s.value;
@@ -832,7 +833,7 @@ pub struct SelinuxRecord {
 pub(crate) fn selinux(snap: &Snapshot) -> FactTable {
     per_node(
         snap,
-        "selinux.txt",
+        NodeInput::Selinux,
         |t| t.selinux.as_ref(),
         |node, s, push| {
             push(
@@ -860,22 +861,22 @@ pub struct NodeRecord {
     pub collected: Vec<String>,
 }
 
-/// Node input table names, the NodeTables field that backs each, and its file.
-pub const NODE_INPUTS: &[(&str, &str)] = &[
-    ("node.routes", "ip-route.txt"),
-    ("node.neighbors", "ip-neigh.txt"),
-    ("node.fdb", "bridge-fdb.txt"),
-    ("node.links", "ip-link.txt"),
-    ("node.addresses", "ip-addr.txt"),
-    ("node.sysctl", "sysctl.txt"),
-    ("node.modules", "lsmod.txt"),
-    ("node.iptables", "iptables-save.txt"),
-    ("node.iptables-chains", "iptables-save.txt"),
-    ("node.ipvs", "ipvsadm.txt"),
-    ("node.resolv-conf", "resolv.conf"),
-    ("node.kubelet-config", "kubelet-config.yaml"),
-    ("node.firewalld", "firewalld.txt"),
-    ("node.selinux", "selinux.txt"),
+/// Node input table names and the input that backs each.
+pub const NODE_INPUTS: &[(&str, NodeInput)] = &[
+    ("node.routes", NodeInput::Routes),
+    ("node.neighbors", NodeInput::Neighbors),
+    ("node.fdb", NodeInput::Fdb),
+    ("node.links", NodeInput::Links),
+    ("node.addresses", NodeInput::Addresses),
+    ("node.sysctl", NodeInput::Sysctl),
+    ("node.modules", NodeInput::Modules),
+    ("node.iptables", NodeInput::Iptables),
+    ("node.iptables-chains", NodeInput::Iptables),
+    ("node.ipvs", NodeInput::Ipvs),
+    ("node.resolv-conf", NodeInput::ResolvConf),
+    ("node.kubelet-config", NodeInput::KubeletConfig),
+    ("node.firewalld", NodeInput::Firewalld),
+    ("node.selinux", NodeInput::Selinux),
 ];
 
 /// Whether a node has one input (a name of [`NODE_INPUTS`]).
@@ -898,12 +899,12 @@ pub fn collected(t: &NodeTables, input: &str) -> bool {
     }
 }
 
-/// Where a node input lives for a node (the path a layout would hold).
-pub fn input_path(node: &str, input: &str) -> Option<String> {
+/// A node table name (`node.sysctl`) as the input it needs on one node.
+pub fn input_of(node: &str, table: &str) -> Option<Input> {
     NODE_INPUTS
         .iter()
-        .find(|(name, _)| *name == input)
-        .map(|(_, file)| node_path(node, file))
+        .find(|(name, _)| *name == table)
+        .map(|(_, input)| Input::node(node, *input))
 }
 
 pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
@@ -918,11 +919,16 @@ pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
             .collect();
         let evidence = match object {
             Some(o) => ev(&o.file, o.object.line, format!("Node {node}")),
-            None => ev(
-                &node_path(&node, ""),
-                1,
-                format!("node directory {node} (no Node object)"),
-            ),
+            // No Node object: cite the first file read for that node.
+            None => {
+                let file = snap
+                    .files
+                    .iter()
+                    .find(|f| matches!(&f.role, kdiag_bundle::FileRole::Node { node: n, .. } if *n == node))
+                    .map(|f| f.path.clone())
+                    .unwrap_or_default();
+                ev(&file, 1, format!("files of node {node} (no Node object)"))
+            }
         };
         table.records.push(Fact {
             fields: serde_json::to_value(NodeRecord {
@@ -972,7 +978,7 @@ pub(crate) fn probe_resolv_conf(snap: &Snapshot) -> FactTable {
         });
     }
     if snap.probe_resolv.is_empty() {
-        table.missing.push("probes/*/resolv.conf".into());
+        table.missing.push(Input::ProbeResolvConf);
     }
     table
 }
