@@ -427,15 +427,8 @@ fn tables_are_listed_with_fields_and_examples_and_their_page_is_in_sync() {
 #[test]
 fn one_unreadable_clusterrole_is_one_diagnostic_and_changes_no_root_cause() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = root().join("sample-bundles/seed-incident");
     // Copy the seed, then give cluster-admin a duplicate key.
-    let copy = dir.path().join("seed");
-    for entry in walk(&seed) {
-        let rel = entry.strip_prefix(&seed).unwrap();
-        let to = copy.join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, &to).unwrap();
-    }
+    let copy = copy_seed(dir.path());
     let roles = copy.join("cluster/clusterroles.yaml");
     let text = std::fs::read_to_string(&roles).unwrap();
     let broken = text.replacen(
@@ -481,6 +474,18 @@ fn one_unreadable_clusterrole_is_one_diagnostic_and_changes_no_root_cause() {
     );
 }
 
+/// A copy of the seed sample under `dir`, to break on purpose.
+fn copy_seed(dir: &std::path::Path) -> PathBuf {
+    let seed = root().join("sample-bundles/seed-incident");
+    let copy = dir.join("seed");
+    for entry in walk(&seed) {
+        let to = copy.join(entry.strip_prefix(&seed).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    copy
+}
+
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -497,13 +502,7 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
 #[test]
 fn a_clusterroles_file_that_cannot_be_read_makes_rbac_checks_unknown() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = root().join("sample-bundles/seed-incident");
-    let copy = dir.path().join("seed");
-    for entry in walk(&seed) {
-        let to = copy.join(entry.strip_prefix(&seed).unwrap());
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, &to).unwrap();
-    }
+    let copy = copy_seed(dir.path());
     std::fs::write(copy.join("cluster/clusterroles.yaml"), "items: [unclosed\n").unwrap();
     let (_, out, err) = kdiag(&["analyze", "--format", "json", copy.to_str().unwrap()]);
     let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));

@@ -170,8 +170,9 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
         bundle: BundleInfo::of(snap),
         ..Analysis::default()
     };
-    let world = World::new(snap.clone());
+    let world = World::for_rules(snap.clone(), rules);
     for rule in &rules.rules {
+        world.begin_rule(rule);
         let table = source(rule, &world);
         let (findings, problems, lacking) = evaluate_in(rule, &table, &world);
         if !table.missing.is_empty() || !lacking.is_empty() {
@@ -193,6 +194,10 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
         }
         analysis.findings.extend(findings);
         analysis.problems.extend(problems);
+        drop(table);
+        if let Some(name) = &rule.def.matcher.fact {
+            world.done_with(name);
+        }
     }
     crate::graph::link(&mut analysis);
     analysis

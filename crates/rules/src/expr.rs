@@ -4,7 +4,8 @@
 //! Network functions: `cidrContains(net, ipOrNet)`, `cidrOverlaps(a, b)`,
 //! `isIP(s)`, `isCIDR(s)`, `isInt(s)`. Cross-table functions (see [`crate::world`]):
 //! `node(name)`, `object(kind, namespace, name)`, `component(name)`,
-//! `podNetworks()`, `dnsService()`.
+//! `podNetworks()`, `dnsService()`, `iptablesRules(node, table)`,
+//! `iptablesChains(node, table)`.
 
 use crate::world::World;
 use ipnet::IpNet;
@@ -137,6 +138,16 @@ impl Scope {
             let _ = ctx.add_function("podNetworks", move || w4.pod_networks());
             let w5 = w.clone();
             let _ = ctx.add_function("dnsService", move || w5.dns_service());
+            let w6 = w.clone();
+            let _ = ctx.add_function(
+                "iptablesRules",
+                move |node: Arc<String>, table: Arc<String>| w6.iptables(&node, &table, false),
+            );
+            let w7 = w.clone();
+            let _ = ctx.add_function(
+                "iptablesChains",
+                move |node: Arc<String>, table: Arc<String>| w7.iptables(&node, &table, true),
+            );
         }
         let _ = ctx.add_function("cidrContains", |a: Arc<String>, b: Arc<String>| {
             cidr_contains(&a, &b)

@@ -143,6 +143,8 @@ const OUR_FUNCTIONS: &[&str] = &[
     "component",
     "podNetworks",
     "dnsService",
+    "iptablesRules",
+    "iptablesChains",
 ];
 
 fn known_function(name: &str) -> bool {
@@ -373,6 +375,17 @@ impl Checker<'_> {
                     | "substring" => Ty::Str,
                     "split" | "podNetworks" => Ty::List(Box::new(Ty::Str)),
                     "node" => self.node_view.clone(),
+                    "iptablesRules" | "iptablesChains" => match self.node_view {
+                        Ty::Record(_, fields) => fields
+                            .get(if f == "iptablesRules" {
+                                "iptables"
+                            } else {
+                                "iptables_chains"
+                            })
+                            .cloned()
+                            .unwrap_or(Ty::Any),
+                        _ => Ty::Any,
+                    },
                     "_[_]" => {
                         let base = args.first().cloned().unwrap_or(Ty::Any);
                         match (&base, call.args.get(1).map(|k| &k.expr)) {

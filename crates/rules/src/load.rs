@@ -66,6 +66,22 @@ pub struct Rule {
     pub(crate) message: Template,
 }
 
+impl Rule {
+    /// The CEL source of every expression of the rule.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.condition
+            .iter()
+            .chain(self.evidence.iter())
+            .chain(self.lets.iter().map(|(_, e)| e))
+            .chain(self.subject.iter().map(|(_, e)| e))
+            .chain(self.attributes.iter().map(|(_, e)| e))
+            .chain(self.having.iter())
+            .chain(self.escalate.iter().map(|(_, e)| e))
+            .map(Expr::source)
+            .chain(self.message.sources())
+    }
+}
+
 /// A validated set of rules.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {

@@ -11,11 +11,20 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+/// Node views kept at once.
+const VIEWS_KEPT: usize = 16;
+
 /// The snapshot and what has been computed from it so far.
 pub struct World {
     snap: Arc<Snapshot>,
     tables: Mutex<HashMap<String, Arc<FactTable>>>,
-    views: Mutex<Option<Arc<HashMap<String, cel::Value>>>>,
+    views: Mutex<std::collections::VecDeque<(String, cel::Value)>>,
+    /// The view keys some rule reads (`None`: all of them).
+    view_keys: Option<Vec<String>>,
+    /// The view keys the rule being run reads.
+    current_keys: Mutex<Option<Vec<String>>>,
+    /// How many rules still read each table through `match: fact`.
+    uses: Mutex<HashMap<String, usize>>,
     objects: Mutex<HashMap<(String, String, String), cel::Value>>,
     components: Mutex<Option<Arc<HashMap<String, cel::Value>>>>,
     pod_networks: Mutex<Option<cel::Value>>,
@@ -41,12 +50,73 @@ pub fn with_at(f: &Fact) -> Value {
 use crate::expr::to_cel;
 
 impl World {
-    /// A world over one snapshot.
+    /// A world over one snapshot, for any rule.
     pub fn new(snap: Arc<Snapshot>) -> Arc<World> {
+        Self::build(snap, None, HashMap::new())
+    }
+
+    /// A world for these rules: node views hold only the tables they read,
+    /// and a table is dropped once the last rule that reads it has run.
+    pub fn for_rules(snap: Arc<Snapshot>, rules: &crate::load::RuleSet) -> Arc<World> {
+        let sources: Vec<&str> = rules.rules.iter().flat_map(|r| r.sources()).collect();
+        let keys = view_keys(&sources);
+        let mut uses: HashMap<String, usize> = HashMap::new();
+        for r in &rules.rules {
+            if let Some(f) = &r.def.matcher.fact {
+                *uses.entry(f.clone()).or_default() += 1;
+            }
+        }
+        Self::build(snap, Some(keys), uses)
+    }
+
+    /// The rule about to run: node views then hold only the tables it reads.
+    pub fn begin_rule(&self, rule: &crate::load::Rule) {
+        let sources: Vec<&str> = rule.sources().collect();
+        *lock(&self.current_keys) = Some(view_keys(&sources));
+        lock(&self.views).clear();
+    }
+}
+
+/// The node-view keys (`.modules`, `.sysctl`, ...) some expression reads.
+fn view_keys(sources: &[&str]) -> Vec<String> {
+    let mut keys = Vec::new();
+    for t in tables::GENERIC.iter().filter(|t| t.node_table) {
+        let key = tables::view_key(t.name);
+        let mut candidates = vec![key.clone()];
+        if key == "sysctl" {
+            candidates.push("sysctl_records".into());
+        }
+        for k in candidates {
+            let needle = format!(".{k}");
+            let used = sources.iter().any(|src| {
+                src.match_indices(&needle).any(|(i, _)| {
+                    !src[i + needle.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                })
+            });
+            if used {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
+impl World {
+    fn build(
+        snap: Arc<Snapshot>,
+        view_keys: Option<Vec<String>>,
+        uses: HashMap<String, usize>,
+    ) -> Arc<World> {
         Arc::new(World {
             snap,
             tables: Mutex::default(),
             views: Mutex::default(),
+            view_keys,
+            current_keys: Mutex::default(),
+            uses: Mutex::new(uses),
             objects: Mutex::default(),
             components: Mutex::default(),
             pod_networks: Mutex::default(),
@@ -56,6 +126,18 @@ impl World {
     /// The snapshot.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snap
+    }
+
+    /// A rule that read `name` through `match: fact` is done: the table is
+    /// dropped when no rule is left to read it.
+    pub fn done_with(&self, name: &str) {
+        let mut uses = lock(&self.uses);
+        if let Some(n) = uses.get_mut(name) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                lock(&self.tables).remove(name);
+            }
+        }
     }
 
     /// A table by name, computed on first use (empty for an unknown name).
@@ -71,90 +153,120 @@ impl World {
             .clone()
     }
 
-    fn views(&self) -> Arc<HashMap<String, cel::Value>> {
-        if let Some(v) = lock(&self.views).as_ref() {
+    /// One node's view: the node tables some rule reads through `node()`,
+    /// built from the snapshot for that node alone. The last few views are
+    /// kept (rules walk the nodes in order), so memory stays at a few nodes'
+    /// tables whatever the cluster's size.
+    fn view(&self, name: &str) -> cel::Value {
+        if let Some((_, v)) = lock(&self.views).iter().find(|(n, _)| n == name) {
             return v.clone();
         }
-        let mut per_node: HashMap<String, Map<String, Value>> = HashMap::new();
-        let nodes = self.table("nodes");
-        for n in &nodes.records {
-            let Some(name) = n.fields.get("node").and_then(Value::as_str) else {
-                continue;
-            };
-            let collected = n.fields.get("collected").cloned().unwrap_or(json!([]));
-            let have: Vec<&str> = collected
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let mut view = Map::new();
-            view.insert("name".into(), json!(name));
-            for t in tables::GENERIC.iter().filter(|t| t.node_table) {
-                let key = tables::view_key(t.name);
-                let key = if key == "sysctl" {
-                    "sysctl_records".to_owned()
-                } else {
-                    key
-                };
-                let empty = if have.contains(&t.name) && !tables::singleton(t.name) {
-                    json!([])
-                } else {
-                    Value::Null
-                };
-                view.insert(key, empty);
-            }
-            view.insert(
-                "sysctl".into(),
-                if have.contains(&"node.sysctl") {
-                    json!({})
-                } else {
-                    Value::Null
-                },
-            );
-            view.insert("collected".into(), collected.clone());
-            per_node.insert(name.to_owned(), view);
-        }
+        let Some(tables_of_node) = self
+            .snap
+            .nodes
+            .get(name)
+            .map(Some)
+            .or_else(|| self.snap.object("Node", "", name).map(|_| None))
+        else {
+            return cel::Value::Null;
+        };
+        let have = |t: &str| tables_of_node.is_some_and(|n| tables::node::collected(n, t));
+        let mut view = Map::new();
+        view.insert("name".into(), json!(name));
+        let collected: Vec<&str> = tables::node::NODE_INPUTS
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| have(t))
+            .collect();
+        view.insert("collected".into(), json!(collected));
         for t in tables::GENERIC.iter().filter(|t| t.node_table) {
             let key = tables::view_key(t.name);
-            let table = self.table(t.name);
-            for rec in &table.records {
-                let Some(view) = rec
-                    .fields
-                    .get("node")
-                    .and_then(Value::as_str)
-                    .and_then(|n| per_node.get_mut(n))
-                else {
-                    continue;
+            let wanted: Vec<&str> = if key == "sysctl" {
+                vec!["sysctl", "sysctl_records"]
+            } else {
+                vec![key.as_str()]
+            };
+            let current = lock(&self.current_keys).clone();
+            let wanted: Vec<&str> = wanted
+                .into_iter()
+                .filter(|k| {
+                    current
+                        .as_ref()
+                        .or(self.view_keys.as_ref())
+                        .is_none_or(|keys| keys.iter().any(|x| x == k))
+                })
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let records = match (have(t.name), t.build_for_node) {
+                (true, Some(build)) => Some(build(&self.snap, name).records),
+                _ => None,
+            };
+            for k in wanted {
+                let v = match (&records, k) {
+                    (None, _) => Value::Null,
+                    (Some(r), "sysctl") => Value::Object(
+                        r.iter()
+                            .filter_map(|f| {
+                                Some((
+                                    f.fields.get("key")?.as_str()?.to_owned(),
+                                    f.fields.get("value")?.clone(),
+                                ))
+                            })
+                            .collect(),
+                    ),
+                    (Some(r), _) if tables::singleton(t.name) => {
+                        r.first().map(with_at).unwrap_or(Value::Null)
+                    }
+                    (Some(r), _) => Value::Array(r.iter().map(with_at).collect()),
                 };
-                if key == "sysctl" {
-                    if let (Some(Value::Object(m)), Some(k), Some(v)) = (
-                        view.get_mut("sysctl"),
-                        rec.fields.get("key").and_then(Value::as_str),
-                        rec.fields.get("value"),
-                    ) {
-                        m.entry(k.to_owned()).or_insert_with(|| v.clone());
-                    }
-                    if let Some(Value::Array(a)) = view.get_mut("sysctl_records") {
-                        a.push(with_at(rec));
-                    }
-                } else if tables::singleton(t.name) {
-                    view.insert(key.clone(), with_at(rec));
-                } else if let Some(Value::Array(a)) = view.get_mut(&key) {
-                    a.push(with_at(rec));
-                }
+                view.insert(k.to_owned(), v);
             }
         }
-        let views: HashMap<String, cel::Value> = per_node
-            .into_iter()
-            .map(|(k, v)| (k, to_cel(&Value::Object(v))))
-            .collect();
-        let views = Arc::new(views);
-        *lock(&self.views) = Some(views.clone());
-        views
+        let v = to_cel(&Value::Object(view));
+        let mut views = lock(&self.views);
+        if views.len() >= VIEWS_KEPT {
+            views.pop_front();
+        }
+        views.push_back((name.to_owned(), v.clone()));
+        v
+    }
+
+    /// `iptablesRules(NODE, TABLE)` / `iptablesChains(NODE, TABLE)`: one
+    /// iptables table of one node (null when iptables-save was not collected
+    /// there), each record with its `at`.
+    pub fn iptables(&self, node: &str, table: &str, chains: bool) -> cel::Value {
+        let key = format!("{}\u{0}{node}\u{0}{table}", if chains { "c" } else { "r" });
+        if let Some((_, v)) = lock(&self.views).iter().find(|(n, _)| *n == key) {
+            return v.clone();
+        }
+        let collected = self
+            .snap
+            .nodes
+            .get(node)
+            .is_some_and(|t| t.iptables.is_some());
+        let v = if collected {
+            let t = if chains {
+                tables::node::iptables_chains_of(&self.snap, node, table)
+            } else {
+                tables::node::iptables_of(&self.snap, node, table)
+            };
+            to_cel(&Value::Array(t.records.iter().map(with_at).collect()))
+        } else {
+            cel::Value::Null
+        };
+        let mut views = lock(&self.views);
+        if views.len() >= VIEWS_KEPT {
+            views.pop_front();
+        }
+        views.push_back((key, v.clone()));
+        v
     }
 
     /// `node(NAME)`: the node's tables, or null for a node the bundle does not know.
     pub fn node(&self, name: &str) -> cel::Value {
-        self.views().get(name).cloned().unwrap_or(cel::Value::Null)
+        self.view(name)
     }
 
     /// `object(KIND, NAMESPACE, NAME)`: the object as the bundle has it

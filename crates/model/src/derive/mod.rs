@@ -52,6 +52,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<config::NetworkConflictRecord>),
         build: config::network_conflicts,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "components.workloads",
@@ -59,6 +60,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<components::WorkloadRecord>),
         build: components::workloads,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "services.endpoints",
@@ -66,6 +68,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<components::ServiceEndpointsRecord>),
         build: components::service_endpoints,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "bundle.failed-commands",
@@ -73,6 +76,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<bundle::FailedCommandRecord>),
         build: bundle::failed_commands,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "bundle.unreadable-files",
@@ -80,6 +84,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<bundle::UnreadableFileRecord>),
         build: bundle::unreadable_files,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "rbac.dangling-bindings",
@@ -87,6 +92,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<rbac::DanglingBindingRecord>),
         build: rbac::dangling_bindings,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "flannel.routes",
@@ -94,6 +100,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<flannel::FlannelRouteRecord>),
         build: flannel::routes,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "flannel.vxlan",
@@ -101,6 +108,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<flannel::FlannelVxlanRecord>),
         build: flannel::vxlan,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "flannel.stale-entries",
@@ -108,6 +116,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<flannel::FlannelStaleRecord>),
         build: flannel::stale_entries,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "kube-proxy.services",
@@ -115,6 +124,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<kube_proxy::KubeProxyServiceRecord>),
         build: kube_proxy::services,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "cidr.pod-networks",
@@ -122,6 +132,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<cidr::PodNetworkRecord>),
         build: cidr::pod_networks,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "node.bridge-addresses",
@@ -129,6 +140,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<cidr::BridgeAddressRecord>),
         build: cidr::bridge_addresses,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "pods.addresses",
@@ -136,6 +148,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<cidr::PodAddressRecord>),
         build: cidr::pod_addresses,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "dns.service",
@@ -143,6 +156,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<dns::DnsServiceRecord>),
         build: dns::service,
         node_table: false,
+        build_for_node: None,
     },
     TableSpec {
         name: "probes.dns",
@@ -150,6 +164,7 @@ pub const SPECS: &[TableSpec] = &[
         schema: Some(crate::tables::schema_of::<dns::DnsProbeRecord>),
         build: dns::probes,
         node_table: false,
+        build_for_node: None,
     },
 ];
 

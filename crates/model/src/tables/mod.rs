@@ -24,6 +24,8 @@ pub struct TableSpec {
     /// Whether the table's records are one per node input line (a generic
     /// node table), which `node(NAME)` exposes per node.
     pub node_table: bool,
+    /// Computes the table's records of one node only (generic node tables).
+    pub build_for_node: Option<fn(&Snapshot, &str) -> FactTable>,
 }
 
 pub(crate) fn schema_of<T: JsonSchema>() -> Value {
@@ -36,8 +38,9 @@ macro_rules! generic {
             name: $name,
             description: $desc,
             schema: Some(schema_of::<$rec>),
-            build: $build,
+            build: |snap| $build(snap, None),
             node_table: true,
+            build_for_node: Some(|snap, node| $build(snap, Some(node))),
         }
     };
 }
@@ -50,6 +53,7 @@ pub const GENERIC: &[TableSpec] = &[
         schema: Some(schema_of::<node::NodeRecord>),
         build: node::nodes,
         node_table: false,
+        build_for_node: None,
     },
     generic!(
         "node.routes",
@@ -141,6 +145,7 @@ pub const GENERIC: &[TableSpec] = &[
         schema: Some(schema_of::<node::ProbeResolvRecord>),
         build: node::probe_resolv_conf,
         node_table: false,
+        build_for_node: None,
     },
 ];
 

@@ -28,12 +28,17 @@ pub(crate) fn node_names(snap: &Snapshot) -> BTreeSet<String> {
 /// input's path for each node that does not.
 fn per_node<T, R: Serialize>(
     snap: &Snapshot,
+    only: Option<&str>,
     input: NodeInput,
     get: impl Fn(&NodeTables) -> Option<&Sourced<T>>,
     rows: impl Fn(&str, &Sourced<T>, &mut dyn FnMut(R, u32, &str)),
 ) -> FactTable {
     let mut table = FactTable::default();
-    for node in node_names(snap) {
+    let names = match only {
+        Some(n) => BTreeSet::from([n.to_owned()]),
+        None => node_names(snap),
+    };
+    for node in names {
         let Some(s) = snap.nodes.get(&node).and_then(&get) else {
             table.missing.push(Input::node(&node, input));
             continue;
@@ -85,9 +90,10 @@ pub struct RouteRecord {
     pub nexthops: Vec<String>,
 }
 
-pub(crate) fn routes(snap: &Snapshot) -> FactTable {
+pub(crate) fn routes(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Routes,
         |t| t.routes.as_ref(),
         |node, s, push| {
@@ -143,9 +149,10 @@ pub struct NeighborRecord {
     pub router: bool,
 }
 
-pub(crate) fn neighbors(snap: &Snapshot) -> FactTable {
+pub(crate) fn neighbors(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Neighbors,
         |t| t.neighbors.as_ref(),
         |node, s, push| {
@@ -186,9 +193,10 @@ pub struct FdbRecord {
     pub flags: Vec<String>,
 }
 
-pub(crate) fn fdb(snap: &Snapshot) -> FactTable {
+pub(crate) fn fdb(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Fdb,
         |t| t.fdb.as_ref(),
         |node, s, push| {
@@ -244,9 +252,10 @@ pub struct LinkRecord {
     pub vxlan_port: Option<u16>,
 }
 
-pub(crate) fn links(snap: &Snapshot) -> FactTable {
+pub(crate) fn links(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Links,
         // `ip addr` prints the link details too, where `ip -d link` is absent.
         |t| t.links.as_ref().or(t.addrs.as_ref()),
@@ -296,9 +305,10 @@ pub struct AddressRecord {
     pub scope: Option<String>,
 }
 
-pub(crate) fn addresses(snap: &Snapshot) -> FactTable {
+pub(crate) fn addresses(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Addresses,
         |t| t.addrs.as_ref(),
         |node, s, push| {
@@ -334,9 +344,10 @@ pub struct SysctlRecord {
     pub value: String,
 }
 
-pub(crate) fn sysctl(snap: &Snapshot) -> FactTable {
+pub(crate) fn sysctl(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Sysctl,
         |t| t.sysctl.as_ref(),
         |node, s, push| {
@@ -370,9 +381,10 @@ pub struct ModuleRecord {
     pub used_by: Vec<String>,
 }
 
-pub(crate) fn modules(snap: &Snapshot) -> FactTable {
+pub(crate) fn modules(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Modules,
         |t| t.modules.as_ref(),
         |node, s, push| {
@@ -461,9 +473,26 @@ fn iptables_field(option: &str) -> Option<&'static str> {
     })
 }
 
-pub(crate) fn iptables(snap: &Snapshot) -> FactTable {
+pub(crate) fn iptables(snap: &Snapshot, only: Option<&str>) -> FactTable {
+    iptables_in(snap, only, None)
+}
+
+/// The rules of one iptables table (`filter`, `nat`, ...) on one node: what
+/// `iptablesRules(NODE, TABLE)` gives a rule, without the thousands of
+/// kube-proxy rules of the other tables.
+pub fn iptables_of(snap: &Snapshot, node: &str, table: &str) -> FactTable {
+    iptables_in(snap, Some(node), Some(table))
+}
+
+/// The chains of one iptables table on one node (`iptablesChains(NODE, TABLE)`).
+pub fn iptables_chains_of(snap: &Snapshot, node: &str, table: &str) -> FactTable {
+    iptables_chains_in(snap, Some(node), Some(table))
+}
+
+fn iptables_in(snap: &Snapshot, only: Option<&str>, only_table: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Iptables,
         |t| t.iptables.as_ref(),
         |node, s, push| {
@@ -474,6 +503,9 @@ pub(crate) fn iptables(snap: &Snapshot) -> FactTable {
                     .entry((r.table.as_deref(), r.chain.as_str()))
                     .or_insert(0);
                 *pos += 1;
+                if only_table.is_some_and(|t| r.table.as_deref() != Some(t)) {
+                    continue;
+                }
                 let mut rec = IptablesRecord {
                     node: node.to_owned(),
                     table: r.table.clone().unwrap_or_default(),
@@ -561,19 +593,34 @@ pub struct IptablesChainRecord {
     pub rules: u32,
 }
 
-pub(crate) fn iptables_chains(snap: &Snapshot) -> FactTable {
+pub(crate) fn iptables_chains(snap: &Snapshot, only: Option<&str>) -> FactTable {
+    iptables_chains_in(snap, only, None)
+}
+
+fn iptables_chains_in(snap: &Snapshot, only: Option<&str>, only_table: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Iptables,
         |t| t.iptables.as_ref(),
         |node, s, push| {
-            for c in &s.value.chains {
-                let rules = s
-                    .value
-                    .rules
-                    .iter()
-                    .filter(|r| r.chain == c.name && r.table == c.table)
-                    .count();
+            let mut counts: std::collections::HashMap<(Option<&str>, &str), usize> =
+                std::collections::HashMap::new();
+            for r in &s.value.rules {
+                *counts
+                    .entry((r.table.as_deref(), r.chain.as_str()))
+                    .or_default() += 1;
+            }
+            for c in s
+                .value
+                .chains
+                .iter()
+                .filter(|c| only_table.is_none_or(|t| c.table.as_deref() == Some(t)))
+            {
+                let rules = counts
+                    .get(&(c.table.as_deref(), c.name.as_str()))
+                    .copied()
+                    .unwrap_or(0);
                 push(
                     IptablesChainRecord {
                         node: node.to_owned(),
@@ -636,9 +683,10 @@ fn split_host_port(addr: &str) -> (String, Option<u32>) {
     (host.trim_matches(['[', ']']).to_owned(), port)
 }
 
-pub(crate) fn ipvs(snap: &Snapshot) -> FactTable {
+pub(crate) fn ipvs(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Ipvs,
         |t| t.ipvs.as_ref(),
         |node, s, push| {
@@ -708,9 +756,10 @@ pub(crate) fn resolv_fields(
     (ns, search, options, line.max(1))
 }
 
-pub(crate) fn resolv_conf(snap: &Snapshot) -> FactTable {
+pub(crate) fn resolv_conf(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::ResolvConf,
         |t| t.resolv_conf.as_ref(),
         |node, s, push| {
@@ -750,9 +799,10 @@ pub struct KubeletRecord {
     pub pod_cidr: Option<String>,
 }
 
-pub(crate) fn kubelet_config(snap: &Snapshot) -> FactTable {
+pub(crate) fn kubelet_config(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::KubeletConfig,
         |t| t.kubelet.as_ref(),
         |node, s, push| {
@@ -799,9 +849,10 @@ pub struct FirewalldRecord {
     pub masquerade: Option<bool>,
 }
 
-pub(crate) fn firewalld(snap: &Snapshot) -> FactTable {
+pub(crate) fn firewalld(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Firewalld,
         |t| t.firewalld.as_ref(),
         |node, s, push| {
@@ -830,9 +881,10 @@ pub struct SelinuxRecord {
     pub mode: String,
 }
 
-pub(crate) fn selinux(snap: &Snapshot) -> FactTable {
+pub(crate) fn selinux(snap: &Snapshot, only: Option<&str>) -> FactTable {
     per_node(
         snap,
+        only,
         NodeInput::Selinux,
         |t| t.selinux.as_ref(),
         |node, s, push| {
