@@ -4,7 +4,7 @@
 //! Network functions: `cidrContains(net, ipOrNet)`, `cidrOverlaps(a, b)`,
 //! `isIP(s)`, `isCIDR(s)`, `isInt(s)`. Cross-table functions (see [`crate::world`]):
 //! `node(name)`, `object(kind, namespace, name)`, `component(name)`,
-//! `podNetworks()`, `dnsService()`, `iptablesRules(node, table)`,
+//! `podNetworks()`, `dnsService()`, `table(name)`, `iptablesRules(node, table)`,
 //! `iptablesChains(node, table)`.
 
 use crate::world::World;
@@ -138,6 +138,8 @@ impl Scope {
             let _ = ctx.add_function("podNetworks", move || w4.pod_networks());
             let w5 = w.clone();
             let _ = ctx.add_function("dnsService", move || w5.dns_service());
+            let w8 = w.clone();
+            let _ = ctx.add_function("table", move |name: Arc<String>| w8.table_value(&name));
             let w6 = w.clone();
             let _ = ctx.add_function(
                 "iptablesRules",

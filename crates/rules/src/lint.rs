@@ -145,6 +145,7 @@ const OUR_FUNCTIONS: &[&str] = &[
     "dnsService",
     "iptablesRules",
     "iptablesChains",
+    "table",
 ];
 
 fn known_function(name: &str) -> bool {
@@ -375,6 +376,32 @@ impl Checker<'_> {
                     | "substring" => Ty::Str,
                     "split" | "podNetworks" => Ty::List(Box::new(Ty::Str)),
                     "node" => self.node_view.clone(),
+                    "table" => match call.args.first().map(|a| &a.expr) {
+                        Some(Ast::Literal(LiteralValue::String(name))) => {
+                            match kdiag_model::tables::spec(name.inner()).and_then(|t| t.schema) {
+                                Some(f) => {
+                                    let s = f();
+                                    let mut rec = from_schema(&s, &s, name.inner());
+                                    if let Ty::Record(_, fields) = &mut rec {
+                                        fields.insert("at".into(), Ty::Any);
+                                    }
+                                    Ty::List(Box::new(rec))
+                                }
+                                None => {
+                                    let names: Vec<&str> =
+                                        kdiag_model::tables::all().map(|t| t.name).collect();
+                                    self.push(
+                                        self.offset(e),
+                                        name.inner().to_owned(),
+                                        format!("unknown table `{}`", name.inner()),
+                                        suggest(name.inner(), &names),
+                                    );
+                                    Ty::Any
+                                }
+                            }
+                        }
+                        _ => Ty::Any,
+                    },
                     "iptablesRules" | "iptablesChains" => match self.node_view {
                         Ty::Record(_, fields) => fields
                             .get(if f == "iptablesRules" {

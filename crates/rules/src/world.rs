@@ -264,6 +264,24 @@ impl World {
         v
     }
 
+    /// `table(NAME)`: every record of a table, each with its `at` (for small
+    /// tables such as `networks` or `nodes`; a rule over a large one should
+    /// match it instead). Empty for an unknown name.
+    pub fn table_value(&self, name: &str) -> cel::Value {
+        let key = format!("t\u{0}{name}");
+        if let Some((_, v)) = lock(&self.views).iter().find(|(n, _)| *n == key) {
+            return v.clone();
+        }
+        let t = self.table(name);
+        let v = to_cel(&Value::Array(t.records.iter().map(with_at).collect()));
+        let mut views = lock(&self.views);
+        if views.len() >= VIEWS_KEPT {
+            views.pop_front();
+        }
+        views.push_back((key, v.clone()));
+        v
+    }
+
     /// `node(NAME)`: the node's tables, or null for a node the bundle does not know.
     pub fn node(&self, name: &str) -> cel::Value {
         self.view(name)

@@ -11,7 +11,6 @@
 mod bundle;
 mod cidr;
 mod components;
-mod config;
 mod dns;
 mod flannel;
 mod kube_proxy;
@@ -46,14 +45,6 @@ pub struct FactTable {
 
 /// The derived tables: name, what one record holds, and how it is computed.
 pub const SPECS: &[TableSpec] = &[
-    TableSpec {
-        name: "cidr.conflicts",
-        description: "settings that contradict the others: kind (pod-network|service-overlaps-pods|service-overlaps-nodes), component, setting, value, reference_component, reference_setting, reference",
-        schema: Some(crate::tables::schema_of::<config::NetworkConflictRecord>),
-        build: config::network_conflicts,
-        node_table: false,
-        build_for_node: None,
-    },
     TableSpec {
         name: "components.workloads",
         description: "per network component DaemonSet or Deployment (kube-proxy, flannel, coredns, calico, cilium, nodelocaldns): component, kind, namespace, name, desired, ready, unhealthy_pods[{pod, node, ready, waiting, restarts}], crashlooping, nodes_without_pod[]",

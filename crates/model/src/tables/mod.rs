@@ -49,7 +49,7 @@ macro_rules! generic {
 pub const GENERIC: &[TableSpec] = &[
     TableSpec {
         name: "nodes",
-        description: "one record per node the bundle knows (Node objects and node directories): node, has_object, collected[] (the node tables collected for it); reach its tables with node(r.node)",
+        description: "one record per node the bundle knows (Node objects and node directories), with its addresses, pod CIDRs and the node tables collected for it; reach its tables with node(r.node)",
         schema: Some(schema_of::<node::NodeRecord>),
         build: node::nodes,
         node_table: false,
@@ -139,6 +139,14 @@ pub const GENERIC: &[TableSpec] = &[
         node::SelinuxRecord,
         node::selinux
     ),
+    TableSpec {
+        name: "networks",
+        description: "what one component believes the pod or Service network is (a setting and its value)",
+        schema: Some(schema_of::<node::NetworkBeliefRecord>),
+        build: node::networks,
+        node_table: false,
+        build_for_node: None,
+    },
     TableSpec {
         name: "probes.resolv-conf",
         description: "the /etc/resolv.conf a probe pod saw, one record per node probed",

@@ -911,6 +911,51 @@ pub struct NodeRecord {
     pub has_object: bool,
     /// Node tables collected for it (`node.routes`, `node.sysctl`, ...).
     pub collected: Vec<String>,
+    /// `InternalIP` addresses from the Node object.
+    pub internal_ips: Vec<String>,
+    /// `spec.podCIDRs` (or `podCIDR`) from the Node object.
+    pub pod_cidrs: Vec<String>,
+}
+
+/// `networks`: what one component believes a network is — a setting such as
+/// the controller-manager's `--cluster-cidr`, flannel's `net-conf.json`
+/// `Network`, kube-proxy's `clusterCIDR`, kubeadm's `podSubnet` or
+/// `serviceSubnet`, the API server's `--service-cluster-ip-range`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NetworkBeliefRecord {
+    /// The component (`kube-controller-manager`, `kube-proxy`, `flannel`, `kubeadm`, `kube-apiserver`, ...).
+    pub component: String,
+    /// The setting, e.g. `--cluster-cidr`, `clusterCIDR`, `net-conf.json Network`.
+    pub setting: String,
+    /// `pod-network` or `service-network`.
+    pub kind: String,
+    /// The value as written.
+    pub value: String,
+    /// The value as a CIDR, or null when it is not one.
+    pub cidr: Option<String>,
+}
+
+pub(crate) fn networks(snap: &Snapshot) -> FactTable {
+    let inv = crate::inventory::NetworkInventory::of(snap);
+    let mut table = FactTable::default();
+    for b in &inv.beliefs {
+        table.records.push(Fact {
+            fields: serde_json::to_value(NetworkBeliefRecord {
+                component: b.component.clone(),
+                setting: b.setting.clone(),
+                kind: match b.kind {
+                    crate::inventory::NetworkKind::PodNetwork => "pod-network".into(),
+                    crate::inventory::NetworkKind::ServiceNetwork => "service-network".into(),
+                },
+                value: b.value.clone(),
+                cidr: b.cidr.map(|c| c.to_string()),
+            })
+            .unwrap_or_default(),
+            evidence: vec![b.evidence.clone()],
+            first_seen: None,
+        });
+    }
+    table
 }
 
 /// Node input table names and the input that backs each.
@@ -961,7 +1006,9 @@ pub fn input_of(node: &str, table: &str) -> Option<Input> {
 
 pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
+    let inv = crate::inventory::NetworkInventory::of(snap);
     for node in node_names(snap) {
+        let net = inv.nodes.iter().find(|n| n.name == node);
         let object = snap.object("Node", "", &node);
         let tables = snap.nodes.get(&node);
         let collected: Vec<String> = NODE_INPUTS
@@ -987,6 +1034,12 @@ pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
                 node: node.clone(),
                 has_object: object.is_some(),
                 collected,
+                internal_ips: net
+                    .map(|n| n.internal_ips.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default(),
+                pod_cidrs: net
+                    .map(|n| n.pod_cidrs.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default(),
             })
             .unwrap_or_default(),
             evidence: vec![evidence],
