@@ -12,6 +12,7 @@
 //! ```
 
 mod build;
+pub mod components;
 pub mod derive;
 mod diag;
 pub mod inventory;

@@ -29,18 +29,15 @@ pub fn classes() -> &'static [Class] {
     CLASSES.get_or_init(|| serde_saphyr::from_str(CLASSES_YAML).unwrap_or_default())
 }
 
-const COMPONENTS_YAML: &str = include_str!("../../../rules/components.yaml");
-
-/// The network components of `rules/components.yaml`, in file order (the
-/// embedded file is checked by a test).
+/// The network components of `rules/components.yaml` (kept by the model,
+/// which recognises them).
 pub fn components() -> &'static [crate::def::ComponentDef] {
-    static COMPONENTS: OnceLock<Vec<crate::def::ComponentDef>> = OnceLock::new();
-    COMPONENTS.get_or_init(|| serde_saphyr::from_str(COMPONENTS_YAML).unwrap_or_default())
+    kdiag_model::components::catalog()
 }
 
 /// A component by name.
 pub fn component(name: &str) -> Option<&'static crate::def::ComponentDef> {
-    components().iter().find(|c| c.name == name)
+    kdiag_model::components::component(name)
 }
 
 /// Every class name.

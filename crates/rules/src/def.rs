@@ -161,98 +161,16 @@ pub struct RbacComponent {
     pub version: Option<String>,
 }
 
-/// One principal: a service account, a user, or the service accounts of matching pods.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PrincipalDef {
-    /// `namespace/name`.
-    #[serde(default)]
-    pub serviceaccount: Option<String>,
-    /// A user name, e.g. `system:kube-proxy`.
-    #[serde(default)]
-    pub user: Option<String>,
-    /// The service accounts of the pods these labels select.
-    #[serde(default)]
-    pub pods: Option<PodSelector>,
-}
+pub use kdiag_model::components::{AccessDef, ComponentDef, PodSelector, PrincipalDef, Recognise};
 
-/// Pods by labels, in any namespace unless one is given.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PodSelector {
-    /// Namespace.
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// Labels that must all match.
-    #[serde(default)]
-    pub selector: BTreeMap<String, String>,
-    /// A text some container image of the pod contains (tells CoreDNS from
-    /// kube-dns, which share `k8s-app: kube-dns`).
-    #[serde(default)]
-    pub image: Option<String>,
-}
-
-/// One permission.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AccessDef {
-    /// Verbs, e.g. `[list, watch]`.
-    pub verbs: Vec<String>,
-    /// Resource, with `/subresource` if any.
-    pub resource: String,
-    /// API group; `""` is the core group.
-    #[serde(default)]
-    pub group: String,
-    /// Needed from this version of the component on (e.g. `"1.19"`).
-    #[serde(default)]
-    pub since: Option<String>,
-    /// Needed only before this version of the component.
-    #[serde(default)]
-    pub until: Option<String>,
-}
-
-/// One network component of `rules/components.yaml`.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ComponentDef {
-    /// Its name in findings and in `component(NAME)`.
-    pub name: String,
-    /// What it is: `service-proxy`, `cni`, `dns`, `dns-cache`.
-    pub kind: String,
-    /// How its pods are recognised.
-    pub recognise: Recognise,
-    /// Where its version comes from (see [`RbacComponent::version`]).
-    #[serde(default)]
-    pub version: Option<String>,
-    /// The ClusterRole that normally grants it.
-    #[serde(default)]
-    pub role: Option<String>,
-    /// Who it may run as.
-    #[serde(default)]
-    pub principals: Vec<PrincipalDef>,
-    /// What it needs.
-    #[serde(default)]
-    pub needs: Vec<AccessDef>,
-}
-
-/// How a component's pods are found.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Recognise {
-    /// Any of these selects its pods.
-    pub pods: Vec<PodSelector>,
-}
-
-impl ComponentDef {
-    /// As an entry of an `rbac` match.
-    pub fn as_rbac(&self) -> RbacComponent {
-        RbacComponent {
-            name: self.name.clone(),
-            principals: self.principals.clone(),
-            needs: self.needs.clone(),
-            role: self.role.clone(),
-            version: self.version.clone(),
-        }
+/// A catalog component as an entry of an `rbac` match.
+pub fn as_rbac(c: &ComponentDef) -> RbacComponent {
+    RbacComponent {
+        name: c.name.clone(),
+        principals: c.principals.clone(),
+        needs: c.needs.clone(),
+        role: c.role.clone(),
+        version: c.version.clone(),
     }
 }
 

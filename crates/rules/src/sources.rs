@@ -125,98 +125,7 @@ fn principals(
     (out, needs_pods)
 }
 
-/// Whether some container image of a pod contains `text` (any pod when `None`).
-pub(crate) fn image_matches(pod: &Value, text: Option<&str>) -> bool {
-    let Some(text) = text else { return true };
-    images(pod).any(|i| i.contains(text))
-}
-
-/// The container images of a pod object.
-fn images(pod: &Value) -> impl Iterator<Item = &str> {
-    pod.pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("image").and_then(Value::as_str))
-}
-
-/// `(major, minor, patch)` of a version such as `v1.21.1`, `1.8.0`,
-/// `v1.31.2+k3s1` or `v0.18.1`; `None` when it does not start with numbers.
-pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
-    let v = v.trim().trim_start_matches('v');
-    let end = v
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(v.len());
-    let mut parts = v[..end].split('.').filter(|p| !p.is_empty());
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    Some((major, minor, patch))
-}
-
-/// A component's version and where it was read, from its `version:` source.
-pub(crate) fn component_version(
-    snap: &Snapshot,
-    source: &str,
-    pods: &[crate::def::PodSelector],
-) -> Option<(String, Evidence)> {
-    if source == "kubernetes" {
-        if let Some(v) = &snap.version
-            && let Some(server) = &v.value.server
-        {
-            return Some((
-                server.clone(),
-                ev(
-                    &v.file,
-                    v.value.server_line,
-                    format!("gitVersion: {server}"),
-                ),
-            ));
-        }
-        // No version file: what the kubelets report.
-        return snap.objects_of("Node").find_map(|n| {
-            let v = n
-                .object
-                .value
-                .pointer("/status/nodeInfo/kubeProxyVersion")
-                .or_else(|| n.object.value.pointer("/status/nodeInfo/kubeletVersion"))
-                .and_then(Value::as_str)?;
-            Some((
-                v.to_owned(),
-                ev(
-                    &n.file,
-                    n.object.line,
-                    format!("Node {} runs {v}", n.object.name),
-                ),
-            ))
-        });
-    }
-    let text = source.strip_prefix("image:")?;
-    pods.iter().find_map(|sel| {
-        snap.pods_matching(sel.namespace.as_deref(), &sel.selector)
-            .filter(|p| image_matches(&p.object.value, sel.image.as_deref()))
-            .find_map(|p| {
-                let image = images(&p.object.value).find(|i| i.contains(text))?;
-                let name = image.split('@').next().unwrap_or(image);
-                let tag = name
-                    .rsplit_once(':')
-                    .map(|(_, t)| t)
-                    .filter(|t| !t.contains('/'))?;
-                Some((
-                    tag.to_owned(),
-                    ev(
-                        &p.file,
-                        p.object.line,
-                        format!(
-                            "Pod {}/{} runs {image}",
-                            p.object.namespace.clone().unwrap_or_default(),
-                            p.object.name
-                        ),
-                    ),
-                ))
-            })
-    })
-}
+use kdiag_model::components::{image_matches, parse_version};
 
 /// Whether a need applies at `version` (`None`: the version is unknown, so
 /// only needs without `since`/`until` are known to apply).
@@ -340,7 +249,7 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
             crate::catalog::components()
                 .iter()
                 .filter(|c| !c.needs.is_empty())
-                .map(crate::def::ComponentDef::as_rbac),
+                .map(crate::def::as_rbac),
         );
     }
     for c in &components {
@@ -435,7 +344,7 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
         let version = c
             .version
             .as_deref()
-            .and_then(|src| component_version(snap, src, &pod_selectors));
+            .and_then(|src| kdiag_model::components::version(snap, src, &pod_selectors));
         let parsed = version.as_ref().and_then(|(v, _)| parse_version(v));
         for need in &c.needs {
             match need_applies(need, parsed) {

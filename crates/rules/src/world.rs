@@ -313,83 +313,14 @@ impl World {
         if let Some(c) = lock(&self.components).as_ref() {
             return c.get(name).cloned().unwrap_or(cel::Value::Null);
         }
-        let snap = &*self.snap;
-        let inv = NetworkInventory::of(snap);
+        let inv = NetworkInventory::of(&self.snap);
         let mut all: HashMap<String, cel::Value> = HashMap::new();
-        for c in crate::catalog::components() {
-            let pods: Vec<_> = c
-                .recognise
-                .pods
-                .iter()
-                .flat_map(|sel| {
-                    snap.pods_matching(sel.namespace.as_deref(), &sel.selector)
-                        .filter(|p| {
-                            crate::sources::image_matches(&p.object.value, sel.image.as_deref())
-                        })
-                })
-                .collect();
-            let mut names: Vec<&str> = pods.iter().map(|p| p.object.name.as_str()).collect();
-            names.sort_unstable();
-            names.dedup();
-            let ready = pods
-                .iter()
-                .filter(|p| {
-                    p.object
-                        .value
-                        .pointer("/status/conditions")
-                        .and_then(Value::as_array)
-                        .is_some_and(|cs| {
-                            cs.iter()
-                                .any(|c| c["type"] == "Ready" && c["status"] == "True")
-                        })
-                })
-                .count();
-            let mut namespaces: Vec<String> = pods
-                .iter()
-                .filter_map(|p| p.object.namespace.clone())
-                .collect();
-            namespaces.sort();
-            namespaces.dedup();
-            let version = c
-                .version
-                .as_deref()
-                .and_then(|v| crate::sources::component_version(snap, v, &c.recognise.pods))
-                .map(|(v, _)| v);
-            // Workloads whose pod template the component's selectors match.
-            let workloads = snap
-                .objects
-                .iter()
-                .filter(|o| matches!(o.object.kind.as_str(), "DaemonSet" | "Deployment"))
-                .filter(|o| {
-                    let labels = o
-                        .object
-                        .value
-                        .pointer("/spec/template/metadata/labels")
-                        .and_then(Value::as_object);
-                    c.recognise.pods.iter().any(|sel| {
-                        sel.namespace
-                            .as_deref()
-                            .is_none_or(|ns| o.object.namespace.as_deref() == Some(ns))
-                            && labels.is_some_and(|l| {
-                                sel.selector
-                                    .iter()
-                                    .all(|(k, v)| l.get(k).and_then(Value::as_str) == Some(v))
-                            })
-                    })
-                })
-                .count();
-            let mut v = json!({
-                "name": c.name,
-                "kind": c.kind,
-                "running": !names.is_empty(),
-                "deployed": !names.is_empty() || workloads > 0,
-                "workloads": workloads,
-                "pods": names.len(),
-                "ready": ready,
-                "version": version,
-                "namespaces": namespaces,
-            });
-            if c.name == "kube-proxy" {
+        for rec in &self.table("components").records {
+            let Some(n) = rec.fields.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let mut v = with_at(rec);
+            if n == "kube-proxy" {
                 let mode = inv
                     .components
                     .kube_proxy_mode
@@ -398,7 +329,7 @@ impl World {
                 v["mode_set"] = json!(mode.is_some());
                 v["mode"] = json!(mode.unwrap_or_else(|| "iptables".into()));
             }
-            all.insert(c.name.clone(), to_cel(&v));
+            all.insert(n.to_owned(), to_cel(&v));
         }
         let all = Arc::new(all);
         *lock(&self.components) = Some(all.clone());

@@ -74,32 +74,34 @@ pub struct ServiceEndpointsRecord {
     pub component: String,
 }
 
-/// Which network component a workload is, by its name and labels.
+/// Which network component of `rules/components.yaml` a workload runs:
+/// the first whose pod selectors match its pod template (namespace, labels,
+/// image).
 fn component_of(
-    name: &str,
-    labels: &std::collections::BTreeMap<String, String>,
+    workload: &crate::Located<kdiag_parse::kube::KubeObject>,
+    template_labels: &std::collections::BTreeMap<String, String>,
 ) -> Option<&'static str> {
-    let app = labels
-        .get("k8s-app")
-        .or_else(|| labels.get("app"))
-        .map(String::as_str)
+    let template = workload
+        .object
+        .value
+        .pointer("/spec/template")
+        .cloned()
         .unwrap_or_default();
-    let is = |needle: &str| name.contains(needle) || app.contains(needle);
-    Some(if is("kube-proxy") {
-        "kube-proxy"
-    } else if is("flannel") {
-        "flannel"
-    } else if app == "kube-dns" || name == "coredns" || name == "kube-dns" {
-        "coredns"
-    } else if is("calico-node") {
-        "calico"
-    } else if name == "cilium" || app == "cilium" {
-        "cilium"
-    } else if is("nodelocaldns") || is("node-local-dns") {
-        "nodelocaldns"
-    } else {
-        return None;
-    })
+    crate::components::catalog()
+        .iter()
+        .find(|c| {
+            c.recognise.pods.iter().any(|sel| {
+                sel.namespace
+                    .as_deref()
+                    .is_none_or(|ns| workload.object.namespace.as_deref() == Some(ns))
+                    && sel
+                        .selector
+                        .iter()
+                        .all(|(k, v)| template_labels.get(k) == Some(v))
+                    && crate::components::image_matches(&template, sel.image.as_deref())
+            })
+        })
+        .map(|c| c.name.as_str())
 }
 
 /// Network component workloads (DaemonSets, Deployments) with their pods' state.
@@ -124,7 +126,7 @@ pub(super) fn workloads(snap: &Snapshot) -> FactTable {
         .iter()
         .filter(|o| matches!(o.object.kind.as_str(), "DaemonSet" | "Deployment"))
     {
-        let (labels, selector, desired, ready, template_labels) = if o.object.kind == "DaemonSet" {
+        let (_labels, selector, desired, ready, template_labels) = if o.object.kind == "DaemonSet" {
             let Ok(d) = o.object.view::<DaemonSet>() else {
                 continue;
             };
@@ -147,12 +149,7 @@ pub(super) fn workloads(snap: &Snapshot) -> FactTable {
                 d.spec.template.metadata.labels,
             )
         };
-        let merged: std::collections::BTreeMap<String, String> = labels
-            .iter()
-            .chain(template_labels.iter())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let Some(component) = component_of(&o.object.name, &merged) else {
+        let Some(component) = component_of(o, &template_labels) else {
             continue;
         };
         let ns = o.object.namespace.clone().unwrap_or_default();

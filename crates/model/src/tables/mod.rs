@@ -140,6 +140,14 @@ pub const GENERIC: &[TableSpec] = &[
         node::selinux
     ),
     TableSpec {
+        name: "components",
+        description: "one record per network component of rules/components.yaml, as the bundle shows it (running, deployed, pods, ready, version)",
+        schema: Some(schema_of::<crate::components::ComponentRecord>),
+        build: crate::components::table,
+        node_table: false,
+        build_for_node: None,
+    },
+    TableSpec {
         name: "networks",
         description: "what one component believes the pod or Service network is (a setting and its value)",
         schema: Some(schema_of::<node::NetworkBeliefRecord>),
