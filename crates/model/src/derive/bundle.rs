@@ -7,10 +7,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// `bundle.failed-commands`: one command of `manifest.json` that did not
-/// exit 0 and left no output file in the bundle.
+/// `commands`: one command the collector ran, from `manifest.json`.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct FailedCommandRecord {
+pub struct CommandRecord {
     /// The program run: the first word of the command line (`ip`,
     /// `iptables-save`, `kubectl`, ...); empty when the manifest gives no
     /// command line.
@@ -19,13 +18,20 @@ pub struct FailedCommandRecord {
     pub command: String,
     /// The node it ran on; null for a cluster-side command.
     pub node: Option<String>,
-    /// The bundle path the collector recorded as its output (a path that is
-    /// not in the bundle); null when it wrote nothing.
+    /// The bundle path the collector recorded as its output; null when it
+    /// wrote nothing.
     pub output: Option<String>,
-    /// Its exit code (non-zero); null when it was killed or never started.
+    /// Its exit code; null when it was killed or never started.
     pub exit_code: Option<i64>,
+    /// How long it ran, in milliseconds, when recorded.
+    pub duration_ms: Option<u64>,
     /// The tail of its standard error, trimmed; empty when none was recorded.
     pub stderr: String,
+    /// Whether it succeeded (exit 0, or an exit its program uses for a
+    /// normal answer, such as `systemctl is-active` saying inactive).
+    pub succeeded: bool,
+    /// Whether its output file is in the bundle (and was read).
+    pub output_read: bool,
 }
 
 /// `bundle.unreadable-files`: one bundle file with read or parse problems.
@@ -45,31 +51,27 @@ pub struct UnreadableFileRecord {
 /// Commands that did not exit 0 and left nothing in the bundle. A command
 /// whose output is there (`systemctl is-active` exits 3 for "inactive")
 /// collected its data; its exit code is the data's business.
-pub(super) fn failed_commands(snap: &Snapshot) -> FactTable {
+pub(super) fn commands(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     let Some(m) = &snap.manifest else {
         return table;
     };
     let present: std::collections::HashSet<&str> =
         snap.files.iter().map(|f| f.path.as_str()).collect();
-    for (i, c) in m
-        .value
-        .commands
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.succeeded())
-        .filter(|(_, c)| c.output.as_deref().is_none_or(|o| !present.contains(o)))
-    {
+    for (i, c) in m.value.commands.iter().enumerate() {
         let program = c.argv.first().cloned().unwrap_or_default();
         let stderr = c.stderr.clone().unwrap_or_default();
         table.records.push(Fact {
-            fields: serde_json::to_value(FailedCommandRecord {
+            fields: serde_json::to_value(CommandRecord {
                 program,
                 command: c.argv.join(" "),
                 node: c.node.clone(),
                 output: c.output.clone(),
                 exit_code: c.exit_code,
+                duration_ms: c.duration_ms,
                 stderr: stderr.trim().to_owned(),
+                succeeded: c.succeeded(),
+                output_read: c.output.as_deref().is_some_and(|o| present.contains(o)),
             })
             .unwrap_or_default(),
             evidence: match snap.manifest_lines.get(i) {
