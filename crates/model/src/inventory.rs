@@ -233,7 +233,6 @@ impl NetworkInventory {
                 }
             }
             let labels = &pod.metadata.labels;
-            let name = pod.metadata.name.as_str();
             for c in &pod.spec.containers {
                 let argv: Vec<String> = c.command.iter().chain(c.args.iter()).cloned().collect();
                 let exe = argv
@@ -281,38 +280,34 @@ impl NetworkInventory {
                     }
                 }
             }
-            let app = labels
-                .get("k8s-app")
-                .or_else(|| labels.get("app"))
-                .map(String::as_str)
-                .unwrap_or_default();
-            if app == "kube-proxy" || name.starts_with("kube-proxy-") {
-                inv.components.kube_proxy_pods += 1;
-            }
-            if app == "kube-dns" || app == "coredns" {
-                inv.components.dns_pods += 1;
-                let ready = pod
-                    .status
-                    .conditions
-                    .iter()
-                    .any(|c| c.kind == "Ready" && c.status == "True");
-                inv.components.dns_pods_ready += usize::from(ready);
-            }
-            for (needle, cni) in [
-                ("flannel", "flannel"),
-                ("calico", "calico"),
-                ("cilium", "cilium"),
-                ("weave", "weave"),
-                ("canal", "canal"),
-                ("antrea", "antrea"),
-            ] {
-                if (app.contains(needle)
-                    || name.starts_with(&format!("kube-{needle}"))
-                    || name.starts_with(&format!("{needle}-")))
-                    && !inv.components.cni.iter().any(|c| c == cni)
-                {
-                    inv.components.cni.push(cni.into());
+        }
+        // Which components run: rules/components.yaml says how each is recognised.
+        for c in crate::components::catalog() {
+            let pods = crate::components::pods_of(snap, &c.recognise.pods);
+            match c.kind.as_str() {
+                "service-proxy" if c.name == "kube-proxy" => {
+                    inv.components.kube_proxy_pods += pods.len();
                 }
+                "dns" => {
+                    inv.components.dns_pods += pods.len();
+                    inv.components.dns_pods_ready += pods
+                        .iter()
+                        .filter(|p| {
+                            p.object
+                                .value
+                                .pointer("/status/conditions")
+                                .and_then(Value::as_array)
+                                .is_some_and(|cs| {
+                                    cs.iter()
+                                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                                })
+                        })
+                        .count();
+                }
+                "cni" if !pods.is_empty() && !inv.components.cni.iter().any(|x| *x == c.name) => {
+                    inv.components.cni.push(c.name.clone());
+                }
+                _ => {}
             }
         }
         for tables in snap.nodes.values() {
