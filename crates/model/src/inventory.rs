@@ -304,7 +304,7 @@ impl NetworkInventory {
                         })
                         .count();
                 }
-                "cni" if !pods.is_empty() && !inv.components.cni.iter().any(|x| *x == c.name) => {
+                "cni" if !pods.is_empty() && !inv.components.cni.contains(&c.name) => {
                     inv.components.cni.push(c.name.clone());
                 }
                 _ => {}
