@@ -157,6 +157,24 @@ pub fn pods_of<'a>(
     out
 }
 
+/// The component of the catalog a pod belongs to, if any: the first whose
+/// pod selectors match it.
+pub fn of_pod(pod: &crate::Located<kdiag_parse::kube::KubeObject>) -> Option<&'static str> {
+    let labels = pod.object.labels();
+    catalog()
+        .iter()
+        .find(|c| {
+            c.recognise.pods.iter().any(|sel| {
+                sel.namespace
+                    .as_deref()
+                    .is_none_or(|ns| pod.object.namespace.as_deref() == Some(ns))
+                    && sel.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                    && image_matches(&pod.object.value, sel.image.as_deref())
+            })
+        })
+        .map(|c| c.name.as_str())
+}
+
 /// `(major, minor, patch)` of a version such as `v1.21.1`, `1.8.0`,
 /// `v1.31.2+k3s1` or `v0.18.1`; `None` when it does not start with numbers.
 pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {

@@ -187,6 +187,9 @@ pub struct LogsMatch {
     /// Container name; any when absent.
     #[serde(default)]
     pub container: Option<String>,
+    /// Only pods of these components of `rules/components.yaml` (any when empty).
+    #[serde(default)]
+    pub components: Vec<String>,
     /// Regular expression (Rust `regex` syntax) with named captures.
     pub pattern: String,
 }

@@ -544,6 +544,7 @@ fn record_type(rule: &crate::load::Rule) -> Ty {
                 ("previous", Ty::Bool),
                 ("node", Ty::Str),
                 ("app", Ty::Str),
+                ("component", Ty::Str),
                 ("labels", Ty::Map(Box::new(Ty::Str))),
                 ("count", Ty::Int),
                 ("first", hit.clone()),

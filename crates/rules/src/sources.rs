@@ -492,6 +492,14 @@ pub(crate) fn logs(snap: &Snapshot, rule_id: &str, m: &LogsMatch) -> FactTable {
         if !m.namespaces.is_empty() && !m.namespaces.iter().any(|n| n == ns) {
             return false;
         }
+        if !m.components.is_empty()
+            && !pods
+                .get(&(ns.to_owned(), pod.to_owned()))
+                .and_then(|p| kdiag_model::components::of_pod(p))
+                .is_some_and(|c| m.components.iter().any(|x| x == c))
+        {
+            return false;
+        }
         if m.selector.is_empty() {
             return true;
         }
@@ -518,6 +526,7 @@ pub(crate) fn logs(snap: &Snapshot, rule_id: &str, m: &LogsMatch) -> FactTable {
             .or_else(|| labels.get("app"))
             .cloned()
             .unwrap_or_else(|| log.container.clone());
+        let component = pod.and_then(|p| kdiag_model::components::of_pod(p));
         let node = pod
             .and_then(|p| p.object.value.pointer("/spec/nodeName"))
             .and_then(Value::as_str)
@@ -550,6 +559,7 @@ pub(crate) fn logs(snap: &Snapshot, rule_id: &str, m: &LogsMatch) -> FactTable {
                 "previous": log.previous,
                 "node": node,
                 "app": app,
+                "component": component,
                 "labels": labels,
                 "count": h.count,
                 "first": hit(&h.first),
