@@ -157,6 +157,18 @@ pub fn pods_of<'a>(
     out
 }
 
+/// Whether a pod's Ready condition is True.
+pub fn pod_ready(pod: &crate::Located<kdiag_parse::kube::KubeObject>) -> bool {
+    pod.object
+        .value
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
+}
+
 /// The component of the catalog a pod belongs to, if any: the first whose
 /// pod selectors match it.
 pub fn of_pod(pod: &crate::Located<kdiag_parse::kube::KubeObject>) -> Option<&'static str> {
@@ -282,19 +294,7 @@ pub(crate) fn table(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     for c in catalog() {
         let pods = pods_of(snap, &c.recognise.pods);
-        let ready = pods
-            .iter()
-            .filter(|p| {
-                p.object
-                    .value
-                    .pointer("/status/conditions")
-                    .and_then(Value::as_array)
-                    .is_some_and(|cs| {
-                        cs.iter()
-                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
-                    })
-            })
-            .count();
+        let ready = pods.iter().filter(|p| pod_ready(p)).count();
         let mut namespaces: Vec<String> = pods
             .iter()
             .filter_map(|p| p.object.namespace.clone())

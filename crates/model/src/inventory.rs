@@ -292,16 +292,7 @@ impl NetworkInventory {
                     inv.components.dns_pods += pods.len();
                     inv.components.dns_pods_ready += pods
                         .iter()
-                        .filter(|p| {
-                            p.object
-                                .value
-                                .pointer("/status/conditions")
-                                .and_then(Value::as_array)
-                                .is_some_and(|cs| {
-                                    cs.iter()
-                                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
-                                })
-                        })
+                        .filter(|p| crate::components::pod_ready(p))
                         .count();
                 }
                 "cni" if !pods.is_empty() && !inv.components.cni.contains(&c.name) => {
