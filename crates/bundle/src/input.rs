@@ -101,15 +101,14 @@ pub enum Layout {
 impl Layout {
     /// The layout a set of bundle paths was written in.
     pub fn of<'a>(paths: impl IntoIterator<Item = &'a str>) -> Layout {
-        let mut kdiag = false;
-        for p in paths {
-            if p.starts_with("cluster-resources/") || p.starts_with("cluster-info/") {
-                return Layout::Troubleshoot;
-            }
-            kdiag |= p.starts_with("cluster/") || p.starts_with("nodes/");
+        let troubleshoot = paths
+            .into_iter()
+            .any(|p| p.starts_with("cluster-resources/") || p.starts_with("cluster-info/"));
+        if troubleshoot {
+            Layout::Troubleshoot
+        } else {
+            Layout::Kdiag
         }
-        let _ = kdiag;
-        Layout::Kdiag
     }
 }
 

@@ -35,11 +35,6 @@ pub fn components() -> &'static [crate::def::ComponentDef] {
     kdiag_model::components::catalog()
 }
 
-/// A component by name.
-pub fn component(name: &str) -> Option<&'static crate::def::ComponentDef> {
-    kdiag_model::components::component(name)
-}
-
 /// Every class name.
 pub fn class_names() -> Vec<&'static str> {
     classes().iter().map(|c| c.class.as_str()).collect()

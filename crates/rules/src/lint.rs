@@ -233,7 +233,7 @@ impl Checker<'_> {
         }
     }
 
-    fn compare(&mut self, e: &Expression, args: &[Ty], exprs: &[Expression]) {
+    fn compare(&mut self, args: &[Ty], exprs: &[Expression]) {
         let [a, b] = args else { return };
         let literal = |x: &Expression| matches!(x.expr, Ast::Literal(_));
         let mismatch = a.scalar()
@@ -261,7 +261,6 @@ impl Checker<'_> {
                 }),
             );
         }
-        let _ = e;
     }
 
     /// The source text of a sub-expression, as well as offsets tell it.
@@ -352,7 +351,9 @@ impl Checker<'_> {
                 self.walk(&c.result, &inner)
             }
             Ast::Call(call) => {
-                let target = call.target.as_ref().map(|t| self.walk(t, env));
+                if let Some(t) = &call.target {
+                    self.walk(t, env);
+                }
                 let args: Vec<Ty> = call.args.iter().map(|a| self.walk(a, env)).collect();
                 let f = call.func_name.as_str();
                 if !known_function(f) {
@@ -365,7 +366,7 @@ impl Checker<'_> {
                 }
                 match f {
                     "_==_" | "_!=_" | "_<_" | "_<=_" | "_>_" | "_>=_" => {
-                        self.compare(e, &args, &call.args);
+                        self.compare(&args, &call.args);
                         Ty::Bool
                     }
                     "_&&_" | "_||_" | "!_" | "@in" | "startsWith" | "endsWith" | "contains"
@@ -440,10 +441,7 @@ impl Checker<'_> {
                         (Some(Ty::Int), Some(Ty::Int)) => Ty::Int,
                         _ => Ty::Any,
                     },
-                    _ => {
-                        let _ = target;
-                        Ty::Any
-                    }
+                    _ => Ty::Any,
                 }
             }
             _ => Ty::Any,

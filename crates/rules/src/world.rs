@@ -19,8 +19,6 @@ pub struct World {
     snap: Arc<Snapshot>,
     tables: Mutex<HashMap<String, Arc<FactTable>>>,
     views: Mutex<std::collections::VecDeque<(String, cel::Value)>>,
-    /// The view keys some rule reads (`None`: all of them).
-    view_keys: Option<Vec<String>>,
     /// The view keys the rule being run reads.
     current_keys: Mutex<Option<Vec<String>>>,
     /// How many rules still read each table through `match: fact`.
@@ -28,6 +26,7 @@ pub struct World {
     objects: Mutex<HashMap<(String, String, String), cel::Value>>,
     components: Mutex<Option<Arc<HashMap<String, cel::Value>>>>,
     pod_networks: Mutex<Option<cel::Value>>,
+    dns_service: Mutex<Option<cel::Value>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -50,23 +49,27 @@ pub fn with_at(f: &Fact) -> Value {
 use crate::expr::to_cel;
 
 impl World {
-    /// A world over one snapshot, for any rule.
-    pub fn new(snap: Arc<Snapshot>) -> Arc<World> {
-        Self::build(snap, None, HashMap::new())
-    }
-
-    /// A world for these rules: node views hold only the tables they read,
-    /// and a table is dropped once the last rule that reads it has run.
+    /// A world for these rules: a table is dropped once the last rule that
+    /// reads it has run ([`World::begin_rule`] narrows node views to what
+    /// each rule reads).
     pub fn for_rules(snap: Arc<Snapshot>, rules: &crate::load::RuleSet) -> Arc<World> {
-        let sources: Vec<&str> = rules.rules.iter().flat_map(|r| r.sources()).collect();
-        let keys = view_keys(&sources);
         let mut uses: HashMap<String, usize> = HashMap::new();
         for r in &rules.rules {
             if let Some(f) = &r.def.matcher.fact {
                 *uses.entry(f.clone()).or_default() += 1;
             }
         }
-        Self::build(snap, Some(keys), uses)
+        Arc::new(World {
+            snap,
+            tables: Mutex::default(),
+            views: Mutex::default(),
+            current_keys: Mutex::default(),
+            uses: Mutex::new(uses),
+            objects: Mutex::default(),
+            components: Mutex::default(),
+            pod_networks: Mutex::default(),
+            dns_service: Mutex::default(),
+        })
     }
 
     /// The rule about to run: node views then hold only the tables it reads.
@@ -105,24 +108,6 @@ fn view_keys(sources: &[&str]) -> Vec<String> {
 }
 
 impl World {
-    fn build(
-        snap: Arc<Snapshot>,
-        view_keys: Option<Vec<String>>,
-        uses: HashMap<String, usize>,
-    ) -> Arc<World> {
-        Arc::new(World {
-            snap,
-            tables: Mutex::default(),
-            views: Mutex::default(),
-            view_keys,
-            current_keys: Mutex::default(),
-            uses: Mutex::new(uses),
-            objects: Mutex::default(),
-            components: Mutex::default(),
-            pod_networks: Mutex::default(),
-        })
-    }
-
     /// The snapshot.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snap
@@ -192,7 +177,6 @@ impl World {
                 .filter(|k| {
                     current
                         .as_ref()
-                        .or(self.view_keys.as_ref())
                         .is_none_or(|keys| keys.iter().any(|x| x == k))
                 })
                 .collect();
@@ -339,8 +323,12 @@ impl World {
     /// `dnsService()`: the cluster DNS Service (`namespace`, `name`, `ip`,
     /// `at`), or null when the bundle shows none.
     pub fn dns_service(&self) -> cel::Value {
+        // Called per record (a rule's `let`): the inventory is built once.
+        if let Some(v) = lock(&self.dns_service).as_ref() {
+            return v.clone();
+        }
         let inv = NetworkInventory::of(&self.snap);
-        match &inv.dns_service {
+        let v = match &inv.dns_service {
             Some(d) => to_cel(&json!({
                 "namespace": d.namespace,
                 "name": d.name,
@@ -348,7 +336,9 @@ impl World {
                 "at": {"file": d.evidence.file, "line": d.evidence.line, "text": d.evidence.text},
             })),
             None => cel::Value::Null,
-        }
+        };
+        *lock(&self.dns_service) = Some(v.clone());
+        v
     }
 
     /// Whether a cluster-wide input a rule `needs` is there, and if not, the
