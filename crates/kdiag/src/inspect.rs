@@ -170,15 +170,16 @@ fn cidr_use(snap: &kdiag_model::Snapshot) -> Vec<CidrUse> {
     table
         .records
         .iter()
+        .map(|r| r.fields())
         .map(|r| CidrUse {
-            network: r.fields["cidr"].as_str().unwrap_or_default().to_owned(),
-            nodes: r.fields["nodes"]
+            network: r["cidr"].as_str().unwrap_or_default().to_owned(),
+            nodes: r["nodes"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|n| n.as_str().map(str::to_owned))
                 .collect(),
-            pods: r.fields["pods"]
+            pods: r["pods"]
                 .as_u64()
                 .and_then(|p| usize::try_from(p).ok())
                 .unwrap_or(0),

@@ -83,7 +83,7 @@ fn facts(format: FactsFormat, bundle: Option<PathBuf>) -> Result<u8> {
             let example = snap
                 .as_ref()
                 .and_then(|s| (t.build)(s).records.into_iter().next())
-                .map(|r| r.fields);
+                .map(|r| r.fields());
             serde_json::json!({
                 "name": t.name,
                 "description": t.description,

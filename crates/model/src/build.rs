@@ -7,6 +7,7 @@ use crate::node::Sourced;
 use crate::snapshot::{FileInfo, Located};
 use crate::{Diagnostic, LogPatterns, Snapshot, Stage};
 use kdiag_bundle::{BundleDiagnostic, DataFormat, EntrySink, FileRole, NodeFile, classify};
+use kdiag_parse::Intern as _;
 use kdiag_parse::lines::decode;
 use kdiag_parse::{
     Parsed, cani, cni, firewall, flannel, iproute, iproute_json, iptables, ipvs, kube, kubelet,
@@ -24,6 +25,9 @@ pub(crate) struct Builder<'p> {
     patterns: &'p LogPatterns,
     /// Rank of the copy held for each (node, table); see `node_slot`.
     ranks: std::collections::HashMap<(String, &'static str), u8>,
+    /// Shared copies of the lines and names node tables repeat (the same
+    /// kube-proxy rule or flannel route on every node).
+    names: kdiag_parse::Interner,
 }
 
 impl<'p> Builder<'p> {
@@ -32,6 +36,7 @@ impl<'p> Builder<'p> {
             snapshot: Snapshot::default(),
             patterns,
             ranks: Default::default(),
+            names: kdiag_parse::Interner::new(),
         }
     }
 
@@ -295,7 +300,8 @@ impl<'p> Builder<'p> {
     fn node_file(&mut self, path: &str, node: &str, file: &NodeFile, text: &str) -> (u64, u64) {
         macro_rules! table {
             ($parsed:expr, $field:ident) => {{
-                let (rows, n, d) = self.take(path, $parsed);
+                let parsed = $parsed;
+                let (rows, n, d) = self.take(path, parsed);
                 let rank = if d == 0 {
                     RANK_CLEAN_TEXT
                 } else {
@@ -319,25 +325,19 @@ impl<'p> Builder<'p> {
             }};
         }
         match file {
-            NodeFile::IpRoute => table!(iproute::parse_routes(text), routes),
-            NodeFile::IpNeigh => table!(iproute::parse_neighbors(text), neighbors),
-            NodeFile::BridgeFdb => table!(iproute::parse_fdb(text), fdb),
+            NodeFile::IpRoute => table!(self.interned(iproute::parse_routes(text)), routes),
+            NodeFile::IpNeigh => table!(self.interned(iproute::parse_neighbors(text)), neighbors),
+            NodeFile::BridgeFdb => table!(self.interned(iproute::parse_fdb(text)), fdb),
             NodeFile::IpAddr => table!(iproute::parse_links(text), addrs),
             NodeFile::IpLink => table!(iproute::parse_links(text), links),
-            NodeFile::IpRouteJson => self.json_table(
-                path,
-                node,
-                "routes",
-                iproute_json::parse_routes_json(text),
-                |t| &mut t.routes,
-            ),
-            NodeFile::IpNeighJson => self.json_table(
-                path,
-                node,
-                "neighbors",
-                iproute_json::parse_neighbors_json(text),
-                |t| &mut t.neighbors,
-            ),
+            NodeFile::IpRouteJson => {
+                let parsed = self.interned(iproute_json::parse_routes_json(text));
+                self.json_table(path, node, "routes", parsed, |t| &mut t.routes)
+            }
+            NodeFile::IpNeighJson => {
+                let parsed = self.interned(iproute_json::parse_neighbors_json(text));
+                self.json_table(path, node, "neighbors", parsed, |t| &mut t.neighbors)
+            }
             NodeFile::IpAddrJson => self.json_table(
                 path,
                 node,
@@ -353,7 +353,7 @@ impl<'p> Builder<'p> {
                 |t| &mut t.links,
             ),
             NodeFile::IptablesSave => {
-                let parsed = iptables::parse_iptables_save(text);
+                let parsed = iptables::parse_iptables_save_in(text, &mut self.names);
                 let d = self.parse_diags(path, &parsed.diagnostics);
                 let n = parsed.rules.len() as u64;
                 self.node_slot(node, path, "iptables", parsed, RANK_CLEAN_TEXT, |t| {
@@ -389,6 +389,12 @@ impl<'p> Builder<'p> {
     }
 
     /// JSON (`ip -j`) is preferred: it replaces a table read from text.
+    /// The records with their names and lines shared with other nodes'.
+    fn interned<T: kdiag_parse::Intern>(&mut self, mut parsed: Parsed<T>) -> Parsed<T> {
+        parsed.records.intern(&mut self.names);
+        parsed
+    }
+
     fn json_table<T>(
         &mut self,
         path: &str,

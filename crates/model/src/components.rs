@@ -4,7 +4,7 @@
 //! one place component identity is written.
 
 use crate::Snapshot;
-use crate::derive::{Fact, FactTable};
+use crate::derive::{Fact, FactTable, row};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -352,7 +352,7 @@ pub(crate) fn table(snap: &Snapshot) -> FactTable {
         };
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         table.records.push(Fact {
-            fields: serde_json::to_value(ComponentRecord {
+            record: row(ComponentRecord {
                 name: c.name.clone(),
                 kind: c.kind.clone(),
                 running: !pods.is_empty(),
@@ -362,8 +362,7 @@ pub(crate) fn table(snap: &Snapshot) -> FactTable {
                 ready: count(ready),
                 version: version.map(|(v, _)| v),
                 namespaces,
-            })
-            .unwrap_or_default(),
+            }),
             evidence,
             first_seen: None,
         });

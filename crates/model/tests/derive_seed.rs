@@ -14,10 +14,10 @@ fn seed() -> Snapshot {
     Snapshot::load(&dir, &Limits::default(), &LogPatterns::none()).unwrap()
 }
 
-fn rows<'a>(t: &'a FactTable, pred: impl Fn(&Value) -> bool + 'a) -> Vec<&'a Value> {
+fn rows(t: &FactTable, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
     t.records
         .iter()
-        .map(|r| &r.fields)
+        .map(|r| r.fields())
         .filter(|f| pred(f))
         .collect()
 }
@@ -26,20 +26,22 @@ fn rows<'a>(t: &'a FactTable, pred: impl Fn(&Value) -> bool + 'a) -> Vec<&'a Val
 fn seed_incident_facts() {
     let snap = seed();
     let dangling = table(&snap, "rbac.dangling-bindings").unwrap();
-    let roles: Vec<&str> = dangling
+    let roles: Vec<String> = dangling
         .records
         .iter()
-        .map(|r| r.fields["role"].as_str().unwrap())
+        .map(|r| r.fields()["role"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(roles, vec!["system:node-proxier", "flannel"]);
     assert_eq!(
-        dangling.records[0].fields["serviceaccounts"][0],
+        dangling.records[0].fields()["serviceaccounts"][0],
         "kube-system/kube-proxy"
     );
 
+    // 5 flannel nodes with 4 peers each; the table holds only the routes
+    // that are not as flannel programs them.
     let routes = table(&snap, "flannel.routes").unwrap();
     assert!(routes.missing.is_empty(), "{:?}", routes.missing);
-    assert_eq!(routes.records.len(), 20);
+    assert!(rows(&routes, |f| f["route"] == "present").is_empty());
     let missing = rows(&routes, |f| {
         f["node"] == "gpu-worker-2" && f["route"] == "missing"
     });
@@ -52,30 +54,49 @@ fn seed_incident_facts() {
         vec!["10.244.0.0/24", "10.244.1.0/24", "10.233.65.0/24"]
     );
     assert_eq!(rows(&routes, |f| f["route"] == "missing").len(), 14);
+    // The per-node counts add up to every peer of every node.
+    let nodes = table(&snap, "flannel.nodes").unwrap();
+    assert_eq!(nodes.records.len(), 5);
+    let count = |k: &str| -> u64 {
+        rows(&nodes, |_| true)
+            .iter()
+            .map(|f| f[k].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(count("peers"), 20);
+    assert_eq!(
+        count("routes_present") + count("routes_missing") + count("routes_wrong"),
+        20
+    );
+    assert_eq!(count("routes_missing"), 14);
+    assert_eq!(
+        count("routes_missing") + count("routes_wrong"),
+        routes.records.len() as u64
+    );
     // Every absence is shown with real lines of the node's table.
     let r = routes
         .records
         .iter()
-        .find(|r| r.fields["node"] == "master-3" && r.fields["route"] == "missing")
+        .find(|r| r.fields()["node"] == "master-3" && r.fields()["route"] == "missing")
         .unwrap();
     assert!(
         r.evidence[1].text.starts_with("default via"),
         "{:?}",
         r.evidence
     );
+    // Where the route to a peer is missing, so are its neighbour and FDB
+    // entry, and the other way round.
     let vx = table(&snap, "flannel.vxlan").unwrap();
-    let present: Vec<_> = rows(&routes, |f| f["route"] == "present")
-        .iter()
-        .map(|f| (f["node"].clone(), f["peer"].clone()))
-        .collect();
-    for f in vx.records.iter().map(|r| &r.fields) {
-        let has = present.contains(&(f["node"].clone(), f["peer"].clone()));
-        assert_eq!(
-            f["neighbor"] == "present" && f["fdb"] == "present",
-            has,
-            "{f}"
-        );
-    }
+    let pairs = |t: &FactTable| -> Vec<(Value, Value)> {
+        let mut v: Vec<_> = rows(t, |_| true)
+            .iter()
+            .map(|f| (f["node"].clone(), f["peer"].clone()))
+            .collect();
+        v.sort_by_key(|p| p.0.to_string() + &p.1.to_string());
+        v
+    };
+    assert_eq!(pairs(&vx), pairs(&routes));
+    assert!(rows(&vx, |f| f["neighbor"] == "present" && f["fdb"] == "present").is_empty());
     assert!(
         table(&snap, "flannel.stale-entries")
             .unwrap()
@@ -85,21 +106,40 @@ fn seed_incident_facts() {
 
     let svc = table(&snap, "kube-proxy.services").unwrap();
     let dns = rows(&svc, |f| f["ip"] == "10.233.0.3");
-    assert_eq!(dns.len(), 15, "3 ports on 5 nodes");
+    assert_eq!(dns.len(), 3, "3 ports, each missing on the 5 nodes");
     assert!(
         dns.iter()
-            .all(|f| f["status"] == "missing" && f["mode"] == "iptables" && f["dns"] == true)
+            .all(|f| f["missing"].as_array().unwrap().len() == 5
+                && f["programmed"] == 0
+                && f["modes"] == serde_json::json!(["iptables"])
+                && f["dns"] == true)
     );
+    // One record per Service port, whatever the number of nodes.
+    let ports: usize = snap
+        .objects_of("Service")
+        .filter(|o| {
+            o.object.value["spec"]["clusterIP"]
+                .as_str()
+                .is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+        })
+        .map(|o| {
+            o.object.value["spec"]["ports"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+        .sum();
+    assert_eq!(svc.records.len(), ports);
 
     let nets = table(&snap, "cidr.pod-networks").unwrap();
     let summary: Vec<(String, bool, u64)> = nets
         .records
         .iter()
+        .map(|r| r.fields())
         .map(|r| {
             (
-                r.fields["cidr"].as_str().unwrap().to_owned(),
-                r.fields["current"].as_bool().unwrap(),
-                r.fields["node_count"].as_u64().unwrap(),
+                r["cidr"].as_str().unwrap().to_owned(),
+                r["current"].as_bool().unwrap(),
+                r["node_count"].as_u64().unwrap(),
             )
         })
         .collect();
@@ -113,7 +153,7 @@ fn seed_incident_facts() {
     assert!(
         nets.records
             .iter()
-            .all(|r| r.fields["networks_in_use"] == 2)
+            .all(|r| r.fields()["networks_in_use"] == 2)
     );
 
     let bridges = table(&snap, "node.bridge-addresses").unwrap();
@@ -131,19 +171,19 @@ fn seed_incident_facts() {
 
     let svc = table(&snap, "dns.service").unwrap();
     assert_eq!(
-        svc.records[0].fields["nodes_missing"]
+        svc.records[0].fields()["nodes_missing"]
             .as_array()
             .unwrap()
             .len(),
         5
     );
-    assert_eq!(svc.records[0].fields["endpoints_ready"], 2);
+    assert_eq!(svc.records[0].fields()["endpoints_ready"], 2);
 
     let probes = table(&snap, "probes.dns").unwrap();
-    let outcomes: Vec<&str> = probes
+    let outcomes: Vec<String> = probes
         .records
         .iter()
-        .map(|r| r.fields["outcome"].as_str().unwrap())
+        .map(|r| r.fields()["outcome"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(outcomes, vec!["bad-address", "bad-address", "no-servers"]);
     assert!(table(&snap, "no.such.table").is_none());

@@ -3,7 +3,7 @@
 //! (1 for the usual one-line output).
 
 use crate::iproute::{FdbEntry, IfAddr, Interface, Neighbor, Route, VxlanInfo};
-use crate::{Diagnostic, Parsed};
+use crate::{Diagnostic, Mac, Name, Parsed};
 use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,24 +46,24 @@ fn elements<T: for<'de> Deserialize<'de>>(
 #[derive(Deserialize)]
 struct JRoute {
     #[serde(default)]
-    r#type: Option<String>,
+    r#type: Option<Name>,
     dst: String,
     #[serde(default)]
     gateway: Option<IpAddr>,
     #[serde(default)]
-    dev: Option<String>,
+    dev: Option<Name>,
     #[serde(default)]
-    protocol: Option<String>,
+    protocol: Option<Name>,
     #[serde(default)]
-    scope: Option<String>,
+    scope: Option<Name>,
     #[serde(default)]
     prefsrc: Option<IpAddr>,
     #[serde(default)]
     metric: Option<u32>,
     #[serde(default)]
-    table: Option<String>,
+    table: Option<Name>,
     #[serde(default)]
-    flags: Vec<String>,
+    flags: Vec<Name>,
 }
 
 /// Parses `ip -j route show`.
@@ -101,7 +101,7 @@ pub fn parse_routes_json(text: &str) -> Parsed<Route> {
             table: r.table,
             nexthops: Vec::new(),
             flags: r.flags,
-            text: raw,
+            text: raw.into(),
         });
     }
     out
@@ -111,11 +111,11 @@ pub fn parse_routes_json(text: &str) -> Parsed<Route> {
 struct JNeigh {
     dst: IpAddr,
     #[serde(default)]
-    dev: Option<String>,
+    dev: Option<Name>,
     #[serde(default)]
-    lladdr: Option<String>,
+    lladdr: Option<Mac>,
     #[serde(default)]
-    state: Vec<String>,
+    state: Vec<Name>,
     #[serde(default)]
     router: Option<Value>,
 }
@@ -129,10 +129,10 @@ pub fn parse_neighbors_json(text: &str) -> Parsed<Neighbor> {
             line,
             ip: n.dst,
             dev: n.dev,
-            lladdr: n.lladdr.map(|m| m.to_ascii_lowercase()),
+            lladdr: n.lladdr,
             states: n.state,
             router: n.router.is_some(),
-            text: raw,
+            text: raw.into(),
         })
         .collect();
     Parsed {
@@ -143,19 +143,19 @@ pub fn parse_neighbors_json(text: &str) -> Parsed<Neighbor> {
 
 #[derive(Deserialize)]
 struct JFdb {
-    mac: String,
+    mac: Mac,
     #[serde(default, rename = "ifname")]
-    dev: Option<String>,
+    dev: Option<Name>,
     #[serde(default)]
     dst: Option<IpAddr>,
     #[serde(default)]
     vlan: Option<u16>,
     #[serde(default)]
-    master: Option<String>,
+    master: Option<Name>,
     #[serde(default)]
-    flags: Vec<String>,
+    flags: Vec<Name>,
     #[serde(default)]
-    state: Option<String>,
+    state: Option<Name>,
 }
 
 /// Parses `bridge -j fdb show`.
@@ -168,13 +168,13 @@ pub fn parse_fdb_json(text: &str) -> Parsed<FdbEntry> {
             flags.extend(f.state.filter(|s| !s.is_empty()));
             FdbEntry {
                 line,
-                mac: f.mac.to_ascii_lowercase(),
+                mac: f.mac,
                 dev: f.dev,
                 dst: f.dst,
                 vlan: f.vlan,
                 master: f.master,
                 flags,
-                text: raw,
+                text: raw.into(),
             }
         })
         .collect();
@@ -311,7 +311,10 @@ mod tests {
             r#"[{"dst":"10.244.1.0","dev":"flannel.1","lladdr":"AA:BB:CC:DD:EE:FF","state":["PERMANENT"]}]"#,
         );
         assert!(n.records[0].permanent());
-        assert_eq!(n.records[0].lladdr.as_deref(), Some("aa:bb:cc:dd:ee:ff"));
+        assert_eq!(
+            n.records[0].lladdr.map(|m| m.to_string()).as_deref(),
+            Some("aa:bb:cc:dd:ee:ff")
+        );
         let l = parse_links_json(
             r#"[{"ifindex":4,"ifname":"flannel.1","flags":["UP"],"mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"local":"192.168.1.10","link":"eth0","port":8472,"learning":false}},"addr_info":[{"family":"inet","local":"10.244.0.0","prefixlen":32,"scope":"global","label":"flannel.1"}]}]"#,
         );

@@ -2,8 +2,8 @@
 //! with their matches and targets. Also reads `grep`-filtered output (rules
 //! without a `*table` line), as pasted in transcripts.
 
-use crate::Diagnostic;
 use crate::diag::numbered;
+use crate::{Diagnostic, Interner, Name};
 use ipnet::IpNet;
 use serde::Serialize;
 
@@ -13,22 +13,22 @@ pub struct Chain {
     /// 1-based line.
     pub line: u32,
     /// Table (`nat`, `filter`, ...), when a `*table` line came before.
-    pub table: Option<String>,
+    pub table: Option<Name>,
     /// Chain name.
-    pub name: String,
+    pub name: Name,
     /// Built-in chains' policy (`ACCEPT`, `DROP`); `None` for `-`.
-    pub policy: Option<String>,
+    pub policy: Option<Name>,
     /// The line as printed.
-    pub text: String,
+    pub text: Name,
 }
 
 /// One option of a rule, e.g. `! -s 10.244.0.0/16` or `--dport 53`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleOption {
     /// The option as written, e.g. `-s`, `--dport`, `-m`.
-    pub name: String,
+    pub name: Name,
     /// Its arguments.
-    pub values: Vec<String>,
+    pub values: Vec<Name>,
     /// Preceded by `!`.
     pub negated: bool,
 }
@@ -39,17 +39,17 @@ pub struct Rule {
     /// 1-based line.
     pub line: u32,
     /// Table, when known.
-    pub table: Option<String>,
+    pub table: Option<Name>,
     /// Chain the rule is appended to.
-    pub chain: String,
+    pub chain: Name,
     /// Options in order (the target's own options included).
     pub options: Vec<RuleOption>,
     /// `-j` or `-g` target.
-    pub target: Option<String>,
+    pub target: Option<Name>,
     /// `--comment` text.
-    pub comment: Option<String>,
+    pub comment: Option<Name>,
     /// The line as printed.
-    pub text: String,
+    pub text: Name,
 }
 
 impl Rule {
@@ -122,32 +122,38 @@ impl IptablesSave {
 
 /// Parses `iptables-save` (or `ip6tables-save`) output.
 pub fn parse_iptables_save(text: &str) -> IptablesSave {
+    parse_iptables_save_in(text, &mut Interner::new())
+}
+
+/// Parses `iptables-save` output, sharing names and lines through `names`
+/// (every node of a cluster prints mostly the same rules).
+pub fn parse_iptables_save_in(text: &str, names: &mut Interner) -> IptablesSave {
     let mut out = IptablesSave::default();
-    let mut table: Option<String> = None;
+    let mut table: Option<Name> = None;
     for (n, line) in numbered(text) {
         let t = line.trim();
         if t.is_empty() || t.starts_with("# ") || t == "#" {
             continue;
         }
         if let Some(name) = t.strip_prefix('*') {
-            table = Some(name.to_owned());
+            table = Some(names.get(name));
             out.tables.push((n, name.to_owned()));
         } else if t == "COMMIT" {
             table = None;
         } else if let Some(decl) = t.strip_prefix(':') {
             let mut parts = decl.split_whitespace();
-            let name = parts.next().unwrap_or_default().to_owned();
-            let policy = parts.next().filter(|p| *p != "-").map(str::to_owned);
+            let name = names.get(parts.next().unwrap_or_default());
+            let policy = parts.next().filter(|p| *p != "-").map(|p| names.get(p));
             out.chains.push(Chain {
                 line: n,
                 table: table.clone(),
                 name,
                 policy,
-                text: t.to_owned(),
+                text: names.get(t),
             });
         } else if t.starts_with("-A ") || t.starts_with("-I ") {
             match tokenize(t) {
-                Ok(tokens) => match rule(n, table.clone(), &tokens, t) {
+                Ok(tokens) => match rule(n, table.clone(), &tokens, t, names) {
                     Some(r) => out.rules.push(r),
                     None => out
                         .diagnostics
@@ -166,11 +172,19 @@ pub fn parse_iptables_save(text: &str) -> IptablesSave {
             ));
         }
     }
+    out.chains.shrink_to_fit();
+    out.rules.shrink_to_fit();
     out
 }
 
-fn rule(n: u32, table: Option<String>, tokens: &[String], text: &str) -> Option<Rule> {
-    let chain = tokens.get(1)?.clone();
+fn rule(
+    n: u32,
+    table: Option<Name>,
+    tokens: &[String],
+    text: &str,
+    names: &mut Interner,
+) -> Option<Rule> {
+    let chain = names.get(tokens.get(1)?);
     let mut options: Vec<RuleOption> = Vec::new();
     let mut negate = false;
     for tok in &tokens[2..] {
@@ -181,15 +195,19 @@ fn rule(n: u32, table: Option<String>, tokens: &[String], text: &str) -> Option<
             && !tok[1..].starts_with(|c: char| c.is_ascii_digit())
         {
             options.push(RuleOption {
-                name: tok.clone(),
+                name: names.get(tok),
                 values: Vec::new(),
                 negated: negate,
             });
             negate = false;
         } else if let Some(last) = options.last_mut() {
-            last.values.push(tok.clone());
+            last.values.push(names.get(tok));
         }
     }
+    for o in &mut options {
+        o.values.shrink_to_fit();
+    }
+    options.shrink_to_fit();
     let target = options
         .iter()
         .find(|o| o.name == "-j" || o.name == "-g" || o.name == "--jump" || o.name == "--goto")
@@ -205,7 +223,7 @@ fn rule(n: u32, table: Option<String>, tokens: &[String], text: &str) -> Option<
         options,
         target,
         comment,
-        text: text.to_owned(),
+        text: names.get(text),
     })
 }
 

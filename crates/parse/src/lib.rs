@@ -23,9 +23,11 @@ pub mod kubelet;
 pub mod lines;
 pub mod log;
 pub mod lsmod;
+pub mod name;
 pub mod probe;
 pub mod resolv;
 pub mod sysctl;
 pub mod version;
 
 pub use diag::{Diagnostic, Parsed};
+pub use name::{Intern, Interner, Mac, Name};

@@ -282,8 +282,9 @@ fn evaluate_in(
     }
     let node_needs = rule.def.needs.iter().any(|n| n.starts_with("node."));
     for rec in &table.records {
+        let rec_fields = rec.fields();
         if node_needs {
-            let node = rec.fields.get("node").and_then(Value::as_str).unwrap_or("");
+            let node = rec_fields.get("node").and_then(Value::as_str).unwrap_or("");
             let tables = world.snapshot().nodes.get(node);
             // `a|b`: either input will do.
             let lacking: Vec<&String> = rule
@@ -305,7 +306,7 @@ fn evaluate_in(
                 continue;
             }
         }
-        let mut scope = match Scope::with_world(world, &[("r", &rec.fields)]) {
+        let mut scope = match Scope::with_world(world, &[("r", &rec_fields)]) {
             Ok(s) => s,
             Err(e) => {
                 note("record", e);
@@ -313,9 +314,9 @@ fn evaluate_in(
             }
         };
         // `let`: computed fields join the record, then the scope is rebuilt.
-        let mut fields = std::borrow::Cow::Borrowed(&rec.fields);
+        let mut fields = std::borrow::Cow::Borrowed(&rec_fields);
         if !rule.lets.is_empty() {
-            let mut with = rec.fields.clone();
+            let mut with = rec_fields.clone();
             for (k, e) in &rule.lets {
                 let v = match e.eval_in(&scope) {
                     Ok(v) => v,

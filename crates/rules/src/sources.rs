@@ -4,7 +4,7 @@
 use crate::def::{LogsMatch, ObjectsMatch, PrincipalDef, RbacMatch};
 use kdiag_bundle::Input;
 use kdiag_model::Snapshot;
-use kdiag_model::derive::{Fact, FactTable};
+use kdiag_model::derive::{Fact, FactTable, row};
 use kdiag_model::inventory::Evidence;
 use kdiag_model::rbac::{AccessRequest, Principal, Rbac};
 use serde_json::{Value, json};
@@ -54,7 +54,7 @@ pub(crate) fn objects(snap: &Snapshot, m: &ObjectsMatch) -> FactTable {
             let file = snap.files.iter().find(|f| matches!(&f.role, kdiag_bundle::FileRole::KubeList { resource: r, .. } if *r == resource)).map(|f| f.path.clone()).unwrap_or_default();
             let count = snap.objects_of(&m.kind).count();
             table.records.push(Fact {
-                fields: json!({"kind": m.kind, "namespace": m.namespace, "name": m.name, "selector": m.selector}),
+                record: row(json!({"kind": m.kind, "namespace": m.namespace, "name": m.name, "selector": m.selector})),
                 evidence: vec![ev(&file, 1, format!("no {} {} among the {count} {} in this file", m.kind, m.name.clone().unwrap_or_default(), resource))],
                 first_seen: None,
             });
@@ -63,7 +63,7 @@ pub(crate) fn objects(snap: &Snapshot, m: &ObjectsMatch) -> FactTable {
     }
     for o in matched {
         table.records.push(Fact {
-            fields: json!({"kind": o.object.kind, "namespace": o.object.namespace, "name": o.object.name, "labels": o.object.labels(), "object": o.object.value}),
+            record: row(json!({"kind": o.object.kind, "namespace": o.object.namespace, "name": o.object.name, "labels": o.object.labels(), "object": o.object.value})),
             evidence: vec![ev(&o.file, o.object.line, format!("{} {}{}", o.object.kind, o.object.namespace.as_ref().map(|n| format!("{n}/")).unwrap_or_default(), o.object.name))],
             first_seen: None,
         });
@@ -447,7 +447,7 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                 }
                 let resource = need.resource.clone();
                 table.records.push(Fact {
-                    fields: json!({
+                    record: row(json!({
                         "component": c.name,
                         "principal": shown,
                         "principals": principals.iter().map(|(p, _)| principal_name(p)).collect::<Vec<_>>(),
@@ -463,7 +463,7 @@ pub(crate) fn rbac(snap: &Snapshot, m: &RbacMatch) -> FactTable {
                         "role_bound": role_bound,
                         "role_bound_to": role_bound_to,
                         "version": version.as_ref().map(|(v, _)| v.clone()),
-                    }),
+                    })),
                     evidence,
                     first_seen: None,
                 });
@@ -552,7 +552,7 @@ pub(crate) fn logs(snap: &Snapshot, rule_id: &str, m: &LogsMatch) -> FactTable {
             ));
         }
         table.records.push(Fact {
-            fields: json!({
+            record: row(json!({
                 "namespace": log.namespace,
                 "pod": log.pod,
                 "container": log.container,
@@ -566,7 +566,7 @@ pub(crate) fn logs(snap: &Snapshot, rule_id: &str, m: &LogsMatch) -> FactTable {
                 "last": hit(&h.last),
                 "captures": h.first.captures,
                 "distinct": h.distinct,
-            }),
+            })),
             evidence,
             first_seen: h.first.timestamp,
         });

@@ -36,7 +36,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A record as CEL sees it through a cross-table function: its fields, and
 /// `at`, where it was read.
 pub fn with_at(f: &Fact) -> Value {
-    let mut v = f.fields.clone();
+    let mut v = f.fields();
     if let (Value::Object(o), Some(e)) = (&mut v, f.evidence.first()) {
         o.insert(
             "at".into(),
@@ -193,9 +193,10 @@ impl World {
                     (Some(r), "sysctl") => Value::Object(
                         r.iter()
                             .filter_map(|f| {
+                                let mut v = f.fields();
                                 Some((
-                                    f.fields.get("key")?.as_str()?.to_owned(),
-                                    f.fields.get("value")?.clone(),
+                                    v.get("key")?.as_str()?.to_owned(),
+                                    v.get_mut("value")?.take(),
                                 ))
                             })
                             .collect(),
@@ -300,7 +301,8 @@ impl World {
         let inv = NetworkInventory::of(&self.snap);
         let mut all: HashMap<String, cel::Value> = HashMap::new();
         for rec in &self.table("components").records {
-            let Some(n) = rec.fields.get("name").and_then(Value::as_str) else {
+            let fields = rec.fields();
+            let Some(n) = fields.get("name").and_then(Value::as_str) else {
                 continue;
             };
             let mut v = with_at(rec);

@@ -1,7 +1,7 @@
 //! What the bundle itself lacks: commands the collector ran that failed
 //! (from `manifest.json`), and files that could not be read or parsed.
 
-use super::{Fact, FactTable, ev};
+use super::{Fact, FactTable, ev, row};
 use crate::{Snapshot, Stage};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -62,7 +62,7 @@ pub(super) fn commands(snap: &Snapshot) -> FactTable {
         let program = c.argv.first().cloned().unwrap_or_default();
         let stderr = c.stderr.clone().unwrap_or_default();
         table.records.push(Fact {
-            fields: serde_json::to_value(CommandRecord {
+            record: row(CommandRecord {
                 program,
                 command: c.argv.join(" "),
                 node: c.node.clone(),
@@ -72,8 +72,7 @@ pub(super) fn commands(snap: &Snapshot) -> FactTable {
                 stderr: stderr.trim().to_owned(),
                 succeeded: c.succeeded(),
                 output_read: c.output.as_deref().is_some_and(|o| present.contains(o)),
-            })
-            .unwrap_or_default(),
+            }),
             evidence: match snap.manifest_lines.get(i) {
                 Some((file, line, text)) => vec![ev(file, *line, text)],
                 None => vec![ev(
@@ -115,13 +114,12 @@ pub(super) fn unreadable_files(snap: &Snapshot) -> FactTable {
             "parse"
         };
         table.records.push(Fact {
-            fields: serde_json::to_value(UnreadableFileRecord {
+            record: row(UnreadableFileRecord {
                 file: file.to_owned(),
                 stage: stage.to_owned(),
                 problems: diags.len(),
                 first: diags[0].message.clone(),
-            })
-            .unwrap_or_default(),
+            }),
             evidence: diags
                 .iter()
                 .take(3)

@@ -1,7 +1,7 @@
 //! The pod networks in use against the ones components believe in, and
 //! addresses (cni0, pods) outside their node's pod CIDR.
 
-use super::{Fact, FactTable, ev};
+use super::{Fact, FactTable, ev, row};
 use crate::Snapshot;
 use crate::inventory::{NetworkInventory, NetworkKind};
 use ipnet::IpNet;
@@ -200,7 +200,7 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
             evidence.push(b.evidence.clone());
         }
         table.records.push(Fact {
-            fields: serde_json::to_value(PodNetworkRecord {
+            record: row(PodNetworkRecord {
                 cidr: net.to_string(),
                 current: current == Some(*net),
                 current_cidr: current.map(|c| c.to_string()),
@@ -210,8 +210,7 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
                 pods: *pods,
                 believed_by: believers,
                 tunnel_entries: tunnel.len(),
-            })
-            .unwrap_or_default(),
+            }),
             evidence,
             first_seen: None,
         });
@@ -243,15 +242,14 @@ pub(super) fn bridge_addresses(snap: &Snapshot) -> FactTable {
             for a in i.addrs.iter().filter(|a| a.addr.addr().is_ipv4()) {
                 let inside = contains_any(&n.pod_cidrs, a.addr.addr());
                 table.records.push(Fact {
-                    fields: serde_json::to_value(BridgeAddressRecord {
+                    record: row(BridgeAddressRecord {
                         node: n.name.clone(),
                         dev: i.name.clone(),
                         addr: a.addr.to_string(),
                         network: a.addr.trunc().to_string(),
                         node_cidrs: n.pod_cidrs.iter().map(ToString::to_string).collect(),
                         inside,
-                    })
-                    .unwrap_or_default(),
+                    }),
                     evidence: vec![
                         ev(&addrs.file, a.line, &a.text),
                         ev(
@@ -306,7 +304,7 @@ pub(super) fn pod_addresses(snap: &Snapshot) -> FactTable {
         let network = bridge.unwrap_or_else(|| IpNet::from(p.ip));
         let (ns, name) = p.pod.split_once('/').unwrap_or(("", p.pod.as_str()));
         table.records.push(Fact {
-            fields: serde_json::to_value(PodAddressRecord {
+            record: row(PodAddressRecord {
                 namespace: ns.to_owned(),
                 name: name.to_owned(),
                 node: node.name.clone(),
@@ -314,8 +312,7 @@ pub(super) fn pod_addresses(snap: &Snapshot) -> FactTable {
                 network: network.to_string(),
                 node_cidrs: node.pod_cidrs.iter().map(ToString::to_string).collect(),
                 inside,
-            })
-            .unwrap_or_default(),
+            }),
             evidence: vec![p.evidence.clone()],
             first_seen: None,
         });

@@ -1,6 +1,6 @@
 //! The network components' workloads and Services' endpoints.
 
-use super::{Fact, FactTable, ev};
+use super::{Fact, FactTable, ev, row};
 use crate::Snapshot;
 use crate::inventory::NetworkInventory;
 use kdiag_parse::kube::types::{DaemonSet, Deployment, Pod, Service};
@@ -222,7 +222,7 @@ pub(super) fn workloads(snap: &Snapshot) -> FactTable {
             Vec::new()
         };
         table.records.push(Fact {
-            fields: serde_json::to_value(WorkloadRecord {
+            record: row(WorkloadRecord {
                 component: component.to_owned(),
                 kind: o.object.kind.clone(),
                 namespace: ns,
@@ -235,8 +235,7 @@ pub(super) fn workloads(snap: &Snapshot) -> FactTable {
                     .count(),
                 unhealthy_pods: bad,
                 nodes_without_pod: missing_nodes,
-            })
-            .unwrap_or_default(),
+            }),
             evidence,
             first_seen: None,
         });
@@ -274,15 +273,14 @@ pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
             .is_some_and(|(n, m)| *n == ns && *m == s.metadata.name);
         let component = if is_dns { "coredns" } else { "" };
         table.records.push(Fact {
-            fields: serde_json::to_value(ServiceEndpointsRecord {
+            record: row(ServiceEndpointsRecord {
                 namespace: ns,
                 name: s.metadata.name.clone(),
                 ip: s.spec.cluster_ip.clone().unwrap_or_default(),
                 endpoints_ready: ready.get(&key).copied(),
                 dns: is_dns,
                 component: component.to_owned(),
-            })
-            .unwrap_or_default(),
+            }),
             evidence: vec![ev(
                 &o.file,
                 o.object.line,

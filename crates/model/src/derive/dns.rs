@@ -1,6 +1,6 @@
 //! The cluster DNS Service's path, and what probe pods saw.
 
-use super::{Fact, FactTable, ev};
+use super::{Fact, FactTable, ev, row};
 use crate::Snapshot;
 use crate::inventory::NetworkInventory;
 use kdiag_parse::probe::ProbeOutcome;
@@ -67,42 +67,43 @@ pub(super) fn service(snap: &Snapshot) -> FactTable {
         return table;
     };
     let ip = dns.cluster_ip.map(|i| i.to_string()).unwrap_or_default();
-    let services = super::kube_proxy::services(snap);
-    let mut programmed = Vec::new();
-    let mut missing = Vec::new();
+    let (ports, missing_inputs) = super::kube_proxy::check(
+        snap,
+        |ns, name| ns == dns.namespace && name == dns.name,
+        true,
+    );
+    let mut missing: Vec<String> = Vec::new();
+    let mut programmed: Vec<String> = Vec::new();
     let mut evidence = vec![dns.evidence.clone()];
-    for r in services.records.iter().filter(|r| {
-        r.fields["namespace"] == dns.namespace.as_str() && r.fields["name"] == dns.name.as_str()
-    }) {
-        let node = r.fields["node"].as_str().unwrap_or_default().to_owned();
-        // A Service without ready endpoints has nothing to program: not a data-plane fault.
-        if r.fields["status"] == "endpointless" {
-            continue;
-        }
-        if r.fields["status"] == "programmed" {
-            if !programmed.contains(&node) {
-                programmed.push(node);
+    for (r, ev) in &ports {
+        for n in r.missing.iter().chain(&r.no_endpoints) {
+            if !missing.iter().any(|m| n == m) {
+                missing.push(n.to_string());
             }
-        } else if !missing.contains(&node) {
-            missing.push(node);
-            evidence.extend(r.evidence.iter().skip(1).cloned());
         }
+        for n in &r.programmed_on {
+            if !programmed.iter().any(|m| n == m) {
+                programmed.push(n.to_string());
+            }
+        }
+        evidence.extend(ev.iter().skip(1).cloned());
     }
+    // Programmed means every port: a node missing one is not.
     programmed.retain(|n| !missing.contains(n));
+    evidence.dedup();
     let endpoints = super::kube_proxy::ready_endpoints(snap)
         .get(&format!("{}/{}", dns.namespace, dns.name))
         .copied();
-    table.missing = services.missing.clone();
-    let unknown: Vec<String> = services
-        .missing
+    let unknown: Vec<String> = missing_inputs
         .iter()
         .filter_map(|p| match p {
             kdiag_bundle::Input::Node { node, .. } => Some(node.clone()),
             _ => None,
         })
         .collect();
+    table.missing = missing_inputs;
     table.records.push(Fact {
-        fields: serde_json::to_value(DnsServiceRecord {
+        record: row(DnsServiceRecord {
             namespace: dns.namespace.clone(),
             name: dns.name.clone(),
             ip,
@@ -110,8 +111,7 @@ pub(super) fn service(snap: &Snapshot) -> FactTable {
             nodes_programmed: programmed,
             nodes_missing: missing,
             nodes_unknown: unknown,
-        })
-        .unwrap_or_default(),
+        }),
         evidence,
         first_seen: None,
     });
@@ -143,7 +143,7 @@ pub(super) fn probes(snap: &Snapshot) -> FactTable {
                     _ => continue,
                 };
                 table.records.push(Fact {
-                    fields: serde_json::to_value(DnsProbeRecord {
+                    record: row(DnsProbeRecord {
                         node: node.clone(),
                         file: f.file.clone(),
                         outcome: outcome.to_owned(),
@@ -152,8 +152,7 @@ pub(super) fn probes(snap: &Snapshot) -> FactTable {
                         namespace: ns.clone(),
                         name: name.clone(),
                         ip: ip.clone(),
-                    })
-                    .unwrap_or_default(),
+                    }),
                     evidence: vec![ev(&f.file, line.line, &line.text)],
                     first_seen: None,
                 });

@@ -22,16 +22,65 @@ use crate::tables::TableSpec;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
-/// One derived record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A table record's fields, kept as the typed Rust value the table made
+/// (addresses as `IpAddr`/`IpNet`, MACs as bytes, names shared): turned into
+/// JSON only while a rule or a report reads that one record.
+pub trait Record: std::fmt::Debug + Send + Sync {
+    /// The fields, as the JSON object rules and reports see.
+    fn to_json(&self) -> Value;
+}
+
+impl<T: Serialize + std::fmt::Debug + Send + Sync> Record for T {
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// A shared, typed record.
+pub type Row = Arc<dyn Record>;
+
+/// Wraps a typed record.
+pub fn row(record: impl Record + 'static) -> Row {
+    Arc::new(record)
+}
+
+/// One record of a table, with where it was read.
+#[derive(Debug, Clone)]
 pub struct Fact {
-    /// The record's fields (a JSON object).
-    pub fields: Value,
+    /// The record (see [`Fact::fields`] for its JSON).
+    pub record: Row,
     /// Where each part of it was read.
     pub evidence: Vec<Evidence>,
     /// When it first showed, when known (log line or event time).
     pub first_seen: Option<Timestamp>,
+}
+
+impl Fact {
+    /// The record's fields as a JSON object (computed on each call).
+    pub fn fields(&self) -> Value {
+        self.record.to_json()
+    }
+}
+
+impl PartialEq for Fact {
+    fn eq(&self, other: &Fact) -> bool {
+        self.evidence == other.evidence
+            && self.first_seen == other.first_seen
+            && self.fields() == other.fields()
+    }
+}
+
+impl Serialize for Fact {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Fact", 3)?;
+        st.serialize_field("fields", &self.fields())?;
+        st.serialize_field("evidence", &self.evidence)?;
+        st.serialize_field("first_seen", &self.first_seen)?;
+        st.end()
+    }
 }
 
 /// A derived table: its records, and the inputs that were missing.
@@ -87,7 +136,7 @@ pub const SPECS: &[TableSpec] = &[
     },
     TableSpec {
         name: "flannel.routes",
-        description: "per node and flannel (VXLAN or host-gw) peer: node, peer, cidr, gateway, backend, expected (the route as ip prints it), route (present|missing|wrong)",
+        description: "per node and flannel (VXLAN or host-gw) peer whose route is not as flannel programs it: node, peer, cidr, gateway, backend, expected (the route as ip prints it), route (missing|wrong); flannel.nodes counts the rest",
         schema: Some(crate::tables::schema_of::<flannel::FlannelRouteRecord>),
         build: flannel::routes,
         node_table: false,
@@ -95,9 +144,17 @@ pub const SPECS: &[TableSpec] = &[
     },
     TableSpec {
         name: "flannel.vxlan",
-        description: "per node and flannel (VXLAN) peer: node, peer, cidr, gateway, peer_ip, vtep_mac, neighbor (present|missing|wrong-mac), fdb (present|missing|wrong-dst)",
+        description: "per node and flannel (VXLAN) peer whose neighbour or FDB entry is not as flannel programs it: node, peer, cidr, gateway, peer_ip, vtep_mac, neighbor (present|missing|wrong-mac), fdb (present|missing|wrong-dst)",
         schema: Some(crate::tables::schema_of::<flannel::FlannelVxlanRecord>),
         build: flannel::vxlan,
+        node_table: false,
+        build_for_node: None,
+    },
+    TableSpec {
+        name: "flannel.nodes",
+        description: "per flannel node: backend, peers, and how many of the routes, neighbours and FDB entries flannel programs for them it holds (null where the input was not collected)",
+        schema: Some(crate::tables::schema_of::<flannel::FlannelNodeRecord>),
+        build: flannel::nodes,
         node_table: false,
         build_for_node: None,
     },
@@ -111,7 +168,7 @@ pub const SPECS: &[TableSpec] = &[
     },
     TableSpec {
         name: "kube-proxy.services",
-        description: "per node and Service port: node, namespace, name, ip, port, protocol, mode (iptables|ipvs), status (programmed|missing|no-endpoints|endpointless: the Service has no ready endpoints, so kube-proxy only rejects), endpoints, dns (the cluster DNS Service)",
+        description: "per Service port with a ClusterIP, folded over the nodes: namespace, name, ip, port, protocol, endpoints, dns (the cluster DNS Service), modes, programmed (node count), missing[] and no_endpoints[] (nodes), endpointless and unknown (node counts)",
         schema: Some(crate::tables::schema_of::<kube_proxy::KubeProxyServiceRecord>),
         build: kube_proxy::services,
         node_table: false,

@@ -1,4 +1,4 @@
-use super::{Fact, FactTable, ev};
+use super::{Fact, FactTable, ev, row};
 use crate::Snapshot;
 use kdiag_parse::kube::types::RoleBinding;
 use schemars::JsonSchema;
@@ -93,7 +93,7 @@ pub(super) fn dangling_bindings(snap: &Snapshot) -> FactTable {
             }
         }
         table.records.push(Fact {
-            fields: serde_json::to_value(DanglingBindingRecord {
+            record: row(DanglingBindingRecord {
                 binding: o.object.name.clone(),
                 binding_kind: o.object.kind.clone(),
                 namespace: ns,
@@ -102,8 +102,7 @@ pub(super) fn dangling_bindings(snap: &Snapshot) -> FactTable {
                 serviceaccounts: sas,
                 users,
                 groups,
-            })
-            .unwrap_or_default(),
+            }),
             evidence: vec![ev(
                 &o.file,
                 o.object.line,

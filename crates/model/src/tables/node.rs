@@ -7,12 +7,19 @@
 //! `missing` list (the rule answers *unknown* for it), never empty records.
 
 use crate::Snapshot;
-use crate::derive::{Fact, FactTable, ev};
+use crate::derive::{Fact, FactTable, ev, row};
 use crate::node::{NodeTables, Sourced};
+use ipnet::IpNet;
 use kdiag_bundle::{Input, NodeInput};
+use kdiag_parse::{Mac, Name};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+static MAIN: LazyLock<Name> = LazyLock::new(|| Name::from("main"));
+static UNICAST: LazyLock<Name> = LazyLock::new(|| Name::from("unicast"));
 
 /// Every node the bundle knows: from Node objects and from node directories.
 pub(crate) fn node_names(snap: &Snapshot) -> BTreeSet<String> {
@@ -26,7 +33,7 @@ pub(crate) fn node_names(snap: &Snapshot) -> BTreeSet<String> {
 
 /// One table over one node input: records for each node that has it, the
 /// input's path for each node that does not.
-fn per_node<T, R: Serialize>(
+fn per_node<T, R: crate::derive::Record + 'static>(
     snap: &Snapshot,
     only: Option<&str>,
     input: NodeInput,
@@ -45,7 +52,7 @@ fn per_node<T, R: Serialize>(
         };
         rows(&node, s, &mut |rec, line, text| {
             table.records.push(Fact {
-                fields: serde_json::to_value(&rec).unwrap_or_default(),
+                record: row(rec),
                 evidence: vec![ev(&s.file, line, text)],
                 first_seen: None,
             });
@@ -64,28 +71,31 @@ pub struct RouteRecord {
     /// Node that printed it.
     pub node: String,
     /// Routing table (`main` when `ip route` printed none).
-    pub table: String,
+    pub table: Name,
     /// Route type (`unicast`, `local`, `broadcast`, `blackhole`, ...).
     #[serde(rename = "type")]
-    pub route_type: String,
+    pub route_type: Name,
     /// Destination network, e.g. `10.244.2.0/24` (`0.0.0.0/0` for default).
-    pub dst: String,
+    #[schemars(with = "String")]
+    pub dst: IpNet,
     /// Next hop (`via`), when any.
-    pub gateway: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub gateway: Option<IpAddr>,
     /// Output device.
-    pub dev: Option<String>,
+    pub dev: Option<Name>,
     /// `proto` (`kernel`, `boot`, `bird`, ...).
-    pub proto: Option<String>,
+    pub proto: Option<Name>,
     /// `scope` (`link`, `host`, ...).
-    pub scope: Option<String>,
+    pub scope: Option<Name>,
     /// Preferred source address.
-    pub src: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub src: Option<IpAddr>,
     /// Metric.
     pub metric: Option<u32>,
     /// Carries the `onlink` flag.
     pub onlink: bool,
     /// Flags such as `onlink`, `linkdown`, `dead`.
-    pub flags: Vec<String>,
+    pub flags: Vec<Name>,
     /// Multipath next hops as `via@dev`.
     pub nexthops: Vec<String>,
 }
@@ -101,14 +111,14 @@ pub(crate) fn routes(snap: &Snapshot, only: Option<&str>) -> FactTable {
                 push(
                     RouteRecord {
                         node: node.to_owned(),
-                        table: r.table.clone().unwrap_or_else(|| "main".into()),
-                        route_type: r.route_type.clone().unwrap_or_else(|| "unicast".into()),
-                        dst: r.dst.to_string(),
-                        gateway: opt_string(r.gateway),
+                        table: r.table.clone().unwrap_or_else(|| MAIN.clone()),
+                        route_type: r.route_type.clone().unwrap_or_else(|| UNICAST.clone()),
+                        dst: r.dst,
+                        gateway: r.gateway,
                         dev: r.dev.clone(),
                         proto: r.proto.clone(),
                         scope: r.scope.clone(),
-                        src: opt_string(r.src),
+                        src: r.src,
                         metric: r.metric,
                         onlink: r.onlink(),
                         flags: r.flags.clone(),
@@ -119,7 +129,7 @@ pub(crate) fn routes(snap: &Snapshot, only: Option<&str>) -> FactTable {
                                 format!(
                                     "{}@{}",
                                     opt_string(*via).unwrap_or_default(),
-                                    dev.clone().unwrap_or_default()
+                                    dev.as_deref().unwrap_or_default()
                                 )
                             })
                             .collect(),
@@ -138,13 +148,14 @@ pub struct NeighborRecord {
     /// Node that printed it.
     pub node: String,
     /// Neighbour address.
-    pub ip: String,
+    #[schemars(with = "String")]
+    pub ip: IpAddr,
     /// Device.
-    pub dev: Option<String>,
+    pub dev: Option<Name>,
     /// Link-layer address (MAC), lower case.
-    pub lladdr: Option<String>,
+    pub lladdr: Option<Mac>,
     /// States (`PERMANENT`, `REACHABLE`, `STALE`, `FAILED`, ...).
-    pub states: Vec<String>,
+    pub states: Vec<Name>,
     /// `router` flag.
     pub router: bool,
 }
@@ -160,9 +171,9 @@ pub(crate) fn neighbors(snap: &Snapshot, only: Option<&str>) -> FactTable {
                 push(
                     NeighborRecord {
                         node: node.to_owned(),
-                        ip: n.ip.to_string(),
+                        ip: n.ip,
                         dev: n.dev.clone(),
-                        lladdr: n.lladdr.as_ref().map(|m| m.to_lowercase()),
+                        lladdr: n.lladdr,
                         states: n.states.clone(),
                         router: n.router,
                     },
@@ -180,17 +191,18 @@ pub struct FdbRecord {
     /// Node that printed it.
     pub node: String,
     /// MAC address, lower case.
-    pub mac: String,
+    pub mac: Mac,
     /// Device.
-    pub dev: Option<String>,
+    pub dev: Option<Name>,
     /// Remote (VXLAN) destination.
-    pub dst: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub dst: Option<IpAddr>,
     /// VLAN.
     pub vlan: Option<u16>,
     /// Bridge master.
-    pub master: Option<String>,
+    pub master: Option<Name>,
     /// Flags (`self`, `permanent`, `extern_learn`, ...).
-    pub flags: Vec<String>,
+    pub flags: Vec<Name>,
 }
 
 pub(crate) fn fdb(snap: &Snapshot, only: Option<&str>) -> FactTable {
@@ -204,9 +216,9 @@ pub(crate) fn fdb(snap: &Snapshot, only: Option<&str>) -> FactTable {
                 push(
                     FdbRecord {
                         node: node.to_owned(),
-                        mac: f.mac.to_lowercase(),
+                        mac: f.mac,
                         dev: f.dev.clone(),
-                        dst: opt_string(f.dst),
+                        dst: f.dst,
                         vlan: f.vlan,
                         master: f.master.clone(),
                         flags: f.flags.clone(),
@@ -409,9 +421,9 @@ pub(crate) fn modules(snap: &Snapshot, only: Option<&str>) -> FactTable {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct IptablesOption {
     /// Option name as written (`-s`, `--dport`, `-m`, `--to-destination`).
-    pub name: String,
+    pub name: Name,
     /// Its arguments.
-    pub values: Vec<String>,
+    pub values: Vec<Name>,
     /// Preceded by `!`.
     pub negated: bool,
 }
@@ -422,21 +434,21 @@ pub struct IptablesRecord {
     /// Node that printed it.
     pub node: String,
     /// Table (`filter`, `nat`, `mangle`, `raw`); empty when the output had no `*table` line.
-    pub table: String,
+    pub table: Name,
     /// Chain the rule is in.
-    pub chain: String,
+    pub chain: Name,
     /// 1-based position of the rule in its chain.
     pub position: u32,
     /// `-p` (`tcp`, `udp`, ...).
-    pub protocol: Option<String>,
+    pub protocol: Option<Name>,
     /// `-s`.
-    pub source: Option<String>,
+    pub source: Option<Name>,
     /// `-d`.
-    pub destination: Option<String>,
+    pub destination: Option<Name>,
     /// `-i`.
-    pub in_interface: Option<String>,
+    pub in_interface: Option<Name>,
     /// `-o`.
-    pub out_interface: Option<String>,
+    pub out_interface: Option<Name>,
     /// `--sport`, when a single port.
     pub sport: Option<u32>,
     /// `--dport`, when a single port.
@@ -446,15 +458,15 @@ pub struct IptablesRecord {
     /// Names of the fields above whose match is negated with `!` (e.g. `source`).
     pub negated: Vec<String>,
     /// Match modules loaded with `-m` (`comment`, `conntrack`, `statistic`, ...).
-    pub modules: Vec<String>,
+    pub modules: Vec<Name>,
     /// `--comment` text.
-    pub comment: Option<String>,
+    pub comment: Option<Name>,
     /// Target (`ACCEPT`, `DROP`, `REJECT`, `DNAT`, a chain name).
-    pub target: Option<String>,
+    pub target: Option<Name>,
     /// `-g` (goto) rather than `-j`.
     pub goto: bool,
     /// `--to-destination` of a DNAT.
-    pub to_destination: Option<String>,
+    pub to_destination: Option<Name>,
     /// Every option in order, for anything the fields above do not name.
     pub options: Vec<IptablesOption>,
 }
@@ -527,7 +539,11 @@ fn iptables_in(snap: &Snapshot, only: Option<&str>, only_table: Option<&str>) ->
                         .options
                         .iter()
                         .any(|o| o.name == "-g" || o.name == "--goto"),
-                    to_destination: r.opt("--to-destination").map(|(v, _)| v.to_owned()),
+                    to_destination: r
+                        .options
+                        .iter()
+                        .find(|o| o.name == "--to-destination")
+                        .and_then(|o| o.values.first().cloned()),
                     options: r
                         .options
                         .iter()
@@ -551,7 +567,15 @@ fn iptables_in(snap: &Snapshot, only: Option<&str>, only_table: Option<&str>) ->
                         rec.negated.push(field.to_owned());
                     }
                     match field {
-                        "protocol" => rec.protocol = value.map(|v| v.to_lowercase()),
+                        "protocol" => {
+                            rec.protocol = value.map(|v| {
+                                if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                                    Name::from(v.to_lowercase())
+                                } else {
+                                    v
+                                }
+                            })
+                        }
                         "source" => rec.source = value,
                         "destination" => rec.destination = value,
                         "in_interface" => rec.in_interface = value,
@@ -584,11 +608,11 @@ pub struct IptablesChainRecord {
     /// Node that printed it.
     pub node: String,
     /// Table.
-    pub table: String,
+    pub table: Name,
     /// Chain name.
-    pub chain: String,
+    pub chain: Name,
     /// Policy of a built-in chain (`ACCEPT`, `DROP`); null for a user chain.
-    pub policy: Option<String>,
+    pub policy: Option<Name>,
     /// How many rules the chain has.
     pub rules: u32,
 }
@@ -940,7 +964,7 @@ pub(crate) fn networks(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     for b in &inv.beliefs {
         table.records.push(Fact {
-            fields: serde_json::to_value(NetworkBeliefRecord {
+            record: row(NetworkBeliefRecord {
                 component: b.component.clone(),
                 setting: b.setting.clone(),
                 kind: match b.kind {
@@ -949,8 +973,7 @@ pub(crate) fn networks(snap: &Snapshot) -> FactTable {
                 },
                 value: b.value.clone(),
                 cidr: b.cidr.map(|c| c.to_string()),
-            })
-            .unwrap_or_default(),
+            }),
             evidence: vec![b.evidence.clone()],
             first_seen: None,
         });
@@ -1030,7 +1053,7 @@ pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
             }
         };
         table.records.push(Fact {
-            fields: serde_json::to_value(NodeRecord {
+            record: row(NodeRecord {
                 node: node.clone(),
                 has_object: object.is_some(),
                 collected,
@@ -1040,8 +1063,7 @@ pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
                 pod_cidrs: net
                     .map(|n| n.pod_cidrs.iter().map(ToString::to_string).collect())
                     .unwrap_or_default(),
-            })
-            .unwrap_or_default(),
+            }),
             evidence: vec![evidence],
             first_seen: None,
         });
@@ -1071,13 +1093,12 @@ pub(crate) fn probe_resolv_conf(snap: &Snapshot) -> FactTable {
             nameservers.first().map_or("", String::as_str)
         );
         table.records.push(Fact {
-            fields: serde_json::to_value(ProbeResolvRecord {
+            record: row(ProbeResolvRecord {
                 node: node.clone(),
                 nameservers,
                 search,
                 options,
-            })
-            .unwrap_or_default(),
+            }),
             evidence: vec![ev(&r.file, line, text)],
             first_seen: None,
         });

@@ -1,5 +1,5 @@
 use super::{ip, is_mac};
-use crate::Parsed;
+use crate::{Intern, Interner, Mac, Name, Parsed};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -9,19 +9,28 @@ pub struct FdbEntry {
     /// 1-based line.
     pub line: u32,
     /// The MAC address.
-    pub mac: String,
+    pub mac: Mac,
     /// `dev`
-    pub dev: Option<String>,
+    pub dev: Option<Name>,
     /// `dst`: the remote VTEP for a VXLAN device.
     pub dst: Option<IpAddr>,
     /// `vlan`
     pub vlan: Option<u16>,
     /// `master`
-    pub master: Option<String>,
+    pub master: Option<Name>,
     /// Flags and states: `self`, `permanent`, `static`, `extern_learn`, ...
-    pub flags: Vec<String>,
+    pub flags: Vec<Name>,
     /// The line as printed.
-    pub text: String,
+    pub text: Name,
+}
+
+impl Intern for FdbEntry {
+    fn intern(&mut self, names: &mut Interner) {
+        self.dev.intern(names);
+        self.master.intern(names);
+        self.flags.intern(names);
+        self.text.intern(names);
+    }
 }
 
 impl FdbEntry {
@@ -44,25 +53,25 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
     }
     let mut r = FdbEntry {
         line: n,
-        mac: mac.to_ascii_lowercase(),
+        mac: Mac::parse(mac)?,
         dev: None,
         dst: None,
         vlan: None,
         master: None,
         flags: Vec::new(),
-        text: line.to_owned(),
+        text: Name::from(line),
     };
     let mut i = 1;
     while i < toks.len() {
         let val = toks.get(i + 1).copied();
         match toks[i] {
-            "dev" => r.dev = Some(val?.to_owned()),
+            "dev" => r.dev = Some(Name::from(val?)),
             "dst" => r.dst = Some(ip(val?)?),
             "vlan" => r.vlan = val?.parse().ok(),
-            "master" => r.master = Some(val?.to_owned()),
+            "master" => r.master = Some(Name::from(val?)),
             "port" | "vni" | "via" | "src_vni" | "nhid" | "state" => {}
             flag if flag.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
-                r.flags.push(flag.to_owned());
+                r.flags.push(Name::from(flag));
                 i += 1;
                 continue;
             }

@@ -1,5 +1,5 @@
 use super::{ip, is_mac};
-use crate::Parsed;
+use crate::{Intern, Interner, Mac, Name, Parsed};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -11,15 +11,23 @@ pub struct Neighbor {
     /// The neighbour's address.
     pub ip: IpAddr,
     /// `dev`
-    pub dev: Option<String>,
+    pub dev: Option<Name>,
     /// `lladdr`
-    pub lladdr: Option<String>,
+    pub lladdr: Option<Mac>,
     /// NUD states (`PERMANENT`, `REACHABLE`, `STALE`, `FAILED`, ...).
-    pub states: Vec<String>,
+    pub states: Vec<Name>,
     /// The entry is marked `router`.
     pub router: bool,
     /// The line as printed.
-    pub text: String,
+    pub text: Name,
+}
+
+impl Intern for Neighbor {
+    fn intern(&mut self, names: &mut Interner) {
+        self.dev.intern(names);
+        self.states.intern(names);
+        self.text.intern(names);
+    }
 }
 
 impl Neighbor {
@@ -56,13 +64,13 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
         lladdr: None,
         states: Vec::new(),
         router: false,
-        text: line.to_owned(),
+        text: Name::from(line),
     };
     let mut i = 1;
     while i < toks.len() {
         match toks[i] {
             "dev" => {
-                r.dev = Some((*toks.get(i + 1)?).to_owned());
+                r.dev = Some(Name::from(*toks.get(i + 1)?));
                 i += 2;
             }
             "lladdr" => {
@@ -70,7 +78,7 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
                 if !is_mac(mac) {
                     return None;
                 }
-                r.lladdr = Some(mac.to_ascii_lowercase());
+                r.lladdr = Some(Mac::parse(mac)?);
                 i += 2;
             }
             "router" => {
@@ -80,7 +88,7 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
             "proxy" | "extern_learn" | "managed" | "use" => i += 1,
             "probes" | "vrf" | "protocol" => i += 2,
             s if STATES.contains(&s) => {
-                r.states.push(s.to_owned());
+                r.states.push(Name::from(s));
                 i += 1;
             }
             _ => return None,
@@ -101,7 +109,10 @@ mod tests {
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 4);
         assert!(p.records[0].permanent());
-        assert_eq!(p.records[0].lladdr.as_deref(), Some("da:77:5d:47:e8:42"));
+        assert_eq!(
+            p.records[0].lladdr.map(|m| m.to_string()).as_deref(),
+            Some("da:77:5d:47:e8:42")
+        );
         assert!(p.records[1].router);
         assert_eq!(p.records[2].lladdr, None);
     }

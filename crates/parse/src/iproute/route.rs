@@ -1,6 +1,6 @@
 use super::{ip, not_output};
-use crate::Parsed;
 use crate::diag::numbered;
+use crate::{Intern, Interner, Name, Parsed};
 use ipnet::IpNet;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -11,29 +11,44 @@ pub struct Route {
     /// 1-based line.
     pub line: u32,
     /// Route type when printed (`local`, `broadcast`, `blackhole`, `unreachable`, ...); `None` for unicast.
-    pub route_type: Option<String>,
+    pub route_type: Option<Name>,
     /// Destination; `default` is `0.0.0.0/0` (or `::/0`), a bare address is a /32 (/128).
     pub dst: IpNet,
     /// `via`
     pub gateway: Option<IpAddr>,
     /// `dev`
-    pub dev: Option<String>,
+    pub dev: Option<Name>,
     /// `proto`
-    pub proto: Option<String>,
+    pub proto: Option<Name>,
     /// `scope`
-    pub scope: Option<String>,
+    pub scope: Option<Name>,
     /// `src`
     pub src: Option<IpAddr>,
     /// `metric`
     pub metric: Option<u32>,
     /// `table` (only printed for non-main tables)
-    pub table: Option<String>,
+    pub table: Option<Name>,
     /// Next hops of a multipath route (`nexthop via ... dev ...`).
-    pub nexthops: Vec<(Option<IpAddr>, Option<String>)>,
+    pub nexthops: Vec<(Option<IpAddr>, Option<Name>)>,
     /// Flags such as `onlink`, `linkdown`, `dead`.
-    pub flags: Vec<String>,
+    pub flags: Vec<Name>,
     /// The line as printed.
-    pub text: String,
+    pub text: Name,
+}
+
+impl Intern for Route {
+    fn intern(&mut self, names: &mut Interner) {
+        self.route_type.intern(names);
+        self.dev.intern(names);
+        self.proto.intern(names);
+        self.scope.intern(names);
+        self.table.intern(names);
+        for (_, dev) in &mut self.nexthops {
+            dev.intern(names);
+        }
+        self.flags.intern(names);
+        self.text.intern(names);
+    }
 }
 
 impl Route {
@@ -80,7 +95,7 @@ pub fn parse_routes(text: &str) -> Parsed<Route> {
         {
             let toks: Vec<&str> = line.split_whitespace().collect();
             let via = value(&toks, "via").and_then(ip);
-            let dev = value(&toks, "dev").map(str::to_owned);
+            let dev = value(&toks, "dev").map(Name::from);
             last.nexthops.push((via, dev));
             continue;
         }
@@ -104,7 +119,7 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
     let mut i = 0;
     let mut route_type = None;
     if TYPES.contains(toks.first()?) {
-        route_type = Some(toks[0].to_owned());
+        route_type = Some(Name::from(toks[0]));
         i = 1;
     }
     let dst = dst(toks.get(i)?)?;
@@ -122,7 +137,7 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
         table: None,
         nexthops: Vec::new(),
         flags: Vec::new(),
-        text: line.to_owned(),
+        text: Name::from(line),
     };
     while i < toks.len() {
         let key = toks[i];
@@ -140,15 +155,15 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
                 i += 2;
             }
             "dev" | "oif" => {
-                r.dev = Some(val?.to_owned());
+                r.dev = Some(Name::from(val?));
                 i += 2;
             }
             "proto" => {
-                r.proto = Some(val?.to_owned());
+                r.proto = Some(Name::from(val?));
                 i += 2;
             }
             "scope" => {
-                r.scope = Some(val?.to_owned());
+                r.scope = Some(Name::from(val?));
                 i += 2;
             }
             "src" => {
@@ -160,7 +175,7 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
                 i += 2;
             }
             "table" => {
-                r.table = Some(val?.to_owned());
+                r.table = Some(Name::from(val?));
                 i += 2;
             }
             "mtu" | "advmss" | "pref" | "expires" | "weight" | "realm" | "realms" | "tos"
@@ -169,7 +184,7 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
                 i += 2;
             }
             f if FLAGS.contains(&f) => {
-                r.flags.push(f.to_owned());
+                r.flags.push(Name::from(f));
                 i += 1;
             }
             "lock" => i += 1,
