@@ -111,13 +111,37 @@ enum PortState {
     Endpointless,
 }
 
+/// A Service port's protocol, as a key (kube-proxy writes `-p tcp`,
+/// ipvsadm `TCP`, a Service `TCP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Proto {
+    Tcp,
+    Udp,
+    Sctp,
+    Other,
+}
+
+impl Proto {
+    fn of(s: &str) -> Proto {
+        if s.eq_ignore_ascii_case("tcp") {
+            Proto::Tcp
+        } else if s.eq_ignore_ascii_case("udp") {
+            Proto::Udp
+        } else if s.eq_ignore_ascii_case("sctp") {
+            Proto::Sctp
+        } else {
+            Proto::Other
+        }
+    }
+}
+
 /// One node's kube-proxy rules, indexed once.
 struct NodeRules<'a> {
     ipvs: bool,
     file: &'a str,
     /// (ClusterIP, lowercase protocol, port) -> rule or virtual server line
     /// and text, and whether it leads to an endpoint.
-    entries: HashMap<(IpAddr, String, u16), (u32, &'a str, bool)>,
+    entries: HashMap<(IpAddr, Proto, u16), (u32, &'a str, bool)>,
     /// Cited when an entry is missing: the `KUBE-SERVICES` chain, or a note
     /// that there is none (ipvs: the first virtual server's line, and how
     /// many there are).
@@ -144,9 +168,11 @@ fn node_rules<'a>(
         };
         for x in &v.value {
             if let (Some(ip), Some(port)) = (x.ip(), x.port()) {
-                entries
-                    .entry((ip, x.proto.to_ascii_lowercase(), port))
-                    .or_insert((x.line, x.text.as_str(), !x.reals.is_empty()));
+                entries.entry((ip, Proto::of(&x.proto), port)).or_insert((
+                    x.line,
+                    x.text.as_str(),
+                    !x.reals.is_empty(),
+                ));
             }
         }
         let absent = (
@@ -184,9 +210,11 @@ fn node_rules<'a>(
             && let (Some(d), Some(p), Some(port)) = (r.destination(), r.protocol(), r.dport())
         {
             let seps = sep_counts.get(target).copied().unwrap_or(0);
-            entries
-                .entry((d.addr(), p.to_ascii_lowercase(), port))
-                .or_insert((r.line, r.text.as_str(), seps > 0));
+            entries.entry((d.addr(), Proto::of(p), port)).or_insert((
+                r.line,
+                r.text.as_str(),
+                seps > 0,
+            ));
         }
     }
     let absent = match i
@@ -317,9 +345,7 @@ pub(super) fn check(
                 r.modes.push(mode);
             }
             let ready = r.endpoints;
-            let found = rules
-                .entries
-                .get(&(r.ip, r.protocol.to_ascii_lowercase(), r.port));
+            let found = rules.entries.get(&(r.ip, Proto::of(&r.protocol), r.port));
             let state = match found {
                 None if ready == Some(0) => PortState::Endpointless,
                 None => PortState::Missing,
