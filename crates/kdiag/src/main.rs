@@ -6,6 +6,7 @@ mod collect;
 mod inspect;
 mod regress;
 mod rules_cmd;
+mod trace;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -58,6 +59,7 @@ enum Command {
     /// Collect a bundle from a cluster (or, with --node-only, from this node)
     /// with the built-in collector script; `kdiag collect --help` for options.
     Collect(collect::CollectArgs),
+    Trace(trace::TraceArgs),
 }
 
 #[derive(Args)]
@@ -151,6 +153,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Test(args) => regress::run(&args),
         Command::Collect(args) => collect::run(&args),
+        Command::Trace(args) => trace::run(&args),
         Command::Inspect(args) => {
             let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
             let snap = kdiag_model::Snapshot::load_many(

@@ -1,0 +1,292 @@
+//! `kdiag trace` end to end: a packet through the sample bundles, hop by
+//! hop, with the exit code of its verdict.
+#![allow(clippy::unwrap_used)] // test setup panics on failure
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kdiag(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kdiag"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn trace_json(bundle: &str, from: &str, to: &str) -> (i32, Value) {
+    let (code, out, err) = kdiag(&[
+        "trace", bundle, "--from", from, "--to", to, "--format", "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(v["format"], "kdiag-trace/v1");
+    (code, v)
+}
+
+fn files(hops: &Value) -> Vec<String> {
+    hops.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["evidence"].as_array().unwrap().clone())
+        .map(|e| {
+            format!(
+                "{}:{} {}",
+                e["file"].as_str().unwrap(),
+                e["line"],
+                e["text"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_seed_drops_dns_at_kube_proxy() {
+    let (code, t) = trace_json(
+        "sample-bundles/seed-incident",
+        "node/gpu-worker-1",
+        "10.233.0.3:53/udp",
+    );
+    assert_eq!(code, 20, "{t:#}");
+    assert_eq!(t["verdict"], "dropped");
+    let drop = &t["drop"];
+    assert_eq!(drop["node"], "gpu-worker-1");
+    assert_eq!(drop["step"], "kube-proxy");
+    assert_eq!(drop["verdict"], "drop");
+    assert!(
+        drop["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["file"] == "nodes/gpu-worker-1/iptables-save.txt"),
+        "{drop:#}"
+    );
+    assert!(drop["fix"].as_str().unwrap().contains("kube-proxy"));
+    let (code, text, _) = kdiag(&[
+        "trace",
+        "sample-bundles/seed-incident",
+        "--from",
+        "node/gpu-worker-1",
+        "--to",
+        "10.233.0.3:53/udp",
+    ]);
+    assert_eq!(code, 20);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn a_healthy_worker_reaches_dns_through_a_dnat_and_the_peers_vxlan_entries() {
+    let (code, t) = trace_json(
+        "sample-bundles/healthy-kubeadm-flannel-iptables",
+        "node/worker-1",
+        "10.96.0.10:53/udp",
+    );
+    assert_eq!(code, 0, "{t:#}");
+    assert_eq!(t["verdict"], "delivered");
+    assert!(t["drop"].is_null());
+    let branches = t["branches"].as_array().unwrap();
+    assert_eq!(branches.len(), 2, "one branch per DNS endpoint");
+    assert!(branches.iter().all(|b| b["verdict"] == "delivered"));
+    // The endpoint on the other node: DNAT, then worker-1's VXLAN route,
+    // neighbour and FDB entry for worker-2, then the pod.
+    let remote = branches
+        .iter()
+        .find(|b| b["to"] == "10.244.2.4:53")
+        .unwrap();
+    let seen = files(&remote["hops"]);
+    let has = |needle: &str| seen.iter().any(|l| l.contains(needle));
+    assert!(
+        has("nodes/worker-1/iptables-save.txt") && has("DNAT --to-destination 10.244.2.4:53"),
+        "{seen:#?}"
+    );
+    assert!(has("KUBE-SEP-"), "{seen:#?}");
+    assert!(
+        has("nodes/worker-1/ip-route.txt:4 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink"),
+        "{seen:#?}"
+    );
+    assert!(
+        has("nodes/worker-1/ip-neigh.txt") && has("nodes/worker-1/bridge-fdb.txt"),
+        "{seen:#?}"
+    );
+    assert!(has("nodes/worker-2/ip-route.txt"), "{seen:#?}");
+    let last = remote["hops"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["node"].as_str(), last["step"].as_str()),
+        (Some("worker-2"), Some("pod"))
+    );
+}
+
+fn copy(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_node_without_iptables_save_is_unknown_not_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        &root().join("sample-bundles/healthy-kubeadm-flannel-iptables"),
+        dir.path(),
+    );
+    std::fs::remove_file(dir.path().join("nodes/worker-1/iptables-save.txt")).unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    let (code, t) = trace_json(bundle, "node/worker-1", "10.96.0.10:53/udp");
+    assert_eq!(code, 21, "{t:#}");
+    assert_eq!(t["verdict"], "unknown");
+    let nat = t["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["step"] == "nat")
+        .unwrap()
+        .clone();
+    assert_eq!(nat["verdict"], "unknown");
+    assert!(
+        nat["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nodes/worker-1/iptables-save.txt"),
+        "{nat:#}"
+    );
+    // To a pod address the rest of the path is still followed, and the
+    // filter hops that cannot be read say so.
+    let (code, t) = trace_json(bundle, "node/worker-1", "10.244.2.4:53/udp");
+    assert_eq!(code, 21, "{t:#}");
+    assert!(
+        t["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["step"] == "pod" && h["verdict"] == "pass")
+    );
+}
+
+#[test]
+fn fault_samples_drop_where_the_fault_is() {
+    let cases = [
+        // (bundle, from, to, node, step, evidence that must be cited)
+        (
+            "fault-vxlan-blocked",
+            "node/cp-1",
+            "10.244.1.3:53/udp",
+            "worker-1",
+            "filter INPUT",
+            "8472",
+        ),
+        (
+            "fault-ip-forward-off",
+            "node/cp-1",
+            "10.244.2.4:53/udp",
+            "worker-2",
+            "forwarding",
+            "net.ipv4.ip_forward = 0",
+        ),
+        (
+            "fault-ipvs-dns-missing",
+            "node/worker-2",
+            "10.96.0.10:53/udp",
+            "worker-2",
+            "ipvs",
+            "ipvsadm",
+        ),
+        (
+            "fault-host-gw-route-missing",
+            "node/worker-1",
+            "10.244.0.5:80",
+            "worker-1",
+            "route",
+            "default via",
+        ),
+    ];
+    for (bundle, from, to, node, step, cited) in cases {
+        let (code, t) = trace_json(&format!("sample-bundles/{bundle}"), from, to);
+        assert_eq!(code, 20, "{bundle}: {t:#}");
+        let drop = &t["drop"];
+        assert_eq!(
+            (drop["node"].as_str(), drop["step"].as_str()),
+            (Some(node), Some(step)),
+            "{bundle}: {drop:#}"
+        );
+        let seen = files(&Value::Array(vec![drop.clone()]));
+        assert!(
+            seen.iter().any(|l| l.contains(cited)),
+            "{bundle}: {seen:#?}"
+        );
+        assert!(
+            drop["fix"].is_string(),
+            "{bundle}: a drop says how to fix it"
+        );
+    }
+}
+
+#[test]
+fn services_and_pods_as_endpoints_and_bad_endpoints() {
+    let (code, t) = trace_json(
+        "sample-bundles/healthy-kubeadm-flannel-iptables",
+        "host/cp-1",
+        "service/kube-system/kube-dns:dns-tcp",
+    );
+    assert_eq!(code, 0, "{t:#}");
+    assert!(
+        t["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["step"] == "nat OUTPUT")
+    );
+    let (code, _) = trace_json(
+        "sample-bundles/healthy-kubeadm-flannel-iptables",
+        "node/worker-2",
+        "pod/kube-system/coredns-7db6d8ff4d-4kq9m",
+    );
+    assert_eq!(code, 0);
+    let (code, _, err) = kdiag(&[
+        "trace",
+        "sample-bundles/seed-incident",
+        "--from",
+        "worker-1",
+        "--to",
+        "10.0.0.1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("node/NAME"), "{err}");
+    let (code, _, err) = kdiag(&[
+        "trace",
+        "sample-bundles/seed-incident",
+        "--from",
+        "node/x",
+        "--to",
+        "10.0.0.1:99999",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("IP[:PORT"), "{err}");
+    let (code, t) = trace_json(
+        "sample-bundles/seed-incident",
+        "node/no-such-node",
+        "10.233.0.3:53/udp",
+    );
+    assert_eq!(code, 21);
+    assert!(
+        t["hops"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no node no-such-node")
+    );
+}

@@ -1,0 +1,1493 @@
+//! An offline packet tracer: walks one packet through the state the bundle
+//! holds, hop by hop, the way the kernel would — the source node's nat
+//! rules (kube-proxy's DNAT, or IPVS), its route table, forwarding and
+//! filter chains, the flannel VXLAN neighbour and FDB entries towards the
+//! peer, the peer's filter, forwarding, route to `cni0` and the pod.
+//!
+//! Every hop says pass, drop or unknown, with the lines it read. Unknown is
+//! never a pass: a table that was not collected, or a match that cannot be
+//! evaluated offline, makes the hop (and the flow) unknown, naming which.
+
+pub mod netfilter;
+pub mod route;
+
+use crate::Snapshot;
+use crate::inventory::{Evidence, NetworkInventory, NodeNetwork};
+use kdiag_parse::kube::types::Service;
+use netfilter::Outcome;
+use route::Lookup;
+use serde::Serialize;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+/// The flannel VXLAN device.
+const VXLAN_DEV: &str = "flannel.1";
+/// flannel's VXLAN UDP port, unless the device says otherwise.
+const VXLAN_PORT: u16 = 8472;
+/// Nodes a packet may cross before the trace gives up (a routing loop).
+const MAX_NODES: usize = 4;
+
+/// A transport protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+impl Proto {
+    /// `tcp`, `UDP`, `sctp` (any case).
+    pub fn of(s: &str) -> Option<Proto> {
+        match s.to_ascii_lowercase().as_str() {
+            "tcp" | "6" => Some(Proto::Tcp),
+            "udp" | "17" => Some(Proto::Udp),
+            "sctp" | "132" => Some(Proto::Sctp),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Sctp => "sctp",
+        })
+    }
+}
+
+/// The packet as it travels: addresses, ports, and what the rules on the
+/// way did to it.
+#[derive(Debug, Clone)]
+pub struct Packet {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address (rewritten by a DNAT).
+    pub dst: IpAddr,
+    /// Protocol.
+    pub proto: Proto,
+    /// Source port, when known.
+    pub sport: Option<u16>,
+    /// Destination port, when known.
+    pub dport: Option<u16>,
+    /// The packet mark (`MARK --set-xmark`).
+    pub mark: u32,
+    /// Whether a DNAT rewrote the destination (conntrack state `DNAT`).
+    pub dnat: bool,
+    /// Interface it came in on, when known.
+    pub in_dev: Option<String>,
+    /// Interface it leaves by, once routed.
+    pub out_dev: Option<String>,
+    /// The node's own addresses (for `-m addrtype --dst-type LOCAL`);
+    /// `None` when `ip addr` was not collected.
+    pub local: Option<Vec<IpAddr>>,
+}
+
+/// Where the traced packet starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum From {
+    /// An ordinary pod on this node's pod network.
+    Node(String),
+    /// The node's own network namespace.
+    Host(String),
+    /// A named pod.
+    Pod(String, String),
+}
+
+/// Where the traced packet goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum To {
+    /// An address, with a port and protocol when given.
+    Addr(IpAddr, Option<u16>, Proto),
+    /// A Service's ClusterIP (a port number or name; the first port without).
+    Service(String, String, Option<String>),
+    /// A pod's IP.
+    Pod(String, String),
+}
+
+/// A command-line endpoint that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EndpointError(pub String);
+
+impl std::str::FromStr for From {
+    type Err = EndpointError;
+    fn from_str(s: &str) -> Result<From, EndpointError> {
+        let parts: Vec<&str> = s.split('/').collect();
+        match parts.as_slice() {
+            ["node", n] if !n.is_empty() => Ok(From::Node((*n).to_owned())),
+            ["host", n] if !n.is_empty() => Ok(From::Host((*n).to_owned())),
+            ["pod", ns, n] if !ns.is_empty() && !n.is_empty() => {
+                Ok(From::Pod((*ns).to_owned(), (*n).to_owned()))
+            }
+            _ => Err(EndpointError(format!(
+                "'{s}': expected node/NAME, host/NAME or pod/NAMESPACE/NAME"
+            ))),
+        }
+    }
+}
+
+impl std::str::FromStr for To {
+    type Err = EndpointError;
+    fn from_str(s: &str) -> Result<To, EndpointError> {
+        let bad = || {
+            EndpointError(format!(
+                "'{s}': expected IP[:PORT[/udp|tcp]], service/NAMESPACE/NAME[:PORT] or pod/NAMESPACE/NAME"
+            ))
+        };
+        if let Some(rest) = s.strip_prefix("service/") {
+            let (ns, name) = rest.split_once('/').ok_or_else(bad)?;
+            let (name, port) = match name.split_once(':') {
+                Some((n, p)) => (n, Some(p.to_owned())),
+                None => (name, None),
+            };
+            if ns.is_empty() || name.is_empty() {
+                return Err(bad());
+            }
+            return Ok(To::Service(ns.to_owned(), name.to_owned(), port));
+        }
+        if let Some(rest) = s.strip_prefix("pod/") {
+            let (ns, name) = rest.split_once('/').ok_or_else(bad)?;
+            if ns.is_empty() || name.is_empty() {
+                return Err(bad());
+            }
+            return Ok(To::Pod(ns.to_owned(), name.to_owned()));
+        }
+        let (addr, proto) = match s.rsplit_once('/') {
+            Some((a, p)) => (a, Proto::of(p).ok_or_else(bad)?),
+            None => (s, Proto::Tcp),
+        };
+        if let Ok(ip) = addr.parse::<IpAddr>() {
+            return Ok(To::Addr(ip, None, proto));
+        }
+        let sa: SocketAddr = addr.parse().map_err(|_| bad())?;
+        Ok(To::Addr(sa.ip(), Some(sa.port()), proto))
+    }
+}
+
+/// A hop's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The packet goes on.
+    Pass,
+    /// The packet is dropped here.
+    Drop,
+    /// The bundle cannot say.
+    Unknown,
+}
+
+/// One step of the packet's path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hop {
+    /// The node it happens on.
+    pub node: String,
+    /// What was checked: `source`, `nat`, `ipvs`, `route`, `forwarding`,
+    /// `filter FORWARD`, `vxlan neighbor`, `vxlan fdb`, `pod`, ...
+    pub step: String,
+    /// Pass, drop or unknown.
+    pub verdict: Verdict,
+    /// What was decided and why.
+    pub detail: String,
+    /// The lines it read.
+    pub evidence: Vec<Evidence>,
+    /// At a drop: what would fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// How a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowVerdict {
+    /// It reached its destination.
+    Delivered,
+    /// A hop dropped it.
+    Dropped,
+    /// A hop could not be decided.
+    Unknown,
+}
+
+/// One way the packet can go after the source node's nat (one endpoint of
+/// a Service).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Branch {
+    /// The destination after DNAT (`10.244.1.3:53`), or the original one.
+    pub to: String,
+    /// How this branch ended.
+    pub verdict: FlowVerdict,
+    /// Its hops, after the ones every branch shares.
+    pub hops: Vec<Hop>,
+    /// The hop that dropped it, if any.
+    pub drop: Option<Hop>,
+}
+
+/// A traced flow (`kdiag-trace/v1`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    /// `kdiag-trace/v1`.
+    pub format: &'static str,
+    /// The source as given.
+    pub from: String,
+    /// The destination as given.
+    pub to: String,
+    /// Delivered when every branch is, dropped when one is, else unknown.
+    pub verdict: FlowVerdict,
+    /// The hops every branch shares, then those of the branch that decides
+    /// the verdict (the first dropped, else the first unknown, else the
+    /// first).
+    pub hops: Vec<Hop>,
+    /// The hop that dropped the packet, if any.
+    pub drop: Option<Hop>,
+    /// Every way the packet can go (one per Service endpoint).
+    pub branches: Vec<Branch>,
+}
+
+/// Traces one packet from `from` to `to` through the snapshot.
+pub fn trace(snap: &Snapshot, from: &From, to: &To) -> Trace {
+    let inv = NetworkInventory::of(snap);
+    Tracer { snap, inv: &inv }.run(from, to)
+}
+
+/// Traces one packet with an inventory already built (for many flows).
+pub fn trace_with(snap: &Snapshot, inv: &NetworkInventory, from: &From, to: &To) -> Trace {
+    Tracer { snap, inv }.run(from, to)
+}
+
+struct Tracer<'a> {
+    snap: &'a Snapshot,
+    inv: &'a NetworkInventory,
+}
+
+fn hop(
+    node: &str,
+    step: &str,
+    verdict: Verdict,
+    detail: impl Into<String>,
+    evidence: Vec<Evidence>,
+) -> Hop {
+    Hop {
+        node: node.to_owned(),
+        step: step.to_owned(),
+        verdict,
+        detail: detail.into(),
+        evidence,
+        fix: None,
+    }
+}
+
+fn with_fix(mut h: Hop, fix: impl Into<String>) -> Hop {
+    h.fix = Some(fix.into());
+    h
+}
+
+fn ev(file: &str, line: u32, text: &str) -> Evidence {
+    Evidence {
+        file: file.to_owned(),
+        line,
+        text: text.trim_end().to_owned(),
+    }
+}
+
+/// How a path (list of hops) ended.
+fn verdict_of(hops: &[Hop]) -> FlowVerdict {
+    if hops.iter().any(|h| h.verdict == Verdict::Drop) {
+        FlowVerdict::Dropped
+    } else if hops.iter().any(|h| h.verdict == Verdict::Unknown) {
+        FlowVerdict::Unknown
+    } else {
+        FlowVerdict::Delivered
+    }
+}
+
+/// The source as the trace needs it: node, address, first chain, input device.
+struct Source {
+    node: String,
+    ip: IpAddr,
+    pod: bool,
+}
+
+impl Tracer<'_> {
+    fn run(&self, from: &From, to: &To) -> Trace {
+        let from_s = match from {
+            From::Node(n) => format!("node/{n}"),
+            From::Host(n) => format!("host/{n}"),
+            From::Pod(ns, n) => format!("pod/{ns}/{n}"),
+        };
+        let to_s = match to {
+            To::Addr(ip, Some(p), proto) => format!("{}/{proto}", SocketAddr::new(*ip, *p)),
+            To::Addr(ip, None, proto) => format!("{ip}/{proto}"),
+            To::Service(ns, n, Some(p)) => format!("service/{ns}/{n}:{p}"),
+            To::Service(ns, n, None) => format!("service/{ns}/{n}"),
+            To::Pod(ns, n) => format!("pod/{ns}/{n}"),
+        };
+        let mut common = Vec::new();
+        let done = |common: Vec<Hop>| {
+            let verdict = verdict_of(&common);
+            let drop = common.iter().find(|h| h.verdict == Verdict::Drop).cloned();
+            Trace {
+                format: "kdiag-trace/v1",
+                from: from_s.clone(),
+                to: to_s.clone(),
+                verdict,
+                hops: common,
+                drop,
+                branches: Vec::new(),
+            }
+        };
+        let start = match from {
+            From::Node(n) | From::Host(n) => n.clone(),
+            From::Pod(ns, n) => self
+                .inv
+                .pod_ips
+                .iter()
+                .find(|p| p.pod == format!("{ns}/{n}"))
+                .and_then(|p| p.node.clone())
+                .unwrap_or_default(),
+        };
+        let Some((dst, dport, proto)) = self.destination(to, &start, &mut common) else {
+            return done(common);
+        };
+        let src = match self.source(from, dst, &mut common) {
+            Some(s) => s,
+            None => return done(common),
+        };
+        let local = self.local_addresses(&src.node);
+        let packet = Packet {
+            src: src.ip,
+            dst,
+            proto,
+            sport: Some(40000),
+            dport,
+            mark: 0,
+            dnat: false,
+            in_dev: src.pod.then(|| "cni0".to_owned()),
+            out_dev: None,
+            local,
+        };
+        let service_ip = self.is_service_ip(dst);
+        let starts = self.nat(&src, packet, service_ip, &mut common);
+        if starts.is_empty() {
+            return done(common);
+        }
+        let mut branches = Vec::new();
+        for (pkt, mut hops) in starts {
+            let to = match pkt.dport {
+                Some(p) => SocketAddr::new(pkt.dst, p).to_string(),
+                None => pkt.dst.to_string(),
+            };
+            self.forward(&src.node, pkt, src.pod, &mut hops, 0);
+            let verdict = verdict_of(&hops);
+            let drop = hops.iter().find(|h| h.verdict == Verdict::Drop).cloned();
+            branches.push(Branch {
+                to,
+                verdict,
+                hops,
+                drop,
+            });
+        }
+        let verdict = if branches.iter().any(|b| b.verdict == FlowVerdict::Dropped)
+            || verdict_of(&common) == FlowVerdict::Dropped
+        {
+            FlowVerdict::Dropped
+        } else if branches.iter().all(|b| b.verdict == FlowVerdict::Delivered)
+            && verdict_of(&common) == FlowVerdict::Delivered
+        {
+            FlowVerdict::Delivered
+        } else {
+            FlowVerdict::Unknown
+        };
+        let shown = branches
+            .iter()
+            .find(|b| b.verdict == FlowVerdict::Dropped)
+            .or_else(|| branches.iter().find(|b| b.verdict == FlowVerdict::Unknown))
+            .or(branches.first());
+        let mut hops = common.clone();
+        hops.extend(shown.map(|b| b.hops.clone()).unwrap_or_default());
+        let drop = hops.iter().find(|h| h.verdict == Verdict::Drop).cloned();
+        Trace {
+            format: "kdiag-trace/v1",
+            from: from_s,
+            to: to_s,
+            verdict,
+            hops,
+            drop,
+            branches,
+        }
+    }
+
+    fn node_net(&self, name: &str) -> Option<&NodeNetwork> {
+        self.inv.nodes.iter().find(|n| n.name == name)
+    }
+
+    fn node_known(&self, name: &str) -> bool {
+        self.node_net(name).is_some() || self.snap.nodes.contains_key(name)
+    }
+
+    fn source(&self, from: &From, dst: IpAddr, hops: &mut Vec<Hop>) -> Option<Source> {
+        match from {
+            From::Node(n) | From::Host(n) if !self.node_known(n) => {
+                hops.push(hop(
+                    n,
+                    "source",
+                    Verdict::Unknown,
+                    format!("the bundle knows no node {n}"),
+                    vec![],
+                ));
+                None
+            }
+            From::Node(n) => {
+                let net = self.node_net(n);
+                let cidr =
+                    net.and_then(|x| x.pod_cidrs.iter().find(|c| c.addr().is_ipv4()).copied());
+                let Some(cidr) = cidr else {
+                    hops.push(hop(
+                        n,
+                        "source",
+                        Verdict::Unknown,
+                        format!(
+                            "{n} has no IPv4 podCIDR in the bundle: no pod address to start from"
+                        ),
+                        net.map(|x| vec![x.evidence.clone()]).unwrap_or_default(),
+                    ));
+                    return None;
+                };
+                // A real pod of the node when there is one (an application's
+                // rather than a system pod, and not the destination), else an
+                // address of its pod CIDR.
+                let mut pods: Vec<_> = self
+                    .inv
+                    .pod_ips
+                    .iter()
+                    .filter(|p| {
+                        p.node.as_deref() == Some(n.as_str()) && cidr.contains(&p.ip) && p.ip != dst
+                    })
+                    .collect();
+                pods.sort_by_key(|p| p.pod.starts_with("kube-system/"));
+                let pod = pods.first();
+                let (ip, detail, evidence) = match pod {
+                    Some(p) => (
+                        p.ip,
+                        format!("a pod on {n}: {} ({})", p.pod, p.ip),
+                        vec![p.evidence.clone()],
+                    ),
+                    None => {
+                        let ip = cidr.hosts().nth(1).unwrap_or(cidr.addr());
+                        (
+                            ip,
+                            format!(
+                                "a pod on {n} at {ip} (no pod of the bundle runs there; an address of its podCIDR {cidr})"
+                            ),
+                            net.map(|x| vec![x.evidence.clone()]).unwrap_or_default(),
+                        )
+                    }
+                };
+                hops.push(hop(n, "source", Verdict::Pass, detail, evidence));
+                Some(Source {
+                    node: n.clone(),
+                    ip,
+                    pod: true,
+                })
+            }
+            From::Host(n) => {
+                let ip = self
+                    .node_net(n)
+                    .and_then(|x| x.internal_ips.iter().find(|i| i.is_ipv4()).copied());
+                let Some(ip) = ip else {
+                    hops.push(hop(
+                        n,
+                        "source",
+                        Verdict::Unknown,
+                        format!("{n} has no InternalIP in the bundle"),
+                        vec![],
+                    ));
+                    return None;
+                };
+                let evidence = self
+                    .node_net(n)
+                    .map(|x| vec![x.evidence.clone()])
+                    .unwrap_or_default();
+                hops.push(hop(
+                    n,
+                    "source",
+                    Verdict::Pass,
+                    format!("{n}'s own network namespace ({ip})"),
+                    evidence,
+                ));
+                Some(Source {
+                    node: n.clone(),
+                    ip,
+                    pod: false,
+                })
+            }
+            From::Pod(ns, name) => {
+                let key = format!("{ns}/{name}");
+                let Some(p) = self.inv.pod_ips.iter().find(|p| p.pod == key) else {
+                    hops.push(hop(
+                        "",
+                        "source",
+                        Verdict::Unknown,
+                        format!("no pod {key} with an IP in the bundle"),
+                        vec![],
+                    ));
+                    return None;
+                };
+                let Some(node) = p.node.clone() else {
+                    hops.push(hop(
+                        "",
+                        "source",
+                        Verdict::Unknown,
+                        format!("pod {key} is on no node"),
+                        vec![p.evidence.clone()],
+                    ));
+                    return None;
+                };
+                let host_net = self
+                    .node_net(&node)
+                    .is_some_and(|x| x.internal_ips.contains(&p.ip));
+                hops.push(hop(
+                    &node,
+                    "source",
+                    Verdict::Pass,
+                    format!("pod {key} ({}) on {node}", p.ip),
+                    vec![p.evidence.clone()],
+                ));
+                Some(Source {
+                    node,
+                    ip: p.ip,
+                    pod: !host_net,
+                })
+            }
+        }
+    }
+
+    fn destination(
+        &self,
+        to: &To,
+        node: &str,
+        hops: &mut Vec<Hop>,
+    ) -> Option<(IpAddr, Option<u16>, Proto)> {
+        match to {
+            To::Addr(ip, port, proto) => Some((*ip, *port, *proto)),
+            To::Pod(ns, name) => {
+                let key = format!("{ns}/{name}");
+                match self.inv.pod_ips.iter().find(|p| p.pod == key) {
+                    Some(p) => Some((p.ip, None, Proto::Tcp)),
+                    None => {
+                        hops.push(hop(
+                            node,
+                            "destination",
+                            Verdict::Unknown,
+                            format!("no pod {key} with an IP in the bundle"),
+                            vec![],
+                        ));
+                        None
+                    }
+                }
+            }
+            To::Service(ns, name, port) => {
+                let Some(o) = self.snap.object("Service", ns, name) else {
+                    hops.push(hop(
+                        node,
+                        "destination",
+                        Verdict::Unknown,
+                        format!("no Service {ns}/{name} in the bundle"),
+                        vec![],
+                    ));
+                    return None;
+                };
+                let s = o.object.view::<Service>().ok();
+                let ip = s
+                    .as_ref()
+                    .and_then(|s| s.spec.cluster_ip.as_deref())
+                    .and_then(|ip| ip.parse::<IpAddr>().ok());
+                let Some(ip) = ip else {
+                    hops.push(hop(
+                        node,
+                        "destination",
+                        Verdict::Unknown,
+                        format!("Service {ns}/{name} has no ClusterIP"),
+                        vec![ev(&o.file, o.object.line, &format!("Service {ns}/{name}"))],
+                    ));
+                    return None;
+                };
+                let ports = s.map(|s| s.spec.ports).unwrap_or_default();
+                let chosen = match port {
+                    None => ports.first(),
+                    Some(p) => ports.iter().find(|x| {
+                        x.name.as_deref() == Some(p.as_str()) || x.port.to_string() == *p
+                    }),
+                };
+                let Some(chosen) = chosen else {
+                    hops.push(hop(
+                        node,
+                        "destination",
+                        Verdict::Unknown,
+                        format!(
+                            "Service {ns}/{name} has no port {}",
+                            port.clone().unwrap_or_default()
+                        ),
+                        vec![ev(
+                            &o.file,
+                            o.object.line,
+                            &format!("Service {ns}/{name} clusterIP {ip}"),
+                        )],
+                    ));
+                    return None;
+                };
+                let proto = chosen
+                    .protocol
+                    .as_deref()
+                    .and_then(Proto::of)
+                    .unwrap_or(Proto::Tcp);
+                Some((ip, Some(chosen.port), proto))
+            }
+        }
+    }
+
+    fn local_addresses(&self, node: &str) -> Option<Vec<IpAddr>> {
+        let t = self.snap.nodes.get(node)?;
+        let ifs = t.addrs.as_ref()?;
+        Some(
+            ifs.value
+                .iter()
+                .flat_map(|i| i.addrs.iter().map(|a| a.addr.addr()))
+                .collect(),
+        )
+    }
+
+    /// A ClusterIP of some Service of the bundle.
+    fn is_service_ip(&self, ip: IpAddr) -> bool {
+        self.snap.objects_of("Service").any(|o| {
+            o.object
+                .value
+                .pointer("/spec/clusterIP")
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| v.parse::<IpAddr>().ok() == Some(ip))
+        })
+    }
+
+    /// The source node's nat: kube-proxy's DNAT (iptables) or IPVS. Returns
+    /// one packet per way it can go, each with the hops of its branch.
+    fn nat(
+        &self,
+        src: &Source,
+        pkt: Packet,
+        service_ip: bool,
+        common: &mut Vec<Hop>,
+    ) -> Vec<(Packet, Vec<Hop>)> {
+        let node = src.node.as_str();
+        let t = self.snap.nodes.get(node);
+        // IPVS first: a virtual server for the address decides.
+        if let Some(ipvs) = t.and_then(|t| t.ipvs.as_ref())
+            && let Some(vs) = ipvs.value.iter().find(|v| {
+                v.ip() == Some(pkt.dst)
+                    && v.port() == pkt.dport
+                    && Proto::of(&v.proto) == Some(pkt.proto)
+            })
+        {
+            let vs_ev = ev(&ipvs.file, vs.line, &vs.text);
+            if vs.reals.is_empty() {
+                common.push(with_fix(
+                    hop(node, "ipvs", Verdict::Drop, format!("virtual server {} has no real server", vs.addr), vec![vs_ev]),
+                    "kube-proxy programs real servers from the Service's ready endpoints: check the endpoints and kube-proxy's logs",
+                ));
+                return Vec::new();
+            }
+            common.push(hop(
+                node,
+                "ipvs",
+                Verdict::Pass,
+                format!(
+                    "virtual server {} → {} real server(s)",
+                    vs.addr,
+                    vs.reals.len()
+                ),
+                vec![vs_ev.clone()],
+            ));
+            return vs
+                .reals
+                .iter()
+                .filter_map(|r| {
+                    let (ip, port) = kdiag_parse::ipvs::split_addr(&r.addr)?;
+                    let ip: IpAddr = ip.parse().ok()?;
+                    let mut p = pkt.clone();
+                    p.dst = ip;
+                    p.dport = port.parse().ok();
+                    p.dnat = true;
+                    let h = hop(
+                        node,
+                        "ipvs",
+                        Verdict::Pass,
+                        format!("real server {}", r.addr),
+                        vec![ev(&ipvs.file, r.line, &format!("-> {}", r.addr))],
+                    );
+                    Some((p, vec![h]))
+                })
+                .collect();
+        }
+        // IPVS mode without a virtual server for a ClusterIP: nothing balances it.
+        if let Some(ipvs) = t.and_then(|t| t.ipvs.as_ref())
+            && service_ip
+            && !ipvs.value.is_empty()
+        {
+            let shown = ipvs
+                .value
+                .first()
+                .map(|v| vec![ev(&ipvs.file, v.line, &v.text)])
+                .unwrap_or_default();
+            common.push(with_fix(
+                hop(node, "ipvs", Verdict::Drop, format!("no IPVS virtual server for the ClusterIP {}:{}/{} among {}: nothing balances it to an endpoint", pkt.dst, pkt.dport.unwrap_or(0), pkt.proto, ipvs.value.len()), shown),
+                "kube-proxy (ipvs mode) creates one virtual server per Service port: make kube-proxy healthy on this node and restart it",
+            ));
+            return Vec::new();
+        }
+        let Some(ipt) = t.and_then(|t| t.iptables.as_ref()) else {
+            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Iptables);
+            let path = self.snap.path_of(&input);
+            common.push(hop(
+                node,
+                "nat",
+                Verdict::Unknown,
+                format!("{path} was not collected: kube-proxy's rules cannot be read"),
+                vec![],
+            ));
+            // Without the rules a ClusterIP goes nowhere kdiag can follow.
+            return if service_ip {
+                Vec::new()
+            } else {
+                vec![(pkt, Vec::new())]
+            };
+        };
+        let chain = if src.pod { "PREROUTING" } else { "OUTPUT" };
+        let walks = netfilter::walk(&ipt.value, &ipt.file, "nat", chain, &pkt);
+        let mut out = Vec::new();
+        for w in walks {
+            match w.outcome {
+                Outcome::Dnat(to) => {
+                    let h = hop(
+                        node,
+                        &format!("nat {chain}"),
+                        Verdict::Pass,
+                        format!(
+                            "DNAT {} → {to}",
+                            SocketAddr::new(pkt.dst, pkt.dport.unwrap_or(0))
+                        ),
+                        w.evidence,
+                    );
+                    out.push((w.packet, vec![h]));
+                }
+                Outcome::Accept if service_ip => {
+                    let mut evidence = w.evidence;
+                    match ipt
+                        .value
+                        .chains
+                        .iter()
+                        .find(|c| c.table.as_deref() == Some("nat") && c.name == "KUBE-SERVICES")
+                    {
+                        Some(c) => evidence.push(ev(&ipt.file, c.line, &c.text)),
+                        None => evidence.push(ev(
+                            &ipt.file,
+                            1,
+                            "no KUBE-SERVICES chain in the nat table",
+                        )),
+                    }
+                    common.push(with_fix(
+                        hop(node, "kube-proxy", Verdict::Drop, format!("no rule in nat KUBE-SERVICES for the ClusterIP {}:{}/{}: nothing translates it to an endpoint", pkt.dst, pkt.dport.unwrap_or(0), pkt.proto), evidence),
+                        "kube-proxy writes one KUBE-SERVICES rule per Service port: make kube-proxy healthy (its RBAC, its pod on this node) and restart it",
+                    ));
+                }
+                Outcome::Accept => {
+                    let h = hop(
+                        node,
+                        &format!("nat {chain}"),
+                        Verdict::Pass,
+                        "no DNAT: the destination is unchanged",
+                        w.evidence,
+                    );
+                    out.push((w.packet, vec![h]));
+                }
+                Outcome::Drop(what) => {
+                    common.push(hop(
+                        node,
+                        &format!("nat {chain}"),
+                        Verdict::Drop,
+                        format!("{what} in the nat table"),
+                        w.evidence,
+                    ));
+                }
+                Outcome::Unknown(why) => {
+                    common.push(hop(
+                        node,
+                        &format!("nat {chain}"),
+                        Verdict::Unknown,
+                        why,
+                        w.evidence,
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    fn sysctl(&self, node: &str, key: &str) -> Result<(String, Evidence), String> {
+        let Some(s) = self.snap.nodes.get(node).and_then(|t| t.sysctl.as_ref()) else {
+            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Sysctl);
+            return Err(format!("{} was not collected", self.snap.path_of(&input)));
+        };
+        match s.value.iter().find(|x| x.key == key) {
+            Some(x) => Ok((x.value.trim().to_owned(), ev(&s.file, x.line, &x.text))),
+            None => Err(format!("{} has no {key}", s.file)),
+        }
+    }
+
+    /// `net.ipv4.ip_forward` must be 1 for a node to pass pods' packets on.
+    fn forwarding(&self, node: &str, hops: &mut Vec<Hop>) -> bool {
+        match self.sysctl(node, "net.ipv4.ip_forward") {
+            Ok((v, e)) if v == "1" => {
+                hops.push(hop(
+                    node,
+                    "forwarding",
+                    Verdict::Pass,
+                    "net.ipv4.ip_forward = 1",
+                    vec![e],
+                ));
+                true
+            }
+            Ok((v, e)) => {
+                hops.push(with_fix(
+                    hop(
+                        node,
+                        "forwarding",
+                        Verdict::Drop,
+                        format!(
+                            "net.ipv4.ip_forward = {v}: the node does not forward pods' packets"
+                        ),
+                        vec![e],
+                    ),
+                    "sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d/",
+                ));
+                false
+            }
+            Err(why) => {
+                hops.push(hop(node, "forwarding", Verdict::Unknown, why, vec![]));
+                true
+            }
+        }
+    }
+
+    /// The filter table's verdict on one hook; false when it drops.
+    fn filter(&self, node: &str, chain: &str, pkt: &Packet, hops: &mut Vec<Hop>) -> bool {
+        let Some(ipt) = self.snap.nodes.get(node).and_then(|t| t.iptables.as_ref()) else {
+            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Iptables);
+            hops.push(hop(
+                node,
+                &format!("filter {chain}"),
+                Verdict::Unknown,
+                format!("{} was not collected", self.snap.path_of(&input)),
+                vec![],
+            ));
+            return true;
+        };
+        let step = format!("filter {chain}");
+        let walks = netfilter::walk(&ipt.value, &ipt.file, "filter", chain, pkt);
+        let mut ok = true;
+        for w in walks {
+            match w.outcome {
+                Outcome::Accept | Outcome::Dnat(_) => {
+                    hops.push(hop(
+                        node,
+                        &step,
+                        Verdict::Pass,
+                        format!(
+                            "{} → {}:{}/{} accepted",
+                            pkt.src,
+                            pkt.dst,
+                            pkt.dport.unwrap_or(0),
+                            pkt.proto
+                        ),
+                        w.evidence,
+                    ));
+                }
+                Outcome::Drop(what) => {
+                    let rule = w
+                        .evidence
+                        .last()
+                        .map(|e| e.text.clone())
+                        .unwrap_or_default();
+                    let fix = if rule.starts_with("-A ") {
+                        format!(
+                            "remove or narrow the rule: iptables -t filter -D {}",
+                            rule.trim_start_matches("-A ")
+                        )
+                    } else {
+                        format!(
+                            "accept this traffic before the chain's policy (e.g. iptables -t filter -I {chain} -p {} --dport {} -j ACCEPT), or change the policy",
+                            pkt.proto,
+                            pkt.dport.unwrap_or(0)
+                        )
+                    };
+                    hops.push(with_fix(
+                        hop(
+                            node,
+                            &step,
+                            Verdict::Drop,
+                            format!(
+                                "{what}: {} → {}:{}/{}",
+                                pkt.src,
+                                pkt.dst,
+                                pkt.dport.unwrap_or(0),
+                                pkt.proto
+                            ),
+                            w.evidence,
+                        ),
+                        fix,
+                    ));
+                    ok = false;
+                }
+                Outcome::Unknown(why) => {
+                    hops.push(hop(node, &step, Verdict::Unknown, why, w.evidence));
+                }
+            }
+        }
+        ok
+    }
+
+    /// The node that owns an underlay address (InternalIP or flannel public-ip).
+    fn node_by_ip(&self, ip: IpAddr) -> Option<&NodeNetwork> {
+        self.inv
+            .nodes
+            .iter()
+            .find(|n| n.internal_ips.contains(&ip) || n.flannel_public_ip == Some(ip))
+    }
+
+    /// Routes the packet on `node` and follows it to where it is delivered
+    /// or dropped. `forwarded`: the packet is not the node's own.
+    fn forward(
+        &self,
+        node: &str,
+        mut pkt: Packet,
+        forwarded: bool,
+        hops: &mut Vec<Hop>,
+        depth: usize,
+    ) {
+        if depth >= MAX_NODES {
+            hops.push(hop(
+                node,
+                "route",
+                Verdict::Unknown,
+                format!("the packet crossed {MAX_NODES} nodes (a routing loop?)"),
+                vec![],
+            ));
+            return;
+        }
+        let Some(routes) = self.snap.nodes.get(node).and_then(|t| t.routes.as_ref()) else {
+            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Routes);
+            hops.push(hop(
+                node,
+                "route",
+                Verdict::Unknown,
+                format!("{} was not collected", self.snap.path_of(&input)),
+                vec![],
+            ));
+            return;
+        };
+        let r = match route::lookup(&routes.value, pkt.dst) {
+            Lookup::NoRoute => {
+                hops.push(with_fix(
+                    hop(
+                        node,
+                        "route",
+                        Verdict::Drop,
+                        format!("no route to {}", pkt.dst),
+                        routes
+                            .value
+                            .first()
+                            .map(|r| vec![ev(&routes.file, r.line, &r.text)])
+                            .unwrap_or_default(),
+                    ),
+                    "the CNI programs a route per pod network; restart its pod on this node",
+                ));
+                return;
+            }
+            Lookup::Route(r) => r,
+        };
+        let rev = ev(&routes.file, r.line, &r.text);
+        if route::drops(r) {
+            hops.push(hop(
+                node,
+                "route",
+                Verdict::Drop,
+                format!(
+                    "{} route to {}",
+                    r.route_type.as_deref().unwrap_or("blackhole"),
+                    r.dst
+                ),
+                vec![rev],
+            ));
+            return;
+        }
+        // The node's own address: delivered to the host.
+        if r.table.as_deref() == Some("local")
+            || pkt.local.as_ref().is_some_and(|l| l.contains(&pkt.dst))
+        {
+            hops.push(hop(
+                node,
+                "route",
+                Verdict::Pass,
+                format!("{} is {node}'s own address", pkt.dst),
+                vec![rev],
+            ));
+            if self.filter(node, "INPUT", &pkt, hops) {
+                hops.push(hop(
+                    node,
+                    "deliver",
+                    Verdict::Pass,
+                    format!("delivered to {node} itself"),
+                    vec![],
+                ));
+            }
+            return;
+        }
+        let dev = r.dev.as_deref().unwrap_or_default().to_owned();
+        pkt.out_dev = Some(dev.clone());
+        let cluster_dst = self.is_cluster_address(pkt.dst);
+        // Where the route leads.
+        if dev == VXLAN_DEV {
+            hops.push(hop(
+                node,
+                "route",
+                Verdict::Pass,
+                format!(
+                    "{} via {} dev {VXLAN_DEV}",
+                    r.dst,
+                    r.gateway.map(|g| g.to_string()).unwrap_or_default()
+                ),
+                vec![rev],
+            ));
+            if forwarded
+                && (!self.forwarding(node, hops) || !self.filter(node, "FORWARD", &pkt, hops))
+            {
+                return;
+            }
+            if !forwarded && !self.filter(node, "OUTPUT", &pkt, hops) {
+                return;
+            }
+            let Some(peer) = self.vxlan(node, r.gateway.unwrap_or(pkt.dst), hops) else {
+                return;
+            };
+            self.arrive(node, &peer, pkt, VXLAN_DEV, hops, depth);
+            return;
+        }
+        if self.is_bridge(node, &dev) {
+            hops.push(hop(
+                node,
+                "route",
+                Verdict::Pass,
+                format!("{} dev {dev}: a pod on this node", r.dst),
+                vec![rev],
+            ));
+            if forwarded && !self.forwarding(node, hops) {
+                return;
+            }
+            let chain = if forwarded { "FORWARD" } else { "OUTPUT" };
+            if !self.filter(node, chain, &pkt, hops) {
+                return;
+            }
+            // A DNAT'd packet to a pod on the client's own bridge: the reply
+            // is bridged straight back, and is un-NATed only when bridged
+            // packets go through iptables.
+            if pkt.dnat && pkt.in_dev.as_deref() == Some(dev.as_str()) {
+                match self.sysctl(node, "net.bridge.bridge-nf-call-iptables") {
+                    Ok((v, e)) if v == "1" => hops.push(hop(node, "bridge netfilter", Verdict::Pass, "net.bridge.bridge-nf-call-iptables = 1: the reply goes back through conntrack", vec![e])),
+                    Ok((v, e)) => {
+                        hops.push(with_fix(hop(node, "bridge netfilter", Verdict::Drop, format!("net.bridge.bridge-nf-call-iptables = {v}: the endpoint's reply is bridged to the client without reverse NAT, and the client drops it"), vec![e]), "modprobe br_netfilter && sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)"));
+                        return;
+                    }
+                    Err(_) => hops.push(with_fix(hop(node, "bridge netfilter", Verdict::Drop, "net.bridge.bridge-nf-call-iptables is absent: br_netfilter is not loaded, so the endpoint's reply is bridged to the client without reverse NAT", self.sysctl_file(node)), "modprobe br_netfilter && sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)")),
+                }
+                if hops.last().is_some_and(|h| h.verdict == Verdict::Drop) {
+                    return;
+                }
+            }
+            self.pod_at(node, &pkt, hops);
+            return;
+        }
+        // Through a gateway (host-gw, the underlay) or onto a directly
+        // connected network.
+        let next = r.gateway.unwrap_or(pkt.dst);
+        match self.node_by_ip(next) {
+            Some(peer) if peer.name != node => {
+                hops.push(hop(
+                    node,
+                    "route",
+                    Verdict::Pass,
+                    format!("{} via {next} dev {dev}: {}", r.dst, peer.name),
+                    vec![rev],
+                ));
+                if forwarded
+                    && (!self.forwarding(node, hops) || !self.filter(node, "FORWARD", &pkt, hops))
+                {
+                    return;
+                }
+                if !forwarded && !self.filter(node, "OUTPUT", &pkt, hops) {
+                    return;
+                }
+                let peer = peer.name.clone();
+                let in_dev = self.dev_towards(&peer, pkt.src);
+                self.arrive(node, &peer, pkt, &in_dev, hops, depth);
+            }
+            _ if cluster_dst => {
+                hops.push(with_fix(
+                    hop(node, "route", Verdict::Drop, format!("{} goes {} dev {dev}, not to the node that holds it: no route for its pod network", pkt.dst, r.gateway.map(|g| format!("via {g}")).unwrap_or_else(|| "out".into())), vec![rev]),
+                    "the CNI programs a route per peer's pod CIDR: restart its pod on this node (flannel: the kube-flannel pod)",
+                ));
+            }
+            _ => {
+                hops.push(hop(
+                    node,
+                    "route",
+                    Verdict::Unknown,
+                    format!(
+                        "{} leaves the cluster via {next} dev {dev}: beyond what the bundle shows",
+                        pkt.dst
+                    ),
+                    vec![rev],
+                ));
+            }
+        }
+    }
+
+    fn sysctl_file(&self, node: &str) -> Vec<Evidence> {
+        self.snap
+            .nodes
+            .get(node)
+            .and_then(|t| t.sysctl.as_ref())
+            .and_then(|s| s.value.first().map(|x| ev(&s.file, x.line, &x.text)))
+            .into_iter()
+            .collect()
+    }
+
+    /// A pod address or a node's: one the cluster should route itself.
+    fn is_cluster_address(&self, ip: IpAddr) -> bool {
+        self.inv
+            .nodes
+            .iter()
+            .any(|n| n.pod_cidrs.iter().any(|c| c.contains(&ip)) || n.internal_ips.contains(&ip))
+            || self.inv.pod_ips.iter().any(|p| p.ip == ip)
+    }
+
+    /// Whether `dev` is the node's pod bridge (`cni0`, or a bridge kind).
+    fn is_bridge(&self, node: &str, dev: &str) -> bool {
+        if dev == "cni0" || dev == "cbr0" {
+            return true;
+        }
+        let t = self.snap.nodes.get(node);
+        t.and_then(|t| t.links.as_ref().or(t.addrs.as_ref()))
+            .is_some_and(|l| {
+                l.value
+                    .iter()
+                    .any(|i| i.name == dev && i.kind.as_deref() == Some("bridge"))
+            })
+    }
+
+    /// The device `node` would route `ip` out of (the packet's way in,
+    /// for a packet from `ip`).
+    fn dev_towards(&self, node: &str, ip: IpAddr) -> String {
+        self.snap
+            .nodes
+            .get(node)
+            .and_then(|t| t.routes.as_ref())
+            .and_then(|r| match route::lookup(&r.value, ip) {
+                Lookup::Route(r) => r.dev.as_deref().map(str::to_owned),
+                Lookup::NoRoute => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The VXLAN hop: neighbour entry for the gateway on flannel.1, FDB entry
+    /// for its MAC, the node that owns the FDB destination.
+    fn vxlan(&self, node: &str, gateway: IpAddr, hops: &mut Vec<Hop>) -> Option<String> {
+        let t = self.snap.nodes.get(node);
+        let Some(n) = t.and_then(|t| t.neighbors.as_ref()) else {
+            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Neighbors);
+            hops.push(hop(
+                node,
+                "vxlan neighbor",
+                Verdict::Unknown,
+                format!("{} was not collected", self.snap.path_of(&input)),
+                vec![],
+            ));
+            return None;
+        };
+        let Some(neigh) = n
+            .value
+            .iter()
+            .find(|x| x.ip == gateway && x.dev.as_deref() == Some(VXLAN_DEV))
+        else {
+            hops.push(with_fix(
+                hop(node, "vxlan neighbor", Verdict::Drop, format!("no neighbour entry for {gateway} on {VXLAN_DEV}: the kernel cannot find the peer's VTEP MAC"), n.value.first().map(|x| vec![ev(&n.file, x.line, &x.text)]).unwrap_or_default()),
+                "flannel programs one PERMANENT neighbour per peer: restart the flannel pod on this node",
+            ));
+            return None;
+        };
+        let Some(mac) = neigh.lladdr else {
+            hops.push(hop(
+                node,
+                "vxlan neighbor",
+                Verdict::Drop,
+                format!("the neighbour entry for {gateway} has no link-layer address"),
+                vec![ev(&n.file, neigh.line, &neigh.text)],
+            ));
+            return None;
+        };
+        hops.push(hop(
+            node,
+            "vxlan neighbor",
+            Verdict::Pass,
+            format!("{gateway} is VTEP {mac}"),
+            vec![ev(&n.file, neigh.line, &neigh.text)],
+        ));
+        let Some(f) = t.and_then(|t| t.fdb.as_ref()) else {
+            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Fdb);
+            hops.push(hop(
+                node,
+                "vxlan fdb",
+                Verdict::Unknown,
+                format!("{} was not collected", self.snap.path_of(&input)),
+                vec![],
+            ));
+            return None;
+        };
+        let Some(entry) = f
+            .value
+            .iter()
+            .find(|x| x.mac == mac && x.dev.as_deref() == Some(VXLAN_DEV) && x.dst.is_some())
+        else {
+            hops.push(with_fix(
+                hop(node, "vxlan fdb", Verdict::Drop, format!("no FDB entry for {mac} on {VXLAN_DEV}: the kernel does not know which node has that VTEP"), f.value.first().map(|x| vec![ev(&f.file, x.line, &x.text)]).unwrap_or_default()),
+                "flannel programs one FDB entry per peer: restart the flannel pod on this node",
+            ));
+            return None;
+        };
+        let dst = entry.dst.unwrap_or(gateway);
+        let fev = ev(&f.file, entry.line, &entry.text);
+        match self.node_by_ip(dst) {
+            Some(peer) => {
+                hops.push(hop(
+                    node,
+                    "vxlan fdb",
+                    Verdict::Pass,
+                    format!(
+                        "{mac} is at {dst} ({}): encapsulated in udp/{VXLAN_PORT}",
+                        peer.name
+                    ),
+                    vec![fev],
+                ));
+                Some(peer.name.clone())
+            }
+            None => {
+                hops.push(with_fix(
+                    hop(node, "vxlan fdb", Verdict::Drop, format!("{mac} points at {dst}, which is no current node"), vec![fev]),
+                    "a stale flannel entry: restart the flannel pod on this node to reprogram its peers",
+                ));
+                None
+            }
+        }
+    }
+
+    /// The packet reaches `peer` from `from` (through `in_dev`): the outer
+    /// VXLAN packet's filtering, then forwarding, route and pod on the peer.
+    fn arrive(
+        &self,
+        from: &str,
+        peer: &str,
+        mut pkt: Packet,
+        in_dev: &str,
+        hops: &mut Vec<Hop>,
+        depth: usize,
+    ) {
+        if in_dev == VXLAN_DEV {
+            // The encapsulated packet: out of `from`, into `peer`'s INPUT.
+            let from_ip = self
+                .node_net(from)
+                .and_then(|n| n.flannel_public_ip.or(n.internal_ips.first().copied()));
+            let peer_ip = self
+                .node_net(peer)
+                .and_then(|n| n.flannel_public_ip.or(n.internal_ips.first().copied()));
+            if let (Some(s), Some(d)) = (from_ip, peer_ip) {
+                let outer = Packet {
+                    src: s,
+                    dst: d,
+                    proto: Proto::Udp,
+                    sport: None,
+                    dport: Some(VXLAN_PORT),
+                    mark: 0,
+                    dnat: false,
+                    in_dev: None,
+                    out_dev: None,
+                    local: None,
+                };
+                if !self.filter(from, "OUTPUT", &outer, hops) {
+                    return;
+                }
+                let mut inbound = outer;
+                inbound.in_dev = Some(self.dev_towards(peer, s)).filter(|d| !d.is_empty());
+                inbound.local = self.local_addresses(peer);
+                if !self.filter(peer, "INPUT", &inbound, hops) {
+                    return;
+                }
+            }
+        }
+        pkt.in_dev = Some(in_dev.to_owned()).filter(|d| !d.is_empty());
+        pkt.out_dev = None;
+        pkt.local = self.local_addresses(peer);
+        // Strict reverse-path filtering drops a packet whose source the node
+        // would not route back out of the device it came in on.
+        if let Some(dev) = pkt.in_dev.clone() {
+            let key = format!("net.ipv4.conf.{}.rp_filter", dev.replace('.', "/"));
+            let dev_v = self.sysctl(peer, &key).ok();
+            let all_v = self.sysctl(peer, "net.ipv4.conf.all.rp_filter").ok();
+            let strict = [&dev_v, &all_v]
+                .iter()
+                .filter_map(|v| v.as_ref())
+                .map(|(v, _)| v.parse::<u8>().unwrap_or(0))
+                .max()
+                == Some(1);
+            if strict && self.dev_towards(peer, pkt.src) != dev {
+                let evidence = [dev_v, all_v]
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, e)| e)
+                    .collect();
+                hops.push(with_fix(
+                    hop(peer, "rp_filter", Verdict::Drop, format!("strict rp_filter on {dev}: {peer} would not route {} back out of {dev}", pkt.src), evidence),
+                    format!("sysctl -w {key}=2 (loose), or fix the route back to {}", pkt.src),
+                ));
+                return;
+            }
+        }
+        self.forward(peer, pkt, true, hops, depth + 1);
+    }
+
+    /// The last hop: a pod (or the node) that has the destination address.
+    fn pod_at(&self, node: &str, pkt: &Packet, hops: &mut Vec<Hop>) {
+        match self.inv.pod_ips.iter().find(|p| p.ip == pkt.dst) {
+            Some(p) if p.node.as_deref() == Some(node) => {
+                let ready = self
+                    .snap
+                    .objects_of("Pod")
+                    .find(|o| {
+                        format!(
+                            "{}/{}",
+                            o.object.namespace.as_deref().unwrap_or_default(),
+                            o.object.name
+                        ) == p.pod
+                    })
+                    .map(crate::components::pod_ready);
+                match ready {
+                    Some(false) => hops.push(with_fix(
+                        hop(
+                            node,
+                            "pod",
+                            Verdict::Drop,
+                            format!("{} ({}) is not Ready", p.pod, p.ip),
+                            vec![p.evidence.clone()],
+                        ),
+                        format!(
+                            "kubectl describe pod -n {} {}",
+                            p.pod.split('/').next().unwrap_or_default(),
+                            p.pod.split('/').nth(1).unwrap_or_default()
+                        ),
+                    )),
+                    _ => hops.push(hop(
+                        node,
+                        "pod",
+                        Verdict::Pass,
+                        format!("delivered to {} ({})", p.pod, p.ip),
+                        vec![p.evidence.clone()],
+                    )),
+                }
+            }
+            Some(p) => hops.push(hop(
+                node,
+                "pod",
+                Verdict::Drop,
+                format!(
+                    "{} has {} but runs on {}, not {node}",
+                    p.pod,
+                    p.ip,
+                    p.node.as_deref().unwrap_or("no node")
+                ),
+                vec![p.evidence.clone()],
+            )),
+            None => hops.push(hop(
+                node,
+                "pod",
+                Verdict::Unknown,
+                format!("no pod of the bundle has {}", pkt.dst),
+                vec![],
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_read_as_the_command_line_writes_them() {
+        let f = |s: &str| s.parse::<From>();
+        assert_eq!(f("node/w1"), Ok(From::Node("w1".into())));
+        assert_eq!(f("host/w1"), Ok(From::Host("w1".into())));
+        assert_eq!(
+            f("pod/kube-system/coredns-1"),
+            Ok(From::Pod("kube-system".into(), "coredns-1".into()))
+        );
+        for bad in ["w1", "node/", "pod/x", "pod//y", "svc/a/b", ""] {
+            assert!(f(bad).is_err(), "{bad}");
+        }
+        let t = |s: &str| s.parse::<To>();
+        let ip: IpAddr = [10, 96, 0, 10].into();
+        assert_eq!(
+            t("10.96.0.10:53/udp"),
+            Ok(To::Addr(ip, Some(53), Proto::Udp))
+        );
+        assert_eq!(t("10.96.0.10:53"), Ok(To::Addr(ip, Some(53), Proto::Tcp)));
+        assert_eq!(t("10.96.0.10"), Ok(To::Addr(ip, None, Proto::Tcp)));
+        assert_eq!(t("10.96.0.10/UDP"), Ok(To::Addr(ip, None, Proto::Udp)));
+        assert_eq!(
+            t("[fd00::10]:53/udp")
+                .map(|x| matches!(x, To::Addr(IpAddr::V6(_), Some(53), Proto::Udp))),
+            Ok(true)
+        );
+        assert_eq!(
+            t("service/kube-system/kube-dns:dns"),
+            Ok(To::Service(
+                "kube-system".into(),
+                "kube-dns".into(),
+                Some("dns".into())
+            ))
+        );
+        assert_eq!(
+            t("pod/default/web"),
+            Ok(To::Pod("default".into(), "web".into()))
+        );
+        for bad in [
+            "10.96.0.10:99999",
+            "10.96.0.10:53/icmp",
+            "service/x",
+            "pod/a",
+            "nonsense",
+            "10.96.0.300",
+        ] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+    }
+}
