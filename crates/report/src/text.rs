@@ -152,20 +152,31 @@ impl<'a, W: Write> Printer<'a, W> {
     }
 
     fn children(&mut self, parent: &Finding, indent: &str) -> io::Result<()> {
-        // Children already shown under another cause are named once; the
-        // others are grouped by rule, in report order.
+        self.effects(&parent.causes, indent)
+    }
+
+    /// The findings `ids` names, under a cause (or a folded group of
+    /// causes). Findings already shown under another cause are named once;
+    /// the others are grouped by rule, in report order.
+    fn effects(&mut self, ids: &[String], indent: &str) -> io::Result<()> {
         let mut repeated = Vec::new();
         let mut groups: Vec<(String, Vec<&'a Finding>)> = Vec::new();
-        for id in &parent.causes {
+        for id in ids {
             let Some(&c) = self.by_id.get(id.as_str()) else {
                 continue;
             };
             if self.printed.contains(&c.id) {
-                repeated.push(c.id.clone());
+                if !repeated.contains(&c.id) {
+                    repeated.push(c.id.clone());
+                }
                 continue;
             }
             match groups.iter_mut().find(|(r, _)| *r == c.rule) {
-                Some((_, v)) => v.push(c),
+                Some((_, v)) => {
+                    if !v.iter().any(|k| k.id == c.id) {
+                        v.push(c);
+                    }
+                }
                 None => groups.push((c.rule.clone(), vec![c])),
             }
         }
@@ -192,47 +203,7 @@ impl<'a, W: Write> Printer<'a, W> {
                 ("├─ ", "│  ")
             };
             if kids.len() > FOLD_AFTER {
-                let f0 = kids[0];
-                writeln!(
-                    self.out,
-                    "{indent}{branch}{} {} ×{}  {}",
-                    self.style.sev(f0.severity),
-                    self.style.bold(&f0.class),
-                    kids.len(),
-                    self.style
-                        .dim(&format!("[{}…{}]", f0.id, kids[kids.len() - 1].id))
-                )?;
-                for k in &kids {
-                    self.printed.push(k.id.clone());
-                    let first = wrap(&k.message, 1000)
-                        .into_iter()
-                        .next()
-                        .unwrap_or_default();
-                    writeln!(
-                        self.out,
-                        "{indent}{cont}  {} {}",
-                        self.style.dim(&format!("[{}]", k.id)),
-                        first
-                    )?;
-                    if let Some(e) = k
-                        .evidence
-                        .iter()
-                        .find(|e| e.file.starts_with("nodes/"))
-                        .or(k.evidence.first())
-                    {
-                        writeln!(
-                            self.out,
-                            "{indent}{cont}      {}  {}",
-                            self.style.dim(&format!("{}:{}", e.file, e.line)),
-                            e.text.trim()
-                        )?;
-                    }
-                }
-                for k in &kids {
-                    if !k.causes.is_empty() {
-                        self.children(k, &format!("{indent}{cont}  "))?;
-                    }
-                }
+                self.folded(&kids, indent, branch, cont)?;
             } else {
                 for (ki, k) in kids.iter().enumerate() {
                     let (b, c) = if last && ki + 1 == kids.len() {
@@ -246,6 +217,86 @@ impl<'a, W: Write> Printer<'a, W> {
                     self.children(k, &format!("{indent}{c}"))?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Many findings of one rule under one cause: one block, a table of
+    /// their subjects with the line that shows each, then what they explain
+    /// together.
+    fn folded(&mut self, kids: &[&'a Finding], indent: &str, branch: &str, cont: &str) -> io::Result<()> {
+        let f0 = kids[0];
+        writeln!(
+            self.out,
+            "{indent}{branch}{} {} ×{}  {}",
+            self.style.sev(f0.severity),
+            self.style.bold(&f0.class),
+            kids.len(),
+            self.style
+                .dim(&format!("[{}…{}]", f0.id, kids[kids.len() - 1].id))
+        )?;
+        let first = wrap(&f0.message, 1000).into_iter().next().unwrap_or_default();
+        writeln!(self.out, "{indent}{cont}  {}", self.style.dim(&format!("e.g. [{}] {first}", f0.id)))?;
+        // Columns: the subject fields every finding of the group has.
+        let keys: Vec<&String> = f0
+            .subject
+            .keys()
+            .filter(|k| kids.iter().all(|x| x.subject.contains_key(*k)))
+            .collect();
+        let rows: Vec<Vec<String>> = kids
+            .iter()
+            .map(|k| {
+                let mut row: Vec<String> = keys.iter().map(|c| k.subject[*c].clone()).collect();
+                row.push(
+                    k.evidence
+                        .iter()
+                        .find(|e| e.file.starts_with("nodes/"))
+                        .or(k.evidence.first())
+                        .map(|e| format!("{}:{}", e.file, e.line))
+                        .unwrap_or_default(),
+                );
+                row.push(format!("[{}]", k.id));
+                row
+            })
+            .collect();
+        let mut header: Vec<String> = keys.iter().map(|k| (*k).clone()).collect();
+        header.push("evidence".into());
+        header.push(String::new());
+        let widths: Vec<usize> = (0..header.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([header[i].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: &[String]| -> String {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        };
+        writeln!(self.out, "{indent}{cont}  {}", self.style.dim(&line(&header)))?;
+        for (k, r) in kids.iter().zip(&rows) {
+            self.printed.push(k.id.clone());
+            writeln!(self.out, "{indent}{cont}  {}", line(r))?;
+        }
+        // What the group explains, once for all of it.
+        let mut effects: Vec<String> = Vec::new();
+        for k in kids {
+            for c in &k.causes {
+                if !effects.contains(c) {
+                    effects.push(c.clone());
+                }
+            }
+        }
+        if !effects.is_empty() {
+            self.effects(&effects, &format!("{indent}{cont}"))?;
         }
         Ok(())
     }

@@ -204,6 +204,13 @@ pub struct CauseRef {
     /// Or a class: any rule of that class.
     #[serde(default)]
     pub class: Option<String>,
+    /// Or the cause the finding names itself: `from: cause` joins the
+    /// finding whose class is this finding's attribute `cause.class` and
+    /// whose subject or attributes hold every other `cause.*` attribute
+    /// (`cause.node` → `node`, `cause.cidr` → `cidr`). For facts that know
+    /// their cause, such as a traced flow's dropping hop.
+    #[serde(default)]
+    pub from: Option<String>,
     /// Join: `field` (same name on both sides) or `mine=theirs`. Values join when equal, when
     /// one CIDR contains the other, or when a list holds the other value. Empty: any finding joins.
     #[serde(default)]

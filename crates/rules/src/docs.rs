@@ -33,6 +33,11 @@ fn causes(set: &RuleSet, r: &Rule) -> (Vec<String>, Vec<String>) {
                 .clone()
                 .map(|x| format!("rule `{x}`"))
                 .or_else(|| c.class.clone().map(|x| format!("class `{x}`")))
+                .or_else(|| {
+                    c.from
+                        .clone()
+                        .map(|x| format!("the finding its `{x}.*` attributes name (any class)"))
+                })
                 .unwrap_or_default();
             if c.on.is_empty() {
                 what

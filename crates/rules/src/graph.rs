@@ -73,8 +73,32 @@ fn same(a: &str, b: &str) -> bool {
     a == b || cidr_overlaps(a, b)
 }
 
+/// Whether `cause` is the one `effect` names in its `PREFIX.*` attributes:
+/// its class, and every other named key.
+fn named_cause(prefix: &str, effect: &Finding, cause: &Finding) -> bool {
+    let class_key = format!("{prefix}.class");
+    if !values(effect, &class_key).contains(&cause.class.as_str()) {
+        return false;
+    }
+    let lead = format!("{prefix}.");
+    let mut keys = effect
+        .attributes
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(&lead)?, v)))
+        .filter(|(k, v)| *k != "class" && !v.is_empty())
+        .peekable();
+    keys.peek().is_some()
+        && keys.all(|(k, vs)| {
+            let theirs = values(cause, k);
+            vs.iter().any(|a| theirs.iter().any(|b| same(a, b)))
+        })
+}
+
 /// Whether `cause` explains `effect` under one `caused_by` entry.
 fn joins(spec: &CauseRef, effect: &Finding, cause: &Finding) -> bool {
+    if let Some(prefix) = &spec.from {
+        return named_cause(prefix, effect, cause);
+    }
     let named = spec.rule.as_ref().is_some_and(|r| cause.rules.contains(r))
         || spec.class.as_ref().is_some_and(|c| *c == cause.class);
     named

@@ -614,12 +614,30 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
         );
     }
     for (i, c) in def.caused_by.iter().enumerate() {
-        if c.rule.is_some() == c.class.is_some() {
+        let named = [c.rule.is_some(), c.class.is_some(), c.from.is_some()];
+        if named.iter().filter(|n| **n).count() != 1 {
             err(
                 &format!("caused_by.{i}"),
-                "a caused_by entry names exactly one of `rule` or `class`".into(),
+                "a caused_by entry names exactly one of `rule`, `class` or `from`".into(),
                 None,
             );
+        }
+        if let Some(prefix) = &c.from {
+            let class_key = format!("{prefix}.class");
+            if !def.attributes.contains_key(&class_key) {
+                err(
+                    &format!("caused_by.{i}.from"),
+                    format!("`from: {prefix}` needs an attribute `{class_key}` naming the cause's class"),
+                    Some(format!("add `{class_key}: r.{prefix}.class` under attributes")),
+                );
+            }
+            if !c.on.is_empty() {
+                err(
+                    &format!("caused_by.{i}.on"),
+                    "`from` joins on the `cause.*` attributes; it takes no `on`".into(),
+                    None,
+                );
+            }
         }
         if let Some(class) = &c.class
             && layer_of(class).is_none()

@@ -13,7 +13,8 @@ mod cidr;
 mod components;
 mod dns;
 mod flannel;
-mod kube_proxy;
+mod flows;
+pub(crate) mod kube_proxy;
 mod rbac;
 
 use crate::Snapshot;
@@ -203,6 +204,14 @@ pub const SPECS: &[TableSpec] = &[
         description: "the DNS Service: namespace, name, ip, endpoints_ready, nodes_programmed[], nodes_missing[], nodes_unknown[]",
         schema: Some(crate::tables::schema_of::<dns::DnsServiceRecord>),
         build: dns::service,
+        node_table: false,
+        build_for_node: None,
+    },
+    TableSpec {
+        name: "trace.flows",
+        description: "per required flow that is not delivered (from a pod on every node to the DNS Service on 53/udp and 53/tcp, to each DNS pod, to every other node's pod network), traced hop by hop: node, flow, to, target_node, verdict, at_node, at_step, at_detail, fix, cause{class, node, cidr, namespace, name} (the failure class the dropping hop shows)",
+        schema: Some(crate::tables::schema_of::<flows::FlowRecord>),
+        build: flows::flows,
         node_table: false,
         build_for_node: None,
     },

@@ -661,6 +661,20 @@ impl Tracer<'_> {
         )
     }
 
+    /// The Service (`namespace/name`) with this ClusterIP, when it has no
+    /// ready endpoint.
+    fn endpointless(&self, ip: IpAddr) -> Option<String> {
+        let o = self.snap.objects_of("Service").find(|o| {
+            o.object
+                .value
+                .pointer("/spec/clusterIP")
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| v.parse::<IpAddr>().ok() == Some(ip))
+        })?;
+        let key = format!("{}/{}", o.object.namespace.as_deref().unwrap_or_default(), o.object.name);
+        (crate::derive::kube_proxy::ready_endpoints(self.snap).get(&key) == Some(&0)).then_some(key)
+    }
+
     /// A ClusterIP of some Service of the bundle.
     fn is_service_ip(&self, ip: IpAddr) -> bool {
         self.snap.objects_of("Service").any(|o| {
@@ -797,10 +811,18 @@ impl Tracer<'_> {
                             "no KUBE-SERVICES chain in the nat table",
                         )),
                     }
-                    common.push(with_fix(
-                        hop(node, "kube-proxy", Verdict::Drop, format!("no rule in nat KUBE-SERVICES for the ClusterIP {}:{}/{}: nothing translates it to an endpoint", pkt.dst, pkt.dport.unwrap_or(0), pkt.proto), evidence),
-                        "kube-proxy writes one KUBE-SERVICES rule per Service port: make kube-proxy healthy (its RBAC, its pod on this node) and restart it",
-                    ));
+                    let target = format!("{}:{}/{}", pkt.dst, pkt.dport.unwrap_or(0), pkt.proto);
+                    let h = match self.endpointless(pkt.dst) {
+                        Some(svc) => with_fix(
+                            hop(node, "kube-proxy", Verdict::Drop, format!("Service {svc} ({target}) has no ready endpoint: kube-proxy has nothing to translate it to and rejects it"), evidence),
+                            format!("make the Service's pods Ready: kubectl get endpointslices -n {} -l kubernetes.io/service-name={}", svc.split('/').next().unwrap_or_default(), svc.split('/').nth(1).unwrap_or_default()),
+                        ),
+                        None => with_fix(
+                            hop(node, "kube-proxy", Verdict::Drop, format!("no rule in nat KUBE-SERVICES for the ClusterIP {target}: nothing translates it to an endpoint"), evidence),
+                            "kube-proxy writes one KUBE-SERVICES rule per Service port: make kube-proxy healthy (its RBAC, its pod on this node) and restart it",
+                        ),
+                    };
+                    common.push(h);
                 }
                 Outcome::Accept => {
                     let h = hop(

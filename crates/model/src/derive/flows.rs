@@ -1,0 +1,288 @@
+//! The flows every cluster needs, traced through the bundle (see
+//! [`crate::trace`]): from a pod on every node whose tables were collected
+//! to the DNS Service (53/udp and 53/tcp), to each DNS pod, and to every
+//! other node's pod network. A flow that is not delivered is a record, with
+//! the hop that dropped it and the failure class that hop shows — the
+//! finding of that class is its cause, whatever rule found it.
+
+use super::{Fact, FactTable, row};
+use crate::Snapshot;
+use crate::inventory::{NetworkInventory, NodeNetwork};
+use crate::trace::{self, Branch, FlowVerdict, From, Hop, Proto, To, Verdict};
+use ipnet::IpNet;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// What the hop that dropped a flow shows: the failure class, and the keys
+/// of the finding of that class (its subject) that explains the drop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct Cause {
+    /// The failure class, e.g. `node.ip-forward-disabled`,
+    /// `service.not-programmed`, `podnet.route-missing`.
+    pub class: String,
+    /// The node of the cause (where the drop is, or the node the CNI never
+    /// registered).
+    pub node: Option<String>,
+    /// The pod network the cause is about (a missing route's destination).
+    pub cidr: Option<String>,
+    /// The Service's namespace, for a Service cause.
+    pub namespace: Option<String>,
+    /// The Service's name, for a Service cause.
+    pub name: Option<String>,
+}
+
+/// `trace.flows`: one flow that was not delivered.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FlowRecord {
+    /// The node the flow starts from (a pod on its pod network).
+    pub node: String,
+    /// Which flow: `dns-service` (to the DNS ClusterIP), `dns-pod` (to a DNS
+    /// pod directly) or `pod-network` (to another node's pod network).
+    pub flow: String,
+    /// The destination, e.g. `10.96.0.10:53/udp`.
+    pub to: String,
+    /// The node the destination is on, when known (the DNS pod's, the peer's).
+    pub target_node: Option<String>,
+    /// `dropped`.
+    pub verdict: String,
+    /// The node of the hop that dropped it.
+    pub at_node: String,
+    /// The hop that dropped it: `kube-proxy`, `ipvs`, `route`, `forwarding`,
+    /// `filter FORWARD`, `filter INPUT`, `vxlan neighbor`, `vxlan fdb`,
+    /// `bridge netfilter`, `rp_filter`, `pod`.
+    pub at_step: String,
+    /// What that hop decided.
+    pub at_detail: String,
+    /// The fix the hop suggests.
+    pub fix: Option<String>,
+    /// The failure class the hop shows and its keys; null when the hop
+    /// shows none kdiag names (e.g. a pod that is not Ready).
+    pub cause: Option<Cause>,
+}
+
+/// Whether flannel never registered a node: the cluster runs flannel (other
+/// nodes carry its annotations) and this node has a pod CIDR but none.
+pub(crate) fn unregistered(inv: &NetworkInventory, n: &NodeNetwork) -> bool {
+    !n.pod_cidrs.is_empty()
+        && n.flannel_backend.is_none()
+        && n.flannel_vtep_mac.is_none()
+        && inv.nodes.iter().any(|o| o.flannel_backend.is_some())
+}
+
+fn owner<'a>(inv: &'a NetworkInventory, ip: IpAddr) -> Option<(&'a NodeNetwork, IpNet)> {
+    inv.nodes
+        .iter()
+        .find_map(|n| n.pod_cidrs.iter().find(|c| c.contains(&ip)).map(|c| (n, *c)))
+}
+
+fn service_of(snap: &Snapshot, ip: IpAddr) -> (Option<String>, Option<String>) {
+    snap.objects_of("Service")
+        .find(|o| {
+            o.object
+                .value
+                .pointer("/spec/clusterIP")
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| v.parse::<IpAddr>().ok() == Some(ip))
+        })
+        .map_or((None, None), |o| {
+            (o.object.namespace.clone(), Some(o.object.name.clone()))
+        })
+}
+
+/// The failure class a drop hop shows, and its keys.
+fn cause_of(snap: &Snapshot, inv: &NetworkInventory, h: &Hop, dst: IpAddr, original: IpAddr) -> Option<Cause> {
+    let at = |class: &str| Cause {
+        class: class.to_owned(),
+        node: Some(h.node.clone()),
+        ..Cause::default()
+    };
+    let step = h.step.as_str();
+    let rule_text = h.evidence.last().map(|e| e.text.as_str()).unwrap_or_default();
+    Some(match step {
+        "kube-proxy" | "ipvs" => {
+            let (namespace, name) = service_of(snap, original);
+            let key = format!("{}/{}", namespace.clone().unwrap_or_default(), name.clone().unwrap_or_default());
+            // A Service without ready endpoints has nothing to program.
+            if super::kube_proxy::ready_endpoints(snap).get(&key) == Some(&0) {
+                Cause {
+                    class: "service.no-endpoints".into(),
+                    node: None,
+                    cidr: None,
+                    namespace,
+                    name,
+                }
+            } else {
+                Cause {
+                    namespace,
+                    name,
+                    ..at("service.not-programmed")
+                }
+            }
+        }
+        _ if step.starts_with("filter") && rule_text.contains("has no endpoints") => {
+            let (namespace, name) = service_of(snap, original);
+            Cause {
+                class: "service.no-endpoints".into(),
+                node: None,
+                namespace,
+                name,
+                cidr: None,
+            }
+        }
+        _ if step.starts_with("filter") || step.starts_with("nat") => at("node.firewall-blocking"),
+        "forwarding" => at("node.ip-forward-disabled"),
+        "bridge netfilter" => at("node.br-netfilter-missing"),
+        "rp_filter" => at("node.rp-filter-strict"),
+        "route" | "vxlan neighbor" | "vxlan fdb" => {
+            if step == "vxlan fdb" && h.detail.contains("no current node") {
+                return Some(at("podnet.stale-entry"));
+            }
+            let (peer, cidr) = owner(inv, dst)?;
+            if unregistered(inv, peer) {
+                Cause {
+                    class: "podnet.node-unregistered".into(),
+                    node: Some(peer.name.clone()),
+                    cidr: Some(cidr.to_string()),
+                    ..Cause::default()
+                }
+            } else {
+                Cause {
+                    cidr: Some(cidr.to_string()),
+                    ..at(if step == "route" {
+                        "podnet.route-missing"
+                    } else {
+                        "podnet.vxlan-peer-missing"
+                    })
+                }
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Where a branch went: its destination after DNAT.
+fn branch_dst(b: &Branch) -> Option<IpAddr> {
+    b.to.parse::<std::net::SocketAddr>()
+        .map(|s| s.ip())
+        .ok()
+        .or_else(|| b.to.parse().ok())
+}
+
+/// The flows a node must have: (kind, destination, target node).
+fn flows_of(snap: &Snapshot, inv: &NetworkInventory, node: &str) -> Vec<(&'static str, To, Option<String>)> {
+    let mut out = Vec::new();
+    if let Some(ip) = inv.dns_service.as_ref().and_then(|d| d.cluster_ip) {
+        out.push(("dns-service", To::Addr(ip, Some(53), Proto::Udp), None));
+        out.push(("dns-service", To::Addr(ip, Some(53), Proto::Tcp), None));
+    }
+    let dns_pods = ["coredns", "kube-dns"]
+        .iter()
+        .filter_map(|c| crate::components::component(c))
+        .flat_map(|c| crate::components::pods_of(snap, &c.recognise.pods));
+    for p in dns_pods {
+        let key = format!(
+            "{}/{}",
+            p.object.namespace.as_deref().unwrap_or_default(),
+            p.object.name
+        );
+        // A pod that is not Ready is no endpoint: what is wrong with it is
+        // another finding's.
+        if !crate::components::pod_ready(p) {
+            continue;
+        }
+        if let Some(a) = inv.pod_ips.iter().find(|a| a.pod == key) {
+            out.push(("dns-pod", To::Addr(a.ip, Some(53), Proto::Udp), a.node.clone()));
+        }
+    }
+    for peer in inv.nodes.iter().filter(|n| n.name != node) {
+        let Some(cidr) = peer.pod_cidrs.iter().find(|c| c.addr().is_ipv4()) else {
+            continue;
+        };
+        // A Ready pod of the peer when there is one, else its bridge address.
+        let ready: std::collections::HashSet<String> = snap
+            .objects_of("Pod")
+            .filter(|o| crate::components::pod_ready(o))
+            .map(|o| format!("{}/{}", o.object.namespace.as_deref().unwrap_or_default(), o.object.name))
+            .collect();
+        let ip = inv
+            .pod_ips
+            .iter()
+            .find(|p| {
+                p.node.as_deref() == Some(peer.name.as_str())
+                    && cidr.contains(&p.ip)
+                    && ready.contains(&p.pod)
+            })
+            .map(|p| p.ip)
+            .or_else(|| cidr.hosts().next());
+        if let Some(ip) = ip {
+            out.push(("pod-network", To::Addr(ip, None, Proto::Tcp), Some(peer.name.clone())));
+        }
+    }
+    out
+}
+
+/// Every required flow from every node whose routes were collected.
+pub(super) fn flows(snap: &Snapshot) -> FactTable {
+    let inv = NetworkInventory::of(snap);
+    let mut table = FactTable::default();
+    let names = crate::tables::node::node_names(snap);
+    for node in &names {
+        if snap.nodes.get(node).and_then(|t| t.routes.as_ref()).is_none() {
+            table
+                .missing
+                .push(super::node_input(node, kdiag_bundle::NodeInput::Routes));
+            continue;
+        }
+        if !inv.nodes.iter().any(|n| n.name == *node && !n.pod_cidrs.is_empty()) {
+            continue;
+        }
+        for (kind, to, target) in flows_of(snap, &inv, node) {
+            let original = match &to {
+                To::Addr(ip, ..) => *ip,
+                _ => continue,
+            };
+            let t = trace::trace_with(snap, &inv, &From::Node(node.clone()), &to);
+            if t.verdict != FlowVerdict::Dropped {
+                continue;
+            }
+            // Each dropped way through (each endpoint, or the shared hops).
+            let mut drops: Vec<(Hop, IpAddr, Option<String>)> = Vec::new();
+            // A drop before the paths split (no rule for the ClusterIP).
+            if let Some(d) = t.hops.iter().find(|h| {
+                h.verdict == Verdict::Drop && !t.branches.iter().any(|b| b.hops.contains(h))
+            }) {
+                drops.push((d.clone(), original, target.clone()));
+            }
+            for b in t.branches.iter().filter(|b| b.verdict == FlowVerdict::Dropped) {
+                if let Some(d) = &b.drop {
+                    let dst = branch_dst(b).unwrap_or(original);
+                    let target = target.clone().or_else(|| {
+                        inv.pod_ips.iter().find(|p| p.ip == dst).and_then(|p| p.node.clone())
+                    });
+                    drops.push((d.clone(), dst, target));
+                }
+            }
+            for (d, dst, target_node) in drops {
+                let cause = cause_of(snap, &inv, &d, dst, original);
+                table.records.push(Fact {
+                    record: row(FlowRecord {
+                        node: node.clone(),
+                        flow: kind.to_owned(),
+                        to: t.to.clone(),
+                        target_node,
+                        verdict: "dropped".into(),
+                        at_node: d.node.clone(),
+                        at_step: d.step.clone(),
+                        at_detail: d.detail.clone(),
+                        fix: d.fix.clone(),
+                        cause,
+                    }),
+                    evidence: d.evidence,
+                    first_seen: None,
+                });
+            }
+        }
+    }
+    table
+}
