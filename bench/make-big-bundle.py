@@ -46,7 +46,7 @@ def yaml_list(objs):
 w("cluster/services.yaml", yaml_list([f"svc-{i}" for i in range(pods // 5)]))
 for i in range(min(nodes, 50)):
     n = node_name(i)
-    routes = ["default via 172.16.0.1 dev eth0 proto static"] + [f"10.{64 + j // 256}.{j % 256}.0/24 via 10.{64 + j // 256}.{j % 256}.0 dev flannel.1 onlink" for j in range(nodes) if j != i]
+    routes = ["default via 172.16.0.1 dev eth0 proto static", f"10.{64 + i // 256}.{i % 256}.0/24 dev cni0 proto kernel scope link src 10.{64 + i // 256}.{i % 256}.1"] + [f"10.{64 + j // 256}.{j % 256}.0/24 via 10.{64 + j // 256}.{j % 256}.0 dev flannel.1 onlink" for j in range(nodes) if j != i]
     w(f"nodes/{n}/ip-route.txt", "\n".join(routes) + "\n")
     w(f"nodes/{n}/ip-neigh.txt", "".join(f"10.{64 + j // 256}.{j % 256}.0 dev flannel.1 lladdr 4e:1a:{j // 256:02x}:{j % 256:02x}:7d:01 PERMANENT\n" for j in range(nodes) if j != i))
     w(f"nodes/{n}/bridge-fdb.txt", "".join(f"4e:1a:{j // 256:02x}:{j % 256:02x}:7d:01 dev flannel.1 dst 172.16.{j // 256}.{j % 256} self permanent\n" for j in range(nodes) if j != i))

@@ -224,7 +224,13 @@ impl<'a, W: Write> Printer<'a, W> {
     /// Many findings of one rule under one cause: one block, a table of
     /// their subjects with the line that shows each, then what they explain
     /// together.
-    fn folded(&mut self, kids: &[&'a Finding], indent: &str, branch: &str, cont: &str) -> io::Result<()> {
+    fn folded(
+        &mut self,
+        kids: &[&'a Finding],
+        indent: &str,
+        branch: &str,
+        cont: &str,
+    ) -> io::Result<()> {
         let f0 = kids[0];
         writeln!(
             self.out,
@@ -235,8 +241,15 @@ impl<'a, W: Write> Printer<'a, W> {
             self.style
                 .dim(&format!("[{}…{}]", f0.id, kids[kids.len() - 1].id))
         )?;
-        let first = wrap(&f0.message, 1000).into_iter().next().unwrap_or_default();
-        writeln!(self.out, "{indent}{cont}  {}", self.style.dim(&format!("e.g. [{}] {first}", f0.id)))?;
+        let first = wrap(&f0.message, 1000)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        writeln!(
+            self.out,
+            "{indent}{cont}  {}",
+            self.style.dim(&format!("e.g. [{}] {first}", f0.id))
+        )?;
         // Columns: the subject fields every finding of the group has.
         let keys: Vec<&String> = f0
             .subject
@@ -281,7 +294,11 @@ impl<'a, W: Write> Printer<'a, W> {
                 .trim_end()
                 .to_owned()
         };
-        writeln!(self.out, "{indent}{cont}  {}", self.style.dim(&line(&header)))?;
+        writeln!(
+            self.out,
+            "{indent}{cont}  {}",
+            self.style.dim(&line(&header))
+        )?;
         for (k, r) in kids.iter().zip(&rows) {
             self.printed.push(k.id.clone());
             writeln!(self.out, "{indent}{cont}  {}", line(r))?;

@@ -627,8 +627,12 @@ fn compile(def: &RuleDef, file: &str, at: &dyn Fn(&str) -> Pos) -> Result<Rule, 
             if !def.attributes.contains_key(&class_key) {
                 err(
                     &format!("caused_by.{i}.from"),
-                    format!("`from: {prefix}` needs an attribute `{class_key}` naming the cause's class"),
-                    Some(format!("add `{class_key}: r.{prefix}.class` under attributes")),
+                    format!(
+                        "`from: {prefix}` needs an attribute `{class_key}` naming the cause's class"
+                    ),
+                    Some(format!(
+                        "add `{class_key}: r.{prefix}.class` under attributes"
+                    )),
                 );
             }
             if !c.on.is_empty() {

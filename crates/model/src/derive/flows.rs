@@ -12,6 +12,7 @@ use crate::trace::{self, Branch, FlowVerdict, From, Hop, Proto, To, Verdict};
 use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 /// What the hop that dropped a flow shows: the failure class, and the keys
@@ -70,41 +71,98 @@ pub(crate) fn unregistered(inv: &NetworkInventory, n: &NodeNetwork) -> bool {
         && inv.nodes.iter().any(|o| o.flannel_backend.is_some())
 }
 
-fn owner<'a>(inv: &'a NetworkInventory, ip: IpAddr) -> Option<(&'a NodeNetwork, IpNet)> {
-    inv.nodes
-        .iter()
-        .find_map(|n| n.pod_cidrs.iter().find(|c| c.contains(&ip)).map(|c| (n, *c)))
+fn owner(inv: &NetworkInventory, ip: IpAddr) -> Option<(&NodeNetwork, IpNet)> {
+    inv.nodes.iter().find_map(|n| {
+        n.pod_cidrs
+            .iter()
+            .find(|c| c.contains(&ip))
+            .map(|c| (n, *c))
+    })
 }
 
-fn service_of(snap: &Snapshot, ip: IpAddr) -> (Option<String>, Option<String>) {
-    snap.objects_of("Service")
-        .find(|o| {
-            o.object
-                .value
-                .pointer("/spec/clusterIP")
-                .and_then(|v| v.as_str())
-                .is_some_and(|v| v.parse::<IpAddr>().ok() == Some(ip))
-        })
-        .map_or((None, None), |o| {
-            (o.object.namespace.clone(), Some(o.object.name.clone()))
-        })
+/// What the flows need of the cluster, computed once.
+struct Cluster {
+    /// ClusterIP -> (namespace, name).
+    services: HashMap<IpAddr, (String, String)>,
+    /// Ready endpoint addresses per `namespace/name`.
+    endpoints: std::collections::BTreeMap<String, usize>,
+    /// Ready pods, `namespace/name`.
+    ready: HashSet<String>,
+}
+
+impl Cluster {
+    fn of(snap: &Snapshot) -> Cluster {
+        Cluster {
+            services: snap
+                .objects_of("Service")
+                .filter_map(|o| {
+                    let ip = o
+                        .object
+                        .value
+                        .pointer("/spec/clusterIP")?
+                        .as_str()?
+                        .parse()
+                        .ok()?;
+                    Some((
+                        ip,
+                        (
+                            o.object.namespace.clone().unwrap_or_default(),
+                            o.object.name.clone(),
+                        ),
+                    ))
+                })
+                .collect(),
+            endpoints: super::kube_proxy::ready_endpoints(snap),
+            ready: snap
+                .objects_of("Pod")
+                .filter(|o| crate::components::pod_ready(o))
+                .map(|o| {
+                    format!(
+                        "{}/{}",
+                        o.object.namespace.as_deref().unwrap_or_default(),
+                        o.object.name
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn service_of(&self, ip: IpAddr) -> (Option<String>, Option<String>) {
+        self.services
+            .get(&ip)
+            .map_or((None, None), |(ns, n)| (Some(ns.clone()), Some(n.clone())))
+    }
 }
 
 /// The failure class a drop hop shows, and its keys.
-fn cause_of(snap: &Snapshot, inv: &NetworkInventory, h: &Hop, dst: IpAddr, original: IpAddr) -> Option<Cause> {
+fn cause_of(
+    cl: &Cluster,
+    inv: &NetworkInventory,
+    h: &Hop,
+    dst: IpAddr,
+    original: IpAddr,
+) -> Option<Cause> {
     let at = |class: &str| Cause {
         class: class.to_owned(),
         node: Some(h.node.clone()),
         ..Cause::default()
     };
     let step = h.step.as_str();
-    let rule_text = h.evidence.last().map(|e| e.text.as_str()).unwrap_or_default();
+    let rule_text = h
+        .evidence
+        .last()
+        .map(|e| e.text.as_str())
+        .unwrap_or_default();
     Some(match step {
         "kube-proxy" | "ipvs" => {
-            let (namespace, name) = service_of(snap, original);
-            let key = format!("{}/{}", namespace.clone().unwrap_or_default(), name.clone().unwrap_or_default());
+            let (namespace, name) = cl.service_of(original);
+            let key = format!(
+                "{}/{}",
+                namespace.clone().unwrap_or_default(),
+                name.clone().unwrap_or_default()
+            );
             // A Service without ready endpoints has nothing to program.
-            if super::kube_proxy::ready_endpoints(snap).get(&key) == Some(&0) {
+            if cl.endpoints.get(&key) == Some(&0) {
                 Cause {
                     class: "service.no-endpoints".into(),
                     node: None,
@@ -121,7 +179,7 @@ fn cause_of(snap: &Snapshot, inv: &NetworkInventory, h: &Hop, dst: IpAddr, origi
             }
         }
         _ if step.starts_with("filter") && rule_text.contains("has no endpoints") => {
-            let (namespace, name) = service_of(snap, original);
+            let (namespace, name) = cl.service_of(original);
             Cause {
                 class: "service.no-endpoints".into(),
                 node: None,
@@ -169,8 +227,12 @@ fn branch_dst(b: &Branch) -> Option<IpAddr> {
         .or_else(|| b.to.parse().ok())
 }
 
-/// The flows a node must have: (kind, destination, target node).
-fn flows_of(snap: &Snapshot, inv: &NetworkInventory, node: &str) -> Vec<(&'static str, To, Option<String>)> {
+/// A flow's kind, destination and the node it is for.
+type Flow = (&'static str, To, Option<String>);
+
+/// The DNS flows every node must have: to the DNS Service on 53/udp and
+/// 53/tcp, and to each Ready DNS pod.
+fn dns_flows(snap: &Snapshot, inv: &NetworkInventory, cl: &Cluster) -> Vec<Flow> {
     let mut out = Vec::new();
     if let Some(ip) = inv.dns_service.as_ref().and_then(|d| d.cluster_ip) {
         out.push(("dns-service", To::Addr(ip, Some(53), Proto::Udp), None));
@@ -188,61 +250,89 @@ fn flows_of(snap: &Snapshot, inv: &NetworkInventory, node: &str) -> Vec<(&'stati
         );
         // A pod that is not Ready is no endpoint: what is wrong with it is
         // another finding's.
-        if !crate::components::pod_ready(p) {
+        if !cl.ready.contains(&key) {
             continue;
         }
         if let Some(a) = inv.pod_ips.iter().find(|a| a.pod == key) {
-            out.push(("dns-pod", To::Addr(a.ip, Some(53), Proto::Udp), a.node.clone()));
-        }
-    }
-    for peer in inv.nodes.iter().filter(|n| n.name != node) {
-        let Some(cidr) = peer.pod_cidrs.iter().find(|c| c.addr().is_ipv4()) else {
-            continue;
-        };
-        // A Ready pod of the peer when there is one, else its bridge address.
-        let ready: std::collections::HashSet<String> = snap
-            .objects_of("Pod")
-            .filter(|o| crate::components::pod_ready(o))
-            .map(|o| format!("{}/{}", o.object.namespace.as_deref().unwrap_or_default(), o.object.name))
-            .collect();
-        let ip = inv
-            .pod_ips
-            .iter()
-            .find(|p| {
-                p.node.as_deref() == Some(peer.name.as_str())
-                    && cidr.contains(&p.ip)
-                    && ready.contains(&p.pod)
-            })
-            .map(|p| p.ip)
-            .or_else(|| cidr.hosts().next());
-        if let Some(ip) = ip {
-            out.push(("pod-network", To::Addr(ip, None, Proto::Tcp), Some(peer.name.clone())));
+            out.push((
+                "dns-pod",
+                To::Addr(a.ip, Some(53), Proto::Udp),
+                a.node.clone(),
+            ));
         }
     }
     out
 }
 
+/// One address in every node's pod network: a Ready pod of the node when
+/// there is one, else its bridge address.
+fn pod_network_targets(inv: &NetworkInventory, cl: &Cluster) -> Vec<(String, IpAddr)> {
+    let mut by_node: HashMap<&str, IpAddr> = HashMap::new();
+    for p in &inv.pod_ips {
+        if let Some(n) = p.node.as_deref()
+            && cl.ready.contains(&p.pod)
+            && inv
+                .nodes
+                .iter()
+                .any(|x| x.name == n && x.pod_cidrs.iter().any(|c| c.contains(&p.ip)))
+        {
+            by_node.entry(n).or_insert(p.ip);
+        }
+    }
+    inv.nodes
+        .iter()
+        .filter_map(|n| {
+            let cidr = n.pod_cidrs.iter().find(|c| c.addr().is_ipv4())?;
+            let ip = by_node
+                .get(n.name.as_str())
+                .copied()
+                .or_else(|| cidr.hosts().next())?;
+            Some((n.name.clone(), ip))
+        })
+        .collect()
+}
+
 /// Every required flow from every node whose routes were collected.
 pub(super) fn flows(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
+    let cl = Cluster::of(snap);
+    let tracer = trace::Tracer::new(snap, &inv);
+    let dns = dns_flows(snap, &inv, &cl);
+    let targets = pod_network_targets(&inv, &cl);
     let mut table = FactTable::default();
     let names = crate::tables::node::node_names(snap);
     for node in &names {
-        if snap.nodes.get(node).and_then(|t| t.routes.as_ref()).is_none() {
+        if snap
+            .nodes
+            .get(node)
+            .and_then(|t| t.routes.as_ref())
+            .is_none()
+        {
             table
                 .missing
                 .push(super::node_input(node, kdiag_bundle::NodeInput::Routes));
             continue;
         }
-        if !inv.nodes.iter().any(|n| n.name == *node && !n.pod_cidrs.is_empty()) {
+        if !inv
+            .nodes
+            .iter()
+            .any(|n| n.name == *node && !n.pod_cidrs.is_empty())
+        {
             continue;
         }
-        for (kind, to, target) in flows_of(snap, &inv, node) {
+        let peers = targets.iter().filter(|(n, _)| n != node).map(|(n, ip)| {
+            (
+                "pod-network",
+                To::Addr(*ip, None, Proto::Tcp),
+                Some(n.clone()),
+            )
+        });
+        for (kind, to, target) in dns.iter().cloned().chain(peers) {
             let original = match &to {
                 To::Addr(ip, ..) => *ip,
                 _ => continue,
             };
-            let t = trace::trace_with(snap, &inv, &From::Node(node.clone()), &to);
+            let t = tracer.trace(&From::Node(node.clone()), &to);
             if t.verdict != FlowVerdict::Dropped {
                 continue;
             }
@@ -254,17 +344,24 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
             }) {
                 drops.push((d.clone(), original, target.clone()));
             }
-            for b in t.branches.iter().filter(|b| b.verdict == FlowVerdict::Dropped) {
+            for b in t
+                .branches
+                .iter()
+                .filter(|b| b.verdict == FlowVerdict::Dropped)
+            {
                 if let Some(d) = &b.drop {
                     let dst = branch_dst(b).unwrap_or(original);
                     let target = target.clone().or_else(|| {
-                        inv.pod_ips.iter().find(|p| p.ip == dst).and_then(|p| p.node.clone())
+                        inv.pod_ips
+                            .iter()
+                            .find(|p| p.ip == dst)
+                            .and_then(|p| p.node.clone())
                     });
                     drops.push((d.clone(), dst, target));
                 }
             }
             for (d, dst, target_node) in drops {
-                let cause = cause_of(snap, &inv, &d, dst, original);
+                let cause = cause_of(&cl, &inv, &d, dst, original);
                 table.records.push(Fact {
                     record: row(FlowRecord {
                         node: node.clone(),

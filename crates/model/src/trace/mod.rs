@@ -12,13 +12,16 @@ pub mod netfilter;
 pub mod route;
 
 use crate::Snapshot;
-use crate::inventory::{Evidence, NetworkInventory, NodeNetwork};
+use crate::inventory::{Evidence, NetworkInventory, NodeNetwork, PodAddress};
 use kdiag_parse::kube::types::Service;
 use netfilter::Outcome;
 use route::Lookup;
 use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
 
 /// The flannel VXLAN device.
 const VXLAN_DEV: &str = "flannel.1";
@@ -251,17 +254,108 @@ pub struct Trace {
 /// Traces one packet from `from` to `to` through the snapshot.
 pub fn trace(snap: &Snapshot, from: &From, to: &To) -> Trace {
     let inv = NetworkInventory::of(snap);
-    Tracer { snap, inv: &inv }.run(from, to)
+    Tracer::new(snap, &inv).trace(from, to)
 }
 
-/// Traces one packet with an inventory already built (for many flows).
-pub fn trace_with(snap: &Snapshot, inv: &NetworkInventory, from: &From, to: &To) -> Trace {
-    Tracer { snap, inv }.run(from, to)
-}
-
-struct Tracer<'a> {
+/// Traces packets through one snapshot: the indexes it needs (pods and
+/// Services by address, nodes by underlay address, each node's rules) are
+/// built once, so tracing many flows costs little more than walking them.
+pub struct Tracer<'a> {
     snap: &'a Snapshot,
     inv: &'a NetworkInventory,
+    pods: HashMap<IpAddr, &'a PodAddress>,
+    pods_by_name: HashMap<&'a str, &'a PodAddress>,
+    pods_by_node: HashMap<&'a str, Vec<&'a PodAddress>>,
+    ready: HashMap<String, bool>,
+    services: HashMap<IpAddr, String>,
+    endpoints: std::collections::BTreeMap<String, usize>,
+    node_ips: HashMap<IpAddr, &'a NodeNetwork>,
+    rulesets: RefCell<HashMap<&'a str, Rc<netfilter::Ruleset<'a>>>>,
+}
+
+impl<'a> Tracer<'a> {
+    /// Indexes the snapshot for tracing.
+    pub fn new(snap: &'a Snapshot, inv: &'a NetworkInventory) -> Tracer<'a> {
+        let mut pods = HashMap::new();
+        let mut pods_by_name = HashMap::new();
+        let mut pods_by_node: HashMap<&str, Vec<&PodAddress>> = HashMap::new();
+        for p in &inv.pod_ips {
+            pods.entry(p.ip).or_insert(p);
+            pods_by_name.entry(p.pod.as_str()).or_insert(p);
+            if let Some(n) = &p.node {
+                pods_by_node.entry(n.as_str()).or_default().push(p);
+            }
+        }
+        let ready = snap
+            .objects_of("Pod")
+            .map(|o| {
+                (
+                    format!(
+                        "{}/{}",
+                        o.object.namespace.as_deref().unwrap_or_default(),
+                        o.object.name
+                    ),
+                    crate::components::pod_ready(o),
+                )
+            })
+            .collect();
+        let services = snap
+            .objects_of("Service")
+            .filter_map(|o| {
+                let ip = o
+                    .object
+                    .value
+                    .pointer("/spec/clusterIP")?
+                    .as_str()?
+                    .parse()
+                    .ok()?;
+                Some((
+                    ip,
+                    format!(
+                        "{}/{}",
+                        o.object.namespace.as_deref().unwrap_or_default(),
+                        o.object.name
+                    ),
+                ))
+            })
+            .collect();
+        let mut node_ips = HashMap::new();
+        for n in &inv.nodes {
+            for ip in n.internal_ips.iter().chain(n.flannel_public_ip.as_ref()) {
+                node_ips.entry(*ip).or_insert(n);
+            }
+        }
+        Tracer {
+            snap,
+            inv,
+            pods,
+            pods_by_name,
+            pods_by_node,
+            ready,
+            services,
+            endpoints: crate::derive::kube_proxy::ready_endpoints(snap),
+            node_ips,
+            rulesets: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Traces one packet from `from` to `to`.
+    pub fn trace(&self, from: &From, to: &To) -> Trace {
+        self.run(from, to)
+    }
+
+    /// A node's rules, indexed once.
+    fn ruleset(&self, node: &str) -> Option<Rc<netfilter::Ruleset<'a>>> {
+        let (name, t) = self.snap.nodes.get_key_value(node)?;
+        let ipt = t.iptables.as_ref()?;
+        let mut cache = self.rulesets.borrow_mut();
+        Some(
+            cache
+                .entry(name.as_str())
+                .or_insert_with(|| Rc::new(netfilter::Ruleset::new(&ipt.value, &ipt.file)))
+                .clone(),
+        )
+    }
 }
 
 fn hop(
@@ -312,7 +406,7 @@ struct Source {
     pod: bool,
 }
 
-impl Tracer<'_> {
+impl<'a> Tracer<'a> {
     fn run(&self, from: &From, to: &To) -> Trace {
         let from_s = match from {
             From::Node(n) => format!("node/{n}"),
@@ -343,10 +437,8 @@ impl Tracer<'_> {
         let start = match from {
             From::Node(n) | From::Host(n) => n.clone(),
             From::Pod(ns, n) => self
-                .inv
-                .pod_ips
-                .iter()
-                .find(|p| p.pod == format!("{ns}/{n}"))
+                .pods_by_name
+                .get(format!("{ns}/{n}").as_str())
                 .and_then(|p| p.node.clone())
                 .unwrap_or_default(),
         };
@@ -460,13 +552,13 @@ impl Tracer<'_> {
                 // A real pod of the node when there is one (an application's
                 // rather than a system pod, and not the destination), else an
                 // address of its pod CIDR.
-                let mut pods: Vec<_> = self
-                    .inv
-                    .pod_ips
-                    .iter()
-                    .filter(|p| {
-                        p.node.as_deref() == Some(n.as_str()) && cidr.contains(&p.ip) && p.ip != dst
-                    })
+                let mut pods: Vec<&PodAddress> = self
+                    .pods_by_node
+                    .get(n.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| cidr.contains(&p.ip) && p.ip != dst)
+                    .copied()
                     .collect();
                 pods.sort_by_key(|p| p.pod.starts_with("kube-system/"));
                 let pod = pods.first();
@@ -527,7 +619,7 @@ impl Tracer<'_> {
             }
             From::Pod(ns, name) => {
                 let key = format!("{ns}/{name}");
-                let Some(p) = self.inv.pod_ips.iter().find(|p| p.pod == key) else {
+                let Some(p) = self.pods_by_name.get(key.as_str()).copied() else {
                     hops.push(hop(
                         "",
                         "source",
@@ -576,7 +668,7 @@ impl Tracer<'_> {
             To::Addr(ip, port, proto) => Some((*ip, *port, *proto)),
             To::Pod(ns, name) => {
                 let key = format!("{ns}/{name}");
-                match self.inv.pod_ips.iter().find(|p| p.pod == key) {
+                match self.pods_by_name.get(key.as_str()).copied() {
                     Some(p) => Some((p.ip, None, Proto::Tcp)),
                     None => {
                         hops.push(hop(
@@ -664,26 +756,13 @@ impl Tracer<'_> {
     /// The Service (`namespace/name`) with this ClusterIP, when it has no
     /// ready endpoint.
     fn endpointless(&self, ip: IpAddr) -> Option<String> {
-        let o = self.snap.objects_of("Service").find(|o| {
-            o.object
-                .value
-                .pointer("/spec/clusterIP")
-                .and_then(|v| v.as_str())
-                .is_some_and(|v| v.parse::<IpAddr>().ok() == Some(ip))
-        })?;
-        let key = format!("{}/{}", o.object.namespace.as_deref().unwrap_or_default(), o.object.name);
-        (crate::derive::kube_proxy::ready_endpoints(self.snap).get(&key) == Some(&0)).then_some(key)
+        let key = self.services.get(&ip)?;
+        (self.endpoints.get(key) == Some(&0)).then(|| key.clone())
     }
 
     /// A ClusterIP of some Service of the bundle.
     fn is_service_ip(&self, ip: IpAddr) -> bool {
-        self.snap.objects_of("Service").any(|o| {
-            o.object
-                .value
-                .pointer("/spec/clusterIP")
-                .and_then(|v| v.as_str())
-                .is_some_and(|v| v.parse::<IpAddr>().ok() == Some(ip))
-        })
+        self.services.contains_key(&ip)
     }
 
     /// The source node's nat: kube-proxy's DNAT (iptables) or IPVS. Returns
@@ -779,7 +858,10 @@ impl Tracer<'_> {
             };
         };
         let chain = if src.pod { "PREROUTING" } else { "OUTPUT" };
-        let walks = netfilter::walk(&ipt.value, &ipt.file, "nat", chain, &pkt);
+        let Some(rs) = self.ruleset(node) else {
+            return Vec::new();
+        };
+        let walks = netfilter::walk(&rs, "nat", chain, &pkt);
         let mut out = Vec::new();
         for w in walks {
             match w.outcome {
@@ -814,11 +896,31 @@ impl Tracer<'_> {
                     let target = format!("{}:{}/{}", pkt.dst, pkt.dport.unwrap_or(0), pkt.proto);
                     let h = match self.endpointless(pkt.dst) {
                         Some(svc) => with_fix(
-                            hop(node, "kube-proxy", Verdict::Drop, format!("Service {svc} ({target}) has no ready endpoint: kube-proxy has nothing to translate it to and rejects it"), evidence),
-                            format!("make the Service's pods Ready: kubectl get endpointslices -n {} -l kubernetes.io/service-name={}", svc.split('/').next().unwrap_or_default(), svc.split('/').nth(1).unwrap_or_default()),
+                            hop(
+                                node,
+                                "kube-proxy",
+                                Verdict::Drop,
+                                format!(
+                                    "Service {svc} ({target}) has no ready endpoint: kube-proxy has nothing to translate it to and rejects it"
+                                ),
+                                evidence,
+                            ),
+                            format!(
+                                "make the Service's pods Ready: kubectl get endpointslices -n {} -l kubernetes.io/service-name={}",
+                                svc.split('/').next().unwrap_or_default(),
+                                svc.split('/').nth(1).unwrap_or_default()
+                            ),
                         ),
                         None => with_fix(
-                            hop(node, "kube-proxy", Verdict::Drop, format!("no rule in nat KUBE-SERVICES for the ClusterIP {target}: nothing translates it to an endpoint"), evidence),
+                            hop(
+                                node,
+                                "kube-proxy",
+                                Verdict::Drop,
+                                format!(
+                                    "no rule in nat KUBE-SERVICES for the ClusterIP {target}: nothing translates it to an endpoint"
+                                ),
+                                evidence,
+                            ),
                             "kube-proxy writes one KUBE-SERVICES rule per Service port: make kube-proxy healthy (its RBAC, its pod on this node) and restart it",
                         ),
                     };
@@ -905,7 +1007,13 @@ impl Tracer<'_> {
 
     /// The filter table's verdict on one hook; false when it drops.
     fn filter(&self, node: &str, chain: &str, pkt: &Packet, hops: &mut Vec<Hop>) -> bool {
-        let Some(ipt) = self.snap.nodes.get(node).and_then(|t| t.iptables.as_ref()) else {
+        if self
+            .snap
+            .nodes
+            .get(node)
+            .and_then(|t| t.iptables.as_ref())
+            .is_none()
+        {
             let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Iptables);
             hops.push(hop(
                 node,
@@ -917,7 +1025,10 @@ impl Tracer<'_> {
             return true;
         };
         let step = format!("filter {chain}");
-        let walks = netfilter::walk(&ipt.value, &ipt.file, "filter", chain, pkt);
+        let Some(rs) = self.ruleset(node) else {
+            return true;
+        };
+        let walks = netfilter::walk(&rs, "filter", chain, pkt);
         let mut ok = true;
         for w in walks {
             match w.outcome {
@@ -982,10 +1093,7 @@ impl Tracer<'_> {
 
     /// The node that owns an underlay address (InternalIP or flannel public-ip).
     fn node_by_ip(&self, ip: IpAddr) -> Option<&NodeNetwork> {
-        self.inv
-            .nodes
-            .iter()
-            .find(|n| n.internal_ips.contains(&ip) || n.flannel_public_ip == Some(ip))
+        self.node_ips.get(&ip).copied()
     }
 
     /// Routes the packet on `node` and follows it to where it is delivered
@@ -1201,7 +1309,7 @@ impl Tracer<'_> {
             .nodes
             .iter()
             .any(|n| n.pod_cidrs.iter().any(|c| c.contains(&ip)) || n.internal_ips.contains(&ip))
-            || self.inv.pod_ips.iter().any(|p| p.ip == ip)
+            || self.pods.contains_key(&ip)
     }
 
     /// Whether `dev` is the node's pod bridge (`cni0`, or a bridge kind).
@@ -1399,19 +1507,9 @@ impl Tracer<'_> {
 
     /// The last hop: a pod (or the node) that has the destination address.
     fn pod_at(&self, node: &str, pkt: &Packet, hops: &mut Vec<Hop>) {
-        match self.inv.pod_ips.iter().find(|p| p.ip == pkt.dst) {
+        match self.pods.get(&pkt.dst).copied() {
             Some(p) if p.node.as_deref() == Some(node) => {
-                let ready = self
-                    .snap
-                    .objects_of("Pod")
-                    .find(|o| {
-                        format!(
-                            "{}/{}",
-                            o.object.namespace.as_deref().unwrap_or_default(),
-                            o.object.name
-                        ) == p.pod
-                    })
-                    .map(crate::components::pod_ready);
+                let ready = self.ready.get(&p.pod).copied();
                 match ready {
                     Some(false) => hops.push(with_fix(
                         hop(

@@ -8,6 +8,7 @@ use super::{Packet, Proto};
 use crate::inventory::Evidence;
 use ipnet::IpNet;
 use kdiag_parse::iptables::{IptablesSave, Rule, RuleOption};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 /// Jumps followed before a walk gives up (a loop in the rules).
@@ -41,15 +42,57 @@ pub struct Walk {
     pub packet: Packet,
 }
 
+/// One node's `iptables-save`, indexed for walking: each chain's rules in
+/// order, with their `-s`/`-d` read once (most rules of a large
+/// `KUBE-SERVICES` are told apart by `-d` alone).
+pub struct Ruleset<'a> {
+    save: &'a IptablesSave,
+    file: &'a str,
+    chains: HashMap<(&'a str, &'a str), Vec<Compiled<'a>>>,
+}
+
+struct Compiled<'a> {
+    rule: &'a Rule,
+    dst: Option<(IpNet, bool)>,
+    src: Option<(IpNet, bool)>,
+}
+
+impl<'a> Ruleset<'a> {
+    /// Indexes one `iptables-save` (read from `file`).
+    pub fn new(save: &'a IptablesSave, file: &'a str) -> Ruleset<'a> {
+        let mut chains: HashMap<(&str, &str), Vec<Compiled>> = HashMap::new();
+        for c in &save.chains {
+            chains
+                .entry((c.table.as_deref().unwrap_or_default(), c.name.as_str()))
+                .or_default();
+        }
+        for rule in &save.rules {
+            let addr = |names: [&str; 2]| {
+                rule.options
+                    .iter()
+                    .find(|o| names.contains(&o.name.as_str()))
+                    .and_then(|o| Some((net(o.values.first()?)?, o.negated)))
+            };
+            chains
+                .entry((
+                    rule.table.as_deref().unwrap_or_default(),
+                    rule.chain.as_str(),
+                ))
+                .or_default()
+                .push(Compiled {
+                    rule,
+                    dst: addr(["-d", "--destination"]),
+                    src: addr(["-s", "--source"]),
+                });
+        }
+        Ruleset { save, file, chains }
+    }
+}
+
 /// Walks `packet` through `chain` of `table` (a built-in chain: its policy
 /// applies at its end). Returns every way it can go.
-pub fn walk(
-    save: &IptablesSave,
-    file: &str,
-    table: &str,
-    chain: &str,
-    packet: &Packet,
-) -> Vec<Walk> {
+pub fn walk(rs: &Ruleset<'_>, table: &str, chain: &str, packet: &Packet) -> Vec<Walk> {
+    let (save, file) = (rs.save, rs.file);
     let mut out = Vec::new();
     let start = Walk {
         evidence: Vec::new(),
@@ -57,7 +100,7 @@ pub fn walk(
         packet: packet.clone(),
     };
     let mut ctx = Ctx {
-        save,
+        rs,
         file,
         table,
         out: &mut out,
@@ -80,11 +123,17 @@ pub fn walk(
     out
 }
 
-struct Ctx<'a, 'o> {
-    save: &'a IptablesSave,
-    file: &'a str,
-    table: &'a str,
+struct Ctx<'r, 'a, 'o> {
+    rs: &'r Ruleset<'a>,
+    file: &'r str,
+    table: &'r str,
     out: &'o mut Vec<Walk>,
+}
+
+/// Whether a rule's `-s`/`-d`, read once, already rule the packet out.
+fn excluded(c: &Compiled<'_>, p: &Packet) -> bool {
+    c.dst.is_some_and(|(n, neg)| n.contains(&p.dst) == neg)
+        || c.src.is_some_and(|(n, neg)| n.contains(&p.src) == neg)
 }
 
 /// Where a walk stands after a chain.
@@ -112,7 +161,7 @@ enum Matches {
     Unknown(String),
 }
 
-impl Ctx<'_, '_> {
+impl<'a> Ctx<'_, 'a, '_> {
     fn chain(&mut self, chain: &str, mut w: Walk, depth: usize) -> Flow {
         if depth > MAX_DEPTH {
             w.outcome = Outcome::Unknown(format!(
@@ -120,13 +169,17 @@ impl Ctx<'_, '_> {
             ));
             return Flow::Done(w);
         }
-        let rules: Vec<&Rule> = self
-            .save
-            .rules
-            .iter()
-            .filter(|r| r.chain == chain && r.table.as_deref() == Some(self.table))
-            .collect();
-        for (i, rule) in rules.iter().enumerate() {
+        let rs = self.rs;
+        let rules: &[Compiled<'a>] = rs
+            .chains
+            .get(&(self.table, chain))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (i, c) in rules.iter().enumerate() {
+            if excluded(c, &w.packet) {
+                continue;
+            }
+            let rule = c.rule;
             match matches(rule, &w.packet) {
                 Matches::No => continue,
                 Matches::Unknown(why) => {
@@ -148,11 +201,11 @@ impl Ctx<'_, '_> {
                     }
                     let mut taken = w.clone();
                     taken.evidence.push(ev(self.file, rule.line, &rule.text));
-                    let rest: Vec<&Rule> = rules[i + 1..].to_vec();
+                    let rest = &rules[i + 1..];
                     let flow = self.target(rule, taken, depth);
                     self.finish(flow);
                     let not_taken = w;
-                    let flow = self.rest(&rest, not_taken, depth);
+                    let flow = self.rest(rest, not_taken, depth);
                     self.finish(flow);
                     return Flow::Split;
                 }
@@ -167,8 +220,12 @@ impl Ctx<'_, '_> {
     }
 
     /// The rest of a chain after a split: the same walk, from rule `rest`.
-    fn rest(&mut self, rest: &[&Rule], mut w: Walk, depth: usize) -> Flow {
-        for (i, rule) in rest.iter().enumerate() {
+    fn rest(&mut self, rest: &[Compiled<'a>], mut w: Walk, depth: usize) -> Flow {
+        for (i, c) in rest.iter().enumerate() {
+            if excluded(c, &w.packet) {
+                continue;
+            }
+            let rule = c.rule;
             match matches(rule, &w.packet) {
                 Matches::No => continue,
                 Matches::Unknown(why) => {
@@ -263,13 +320,7 @@ impl Ctx<'_, '_> {
             // Targets that change nothing the path depends on.
             "LOG" | "NFLOG" | "CT" | "CONNMARK" | "MASQUERADE" | "SNAT" | "TCPMSS" | "NOTRACK"
             | "CHECKSUM" | "TOS" | "DSCP" | "TRACE" => Flow::Continue(w),
-            chain
-                if self
-                    .save
-                    .chains
-                    .iter()
-                    .any(|c| c.name == chain && c.table.as_deref() == Some(self.table)) =>
-            {
+            chain if self.rs.chains.contains_key(&(self.table, chain)) => {
                 let goto = rule
                     .options
                     .iter()
@@ -508,6 +559,11 @@ mod tests {
     use super::*;
     use kdiag_parse::iptables::parse_iptables_save;
 
+    fn run(text: &str, table: &str, chain: &str, p: &Packet) -> Vec<Walk> {
+        let save = parse_iptables_save(text);
+        walk(&Ruleset::new(&save, "iptables-save.txt"), table, chain, p)
+    }
+
     fn pkt(dst: &str, port: u16) -> Packet {
         Packet {
             src: "10.244.1.5".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
@@ -529,14 +585,7 @@ mod tests {
 
     #[test]
     fn a_service_splits_into_one_dnat_per_endpoint() {
-        let save = parse_iptables_save(NAT);
-        let walks = walk(
-            &save,
-            "iptables-save.txt",
-            "nat",
-            "PREROUTING",
-            &pkt("10.96.0.10", 53),
-        );
+        let walks = run(NAT, "nat", "PREROUTING", &pkt("10.96.0.10", 53));
         let to: Vec<String> = walks
             .iter()
             .map(|w| match &w.outcome {
@@ -557,8 +606,7 @@ mod tests {
 
     #[test]
     fn an_address_no_rule_names_passes_through_nat_unchanged() {
-        let save = parse_iptables_save(NAT);
-        let walks = walk(&save, "f", "nat", "PREROUTING", &pkt("10.244.2.9", 8080));
+        let walks = run(NAT, "nat", "PREROUTING", &pkt("10.244.2.9", 8080));
         assert_eq!(walks.len(), 1);
         assert_eq!(walks[0].outcome, Outcome::Accept);
         assert_eq!(walks[0].packet.dst.to_string(), "10.244.2.9");
@@ -567,17 +615,10 @@ mod tests {
     #[test]
     fn marks_set_on_the_way_are_seen_by_later_matches() {
         let text = "*filter\n:FORWARD DROP [0:0]\n:X - [0:0]\n-A FORWARD -j X\n-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT\n-A X -j MARK --set-xmark 0x4000/0x4000\nCOMMIT\n";
-        let save = parse_iptables_save(text);
-        let walks = walk(&save, "f", "filter", "FORWARD", &pkt("10.244.2.9", 80));
+        let walks = run(text, "filter", "FORWARD", &pkt("10.244.2.9", 80));
         assert_eq!(walks[0].outcome, Outcome::Accept);
         let text = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT\nCOMMIT\n";
-        let walks = walk(
-            &parse_iptables_save(text),
-            "f",
-            "filter",
-            "FORWARD",
-            &pkt("10.244.2.9", 80),
-        );
+        let walks = run(text, "filter", "FORWARD", &pkt("10.244.2.9", 80));
         assert_eq!(walks[0].outcome, Outcome::Drop("policy DROP"));
         assert!(walks[0].evidence[0].text.starts_with(":FORWARD DROP"));
     }
@@ -586,19 +627,12 @@ mod tests {
     fn a_vxlan_drop_and_an_unknown_match() {
         let text =
             "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -m udp --dport 8472 -j DROP\nCOMMIT\n";
-        let save = parse_iptables_save(text);
-        let w = walk(&save, "f", "filter", "INPUT", &pkt("172.20.0.12", 8472));
+        let w = run(text, "filter", "INPUT", &pkt("172.20.0.12", 8472));
         assert_eq!(w[0].outcome, Outcome::Drop("DROP"));
-        let w = walk(&save, "f", "filter", "INPUT", &pkt("172.20.0.12", 8473));
+        let w = run(text, "filter", "INPUT", &pkt("172.20.0.12", 8473));
         assert_eq!(w[0].outcome, Outcome::Accept);
         let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set BLOCKED src -j DROP\n-A INPUT -p tcp -m set --match-set X src -j DROP\nCOMMIT\n";
-        let w = walk(
-            &parse_iptables_save(text),
-            "f",
-            "filter",
-            "INPUT",
-            &pkt("172.20.0.12", 53),
-        );
+        let w = run(text, "filter", "INPUT", &pkt("172.20.0.12", 53));
         match &w[0].outcome {
             Outcome::Unknown(why) => assert!(why.contains("set"), "{why}"),
             o => panic!("{o:?}"),
@@ -608,13 +642,7 @@ mod tests {
     #[test]
     fn a_jump_loop_ends_unknown() {
         let text = "*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n-A INPUT -j A\n-A A -j A\nCOMMIT\n";
-        let w = walk(
-            &parse_iptables_save(text),
-            "f",
-            "filter",
-            "INPUT",
-            &pkt("1.2.3.4", 1),
-        );
+        let w = run(text, "filter", "INPUT", &pkt("1.2.3.4", 1));
         assert!(matches!(w[0].outcome, Outcome::Unknown(_)));
     }
 
