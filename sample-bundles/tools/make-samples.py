@@ -63,6 +63,8 @@ class Cluster:
         self.backend = "vxlan"                # or "host-gw"
         self.underlay_mtu = None               # lowered after flannel.1 exists
         self.events_core_only = False          # system:node-proxier as written before 1.19
+        self.probes = {}                      # node -> probe output (probes/<node>/dns.txt)
+        self.extra_pods = []                  # (name, namespace, node, ip) application pods
         self.readme = ""
         self.expected = {}
 
@@ -81,15 +83,19 @@ class Cluster:
             labels = {"kubernetes.io/hostname": n["name"], "kubernetes.io/os": "linux"}
             if n["cp"]:
                 labels["node-role.kubernetes.io/control-plane"] = ""
-            nodes.append({"apiVersion": "v1", "kind": "Node", "metadata": meta(n["name"], labels=labels, annotations={
+            annotations = {} if n.get("unregistered") else {
                 "flannel.alpha.coreos.com/backend-data": json.dumps({"VNI": 1, "VtepMAC": n["mac"]}, separators=(",", ":")) if self.backend == "vxlan" else "null",
                 "flannel.alpha.coreos.com/backend-type": self.backend, "flannel.alpha.coreos.com/kube-subnet-manager": "true",
-                "flannel.alpha.coreos.com/public-ip": n["ip"]}),
+                "flannel.alpha.coreos.com/public-ip": n["ip"]}
+            annotations["node.alpha.kubernetes.io/ttl"] = "0"
+            nodes.append({"apiVersion": "v1", "kind": "Node", "metadata": meta(n["name"], labels=labels, annotations=annotations),
                 "spec": {"podCIDR": n["cidr"], "podCIDRs": [n["cidr"]]},
                 "status": {"addresses": [{"address": n["ip"], "type": "InternalIP"}, {"address": n["name"], "type": "Hostname"}],
                            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
                            "nodeInfo": {"kubeletVersion": self.version, "kubeProxyVersion": self.version, "osImage": "Rocky Linux 9.4 (Blue Onyx)", "kernelVersion": "5.14.0-427.13.1.el9_4.x86_64", "containerRuntimeVersion": "containerd://1.7.22"}}})
         d("cluster/nodes.yaml", lst(nodes))
+        for node, text in self.probes.items():
+            d(f"probes/{node}/dns.txt", text)
         pods, logs = self.pods()
         d("cluster/pods.yaml", lst(pods))
         for path, text in logs.items():
@@ -107,7 +113,10 @@ class Cluster:
              "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}, {"name": "metrics", "port": 9153, "protocol": "TCP"}]}]))
         n_ready = len(self.nodes)
         ds = lambda name, ns, labels: {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta(name, ns, labels=labels), "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {"containers": []}}}, "status": {"desiredNumberScheduled": n_ready, "currentNumberScheduled": n_ready, "numberReady": n_ready, "numberAvailable": n_ready, "numberMisscheduled": 0}}
-        d("cluster/daemonsets.yaml", lst([ds("kube-proxy", "kube-system", {"k8s-app": "kube-proxy"}), ds("kube-flannel-ds", self.flannel_ns, {"app": "flannel"})]))
+        flannel_ds = ds("kube-flannel-ds", self.flannel_ns, {"app": "flannel"})
+        registered = sum(1 for n in self.nodes if not n.get("unregistered"))
+        flannel_ds["status"].update({"desiredNumberScheduled": registered, "currentNumberScheduled": registered, "numberReady": registered, "numberAvailable": registered})
+        d("cluster/daemonsets.yaml", lst([ds("kube-proxy", "kube-system", {"k8s-app": "kube-proxy"}), flannel_ds]))
         dready = len(self.coredns) if ready else 0
         d("cluster/deployments.yaml", lst([{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("coredns", "kube-system", labels={"k8s-app": "kube-dns"}), "spec": {"replicas": 2, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "template": {"metadata": {"labels": {"k8s-app": "kube-dns"}}, "spec": {"containers": []}}}, "status": {"replicas": 2, "readyReplicas": dready, "availableReplicas": dready, "updatedReplicas": 2}}]))
         d("cluster/configmaps.yaml", lst([
@@ -134,7 +143,7 @@ class Cluster:
                 p["spec"]["hostNetwork"] = True
                 p["spec"]["dnsPolicy"] = "ClusterFirstWithHostNet"
             pods.append(p)
-        suffix = ["9zqv4", "k2m7d", "t5xw8"]
+        suffix = ["9zqv4", "k2m7d", "t5xw8", "h8c3p", "w4n6r"]
         for i, n in enumerate(self.nodes):
             kp = f"kube-proxy-{suffix[i]}"
             pod(kp, "kube-system", n["name"], n["ip"], {"k8s-app": "kube-proxy"}, "kube-proxy", "kube-proxy", True, f"registry.k8s.io/kube-proxy:{self.version}", ("DaemonSet", "kube-proxy"))
@@ -147,6 +156,8 @@ class Cluster:
                 forb = 'is forbidden: User \\"system:serviceaccount:kube-system:kube-proxy\\" cannot list resource \\"{r}\\" in API group \\"{g}\\" at the cluster scope: RBAC: clusterrole.rbac.authorization.k8s.io \\"system:node-proxier\\" not found'
                 lines = lines[:1] + [f"2026-11-26T06:0{2 + k // 2}:{(k * 29) % 60:02d}.44{k}000000Z E1126 06:0{2 + k // 2}:{(k * 29) % 60:02d}.44{k}000       1 reflector.go:150] k8s.io/client-go/informers/factory.go:160: Failed to watch *v1.Service: failed to list *v1.Service: services " + forb.format(r="services", g="").replace('\\"', '"') + "\n" for k in range(8)]
             logs[f"logs/kube-system/{kp}/kube-proxy.log"] = "".join(lines)
+            if n.get("unregistered"):
+                continue  # flannel's DaemonSet never scheduled a pod there
             fl = f"kube-flannel-ds-{suffix[i]}"
             pod(fl, self.flannel_ns, n["name"], n["ip"], {"app": "flannel", "tier": "node"}, "kube-flannel", "flannel", True, "docker.io/flannel/flannel:v0.26.1", ("DaemonSet", "kube-flannel-ds"))
             flines = ["2026-11-26T06:02:14.005123000Z I1126 06:02:14.005123       1 main.go:211] CLI flags config: {etcdEndpoints:http://127.0.0.1:4001,http://127.0.0.1:2379 etcdPrefix:/coreos.com/network etcdKeyfile: etcdCertfile: etcdCAFile: etcdUsername: etcdPassword: version:false kubeSubnetMgr:true kubeApiUrl: kubeAnnotationPrefix:flannel.alpha.coreos.com kubeConfigFile: iface:[] ifaceRegex:[] ipMasq:true ifaceCanReach: subnetFile:/run/flannel/subnet.env publicIP: publicIPv6: subnetLeaseRenewMargin:60 healthzIP:0.0.0.0 healthzPort:0 iptablesResyncSeconds:5 iptablesForwardRules:true netConfPath:/etc/kube-flannel/net-conf.json setNodeNetworkUnavailable:true}\n",
@@ -164,6 +175,8 @@ class Cluster:
             if self.coredns_state == "notready":
                 text = text.split("CoreDNS-")[0].rsplit("\n", 2)[0] + "\n"
             logs[f"logs/kube-system/{name}/coredns.log"] = text + (self.coredns_log or "")
+        for name, ns, node, ip in self.extra_pods:
+            pod(name, ns, node, ip, {"app": name.rsplit("-", 2)[0]}, "app", "default", False, "registry.example.net/shop/web:2.4.1", ("ReplicaSet", name.rsplit("-", 1)[0]))
         return pods, logs
 
     def rbac(self, d):
@@ -190,7 +203,11 @@ class Cluster:
 
     # ---- node side ----
     def peers_of(self, n):
-        return [p for p in self.nodes if p["name"] != n["name"] and (n["name"], p["name"]) not in self.missing_peer]
+        # flannel programs nothing on a node it never registered, and no peer
+        # programs anything for it.
+        if n.get("unregistered"):
+            return []
+        return [p for p in self.nodes if p["name"] != n["name"] and not p.get("unregistered") and (n["name"], p["name"]) not in self.missing_peer]
 
     def node_files(self, root):
         pre = "kds" + hashlib.sha256(self.name.encode()).hexdigest()[:4]
@@ -216,11 +233,13 @@ class Cluster:
                 ip("link", "set", "eth0", "address", f"52:54:00:8c:14:{last:02x}", "up")
                 ip("addr", "add", f"{n['ip']}/24", "dev", "eth0")
                 ip("route", "add", "default", "via", "172.20.0.1", "dev", "eth0", "proto", "static")
-                ip("link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", n["ip"], "dev", "eth0", "dstport", "8472", "nolearning")
-                ip("link", "set", "flannel.1", "address", n["mac"], "mtu", "1450", "up")
+                if not n.get("unregistered"):
+                    ip("link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", n["ip"], "dev", "eth0", "dstport", "8472", "nolearning")
+                    ip("link", "set", "flannel.1", "address", n["mac"], "mtu", "1450", "up")
                 if self.underlay_mtu:
                     ip("link", "set", "eth0", "mtu", str(self.underlay_mtu))
-                ip("addr", "add", n["cidr"].split("/")[0] + "/32", "dev", "flannel.1")
+                if not n.get("unregistered"):
+                    ip("addr", "add", n["cidr"].split("/")[0] + "/32", "dev", "flannel.1")
                 ip("link", "add", "cni0", "type", "bridge")
                 ip("link", "set", "cni0", "address", f"2e:91:5c:07:{last:02x}:01", "mtu", "1450", "up")
                 gw = n["cidr"].rsplit(".", 1)[0] + ".1"
@@ -282,7 +301,8 @@ class Cluster:
         d("resolv.conf", "# Generated by NetworkManager\nsearch corp.example.net\nnameserver 172.20.0.2\n")
         d("cni/10-flannel.conflist", "{\n  \"name\": \"cbr0\",\n  \"cniVersion\": \"0.3.1\",\n  \"plugins\": [\n    {\n      \"type\": \"flannel\",\n      \"delegate\": {\n        \"hairpinMode\": true,\n        \"isDefaultGateway\": true\n      }\n    },\n    {\n      \"type\": \"portmap\",\n      \"capabilities\": {\n        \"portMappings\": true\n      }\n    }\n  ]\n}\n")
         gw = n["cidr"].rsplit(".", 1)[0] + ".1/24"
-        d("flannel-subnet.env", f"FLANNEL_NETWORK={self.flannel_network}\nFLANNEL_SUBNET={gw}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n")
+        if not n.get("unregistered"):
+            d("flannel-subnet.env", f"FLANNEL_NETWORK={self.flannel_network}\nFLANNEL_SUBNET={gw}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n")
         fw = self.firewalld.get(n["name"], "inactive")
         d("firewalld.txt", fw + "\n" + ("public (active)\n  target: default\n  icmp-block-inversion: no\n  interfaces: eth0\n  sources: \n  services: cockpit dhcpv6-client ssh\n  ports: 6443/tcp 10250/tcp\n  protocols: \n  forward: yes\n  masquerade: no\n" if fw == "active" else ""))
         d("selinux.txt", self.selinux.get(n["name"], "Permissive") + "\n")
@@ -417,12 +437,11 @@ def healthy_kubeadm_flannel_iptables():
     c.readme = "# healthy-kubeadm-flannel-iptables\n\nA healthy kubeadm 1.30 cluster: flannel VXLAN in `kube-flannel`, kube-proxy in iptables mode, CoreDNS. kdiag must report nothing at warning or above.\n"
     return healthy(c)
 
-@scenario
 # What kube-proxy in ipvs mode loads (lsmod on a kubeadm node).
 IPVS_MODULES = [("ip_vs_sh", 12288, "0"), ("ip_vs_wrr", 12288, "0"), ("ip_vs_rr", 12288, "0"),
                 ("ip_vs", 200704, "6 ip_vs_rr,ip_vs_sh,ip_vs_wrr"), ("nf_conntrack", 184320, "3 xt_MASQUERADE,nf_nat,ip_vs")]
 
-
+@scenario
 def healthy_ipvs_kube_flannel():
     c = Cluster("healthy-ipvs-kube-flannel")
     c.proxy_mode = "ipvs"
@@ -437,6 +456,8 @@ def fault_node_proxier_deleted():
     c.expected = {"description": "system:node-proxier deleted", "root_causes": [{"class": "rbac.clusterrole-missing", "subject": {"name": "system:node-proxier"}}],
                   "symptoms": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-system/kube-proxy"}}, {"class": "service.not-programmed", "subject": {"name": "kube-dns"}}, {"class": "dns.unreachable", "subject": {"name": "kube-dns"}}],
                   "allow": [{"class": "service.not-programmed"}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'ip': '10.96.0.10', 'name': 'dns-service dropped at kube-proxy'}}])
     return c
 
 @scenario
@@ -448,6 +469,8 @@ def fault_flannel_binding_wrong_namespace():
     c.expected = {"description": "flannel binding names kube-system/flannel", "root_causes": [{"class": "rbac.binding-missing", "subject": {"serviceaccount": "kube-flannel/flannel"}}],
                   "symptoms": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-flannel/flannel"}}, {"class": "podnet.route-missing", "subject": {"node": "worker-2", "cidr": "10.244.1.0/24"}}, {"class": "podnet.vxlan-peer-missing"}],
                   "allow": [{"class": "podnet.route-missing"}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'name': 'dns-pod dropped at route', 'node': 'worker-2'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'dns-service dropped at route', 'node': 'worker-2'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'pod-network dropped at route', 'node': 'worker-2'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'dns-pod dropped at route', 'node': 'worker-1'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'dns-service dropped at route', 'node': 'worker-1'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'pod-network dropped at route', 'node': 'worker-1'}}])
     return c
 
 @scenario
@@ -458,6 +481,8 @@ def fault_coredns_loop():
     c.readme = "# fault-coredns-loop\n\nThe nodes' `/etc/resolv.conf` points at a local stub resolver; CoreDNS forwards to itself, detects the loop and exits. Both CoreDNS pods crash-loop and the DNS Service has no ready endpoints.\n"
     c.expected = {"description": "CoreDNS forwarding loop", "root_causes": [{"class": "dns.coredns-failing", "subject": {"name": "coredns-7db6d8ff4d-4kq9m"}}, {"class": "dns.coredns-failing", "subject": {"name": "coredns-7db6d8ff4d-x2wzt"}}],
                   "symptoms": [{"class": "component.unhealthy", "subject": {"name": "coredns"}}, {"class": "service.no-endpoints", "subject": {"name": "kube-dns"}}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'ip': '10.96.0.10', 'name': 'dns-service dropped at kube-proxy'}}])
     return c
 
 @scenario
@@ -474,6 +499,8 @@ def fault_ip_forward_off():
     c.sysctl = {"worker-2": {"net.ipv4.ip_forward": "0", "net.ipv4.conf.all.forwarding": "0"}}
     c.readme = "# fault-ip-forward-off\n\n`net.ipv4.ip_forward = 0` on worker-2 (a hardening baseline reapplied after a reboot). Pods on worker-2 reach nothing outside the node; CoreDNS on worker-2 answers no one else.\n"
     c.expected = {"description": "ip_forward off on worker-2", "root_causes": [{"class": "node.ip-forward-disabled", "subject": {"node": "worker-2"}}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'name': 'dns-pod dropped at forwarding', 'node': 'worker-2'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'dns-service dropped at forwarding', 'node': 'worker-2'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'pod-network dropped at forwarding', 'node': 'worker-2'}}])
     return c
 
 @scenario
@@ -482,6 +509,8 @@ def fault_br_netfilter_missing():
     c.lsmod_without = {"worker-1"}
     c.readme = "# fault-br-netfilter-missing\n\n`br_netfilter` is not loaded on worker-1: pod-to-Service traffic between pods on the same bridge bypasses kube-proxy's DNAT.\n"
     c.expected = {"description": "br_netfilter missing on worker-1", "root_causes": [{"class": "node.br-netfilter-missing", "subject": {"node": "worker-1"}}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'name': 'dns-service dropped at bridge netfilter', 'node': 'worker-1'}}])
     return c
 
 @scenario
@@ -490,6 +519,8 @@ def fault_vxlan_blocked():
     c.vxlan_reject = {"worker-1"}
     c.readme = "# fault-vxlan-blocked\n\nworker-1 rejects udp/8472 in its INPUT chain: no VXLAN packet reaches it, so pods on worker-1 (CoreDNS included) are unreachable from other nodes.\n"
     c.expected = {"description": "VXLAN rejected on worker-1", "root_causes": [{"class": "node.firewall-blocking", "subject": {"node": "worker-1"}}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'name': 'dns-pod dropped at filter INPUT', 'node': 'worker-1'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'dns-service dropped at filter INPUT', 'node': 'worker-1'}}, {'class': 'podnet.path-blocked', 'subject': {'name': 'pod-network dropped at filter INPUT', 'node': 'worker-1'}}])
     return c
 
 @scenario
@@ -513,7 +544,7 @@ def fault_stale_vxlan_peer():
     c = Cluster("fault-stale-vxlan-peer")
     c.stale_peers = {"worker-1": [("10.244.3.0/24", "b6:4e:1c:20:00:23", "172.20.0.23")]}
     c.readme = "# fault-stale-vxlan-peer\n\nworker-3 (10.244.3.0/24) was removed while flannel on worker-1 was down; worker-1's flannel.1 still has its route, neighbour and FDB entry.\n"
-    c.expected = {"description": "stale flannel.1 entries on worker-1", "root_causes": [{"class": "podnet.vxlan-peer-missing", "subject": {"node": "worker-1"}}]}
+    c.expected = {"description": "stale flannel.1 entries on worker-1", "root_causes": [{"class": "podnet.stale-entry", "subject": {"node": "worker-1"}}]}
     return c
 
 @scenario
@@ -523,6 +554,8 @@ def fault_ipvs_dns_missing():
     c.ipvs_missing = {"worker-2"}
     c.readme = "# fault-ipvs-dns-missing\n\nipvs mode; worker-2's IPVS table has no virtual server for the DNS Service (kube-proxy on worker-2 was stopped by hand while debugging and its table flushed).\n"
     c.expected = {"description": "DNS virtual server missing on worker-2", "root_causes": [{"class": "service.not-programmed", "subject": {"name": "kube-dns"}}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'ip': '10.96.0.10', 'name': 'dns-service dropped at ipvs'}}])
     return c
 
 @scenario
@@ -539,6 +572,8 @@ def fault_coredns_clusterrole_missing():
     c.readme = "# fault-coredns-clusterrole-missing\n\nThe ClusterRole `system:coredns` was deleted. CoreDNS cannot list Services, Namespaces or EndpointSlices, never becomes ready, and the DNS Service has no ready endpoints.\n"
     c.expected = {"description": "system:coredns deleted", "root_causes": [{"class": "rbac.clusterrole-missing", "subject": {"name": "system:coredns"}}],
                   "symptoms": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-system/coredns"}}, {"class": "dns.coredns-failing"}, {"class": "component.unhealthy", "subject": {"name": "coredns"}}, {"class": "service.no-endpoints", "subject": {"name": "kube-dns"}}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'ip': '10.96.0.10', 'name': 'dns-service dropped at kube-proxy'}}])
     return c
 
 @scenario
@@ -548,6 +583,8 @@ def fault_host_gw_route_missing():
     c.missing_peer = {("worker-1", "cp-1")}
     c.readme = "# fault-host-gw-route-missing\n\nflannel with the host-gw backend; worker-1 has no route to cp-1's pods (10.244.0.0/24), deleted by hand by a network script. Pods on worker-1 cannot reach pods on cp-1.\n"
     c.expected = {"description": "host-gw route missing on worker-1", "root_causes": [{"class": "podnet.route-missing", "subject": {"node": "worker-1", "cidr": "10.244.0.0/24"}}]}
+    # The flows traced hop by hop, dropped where the root cause is.
+    c.expected.setdefault("symptoms", []).extend([{'class': 'podnet.path-blocked', 'subject': {'name': 'pod-network dropped at route', 'node': 'worker-1'}}])
     return c
 
 @scenario
@@ -555,7 +592,7 @@ def fault_vxlan_mtu():
     c = Cluster("fault-vxlan-mtu")
     c.underlay_mtu = 1400
     c.readme = "# fault-vxlan-mtu\n\nThe nodes' underlay was moved to an MTU of 1400 (a new overlay in the data centre) after flannel created flannel.1 with 1450: VXLAN no longer fits; large packets between nodes are lost while pings and DNS still work.\n"
-    c.expected = {"description": "flannel.1 MTU too large", "root_causes": [{"class": "podnet.vxlan-peer-missing", "subject": {"node": n["name"]}} for n in c.nodes]}
+    c.expected = {"description": "flannel.1 MTU too large", "root_causes": [{"class": "podnet.mtu-mismatch", "subject": {"node": n["name"]}} for n in c.nodes]}
     return c
 
 @scenario
@@ -564,6 +601,57 @@ def fault_events_denied():
     c.events_core_only = True
     c.readme = "# fault-events-denied\n\n`system:node-proxier` was restored by hand from a pre-1.19 manifest: it grants events in the core group only, so kube-proxy's events in `events.k8s.io` are rejected.\n"
     c.expected = {"description": "kube-proxy cannot write events.k8s.io events", "root_causes": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-system/kube-proxy"}}]}
+    return c
+
+PROBE_DNS_TIMEOUT = """$ nslookup kubernetes.default.svc.cluster.local 10.96.0.10
+;; connection timed out; no servers could be reached
+
+$ ping -c 1 kube-dns.kube-system
+ping: bad address 'kube-dns.kube-system'
+"""
+
+@scenario
+def fault_ip_forward_off_dns():
+    c = Cluster("fault-ip-forward-off-dns")
+    c.sysctl = {"worker-1": {"net.ipv4.ip_forward": "0", "net.ipv4.conf.all.forwarding": "0"}}
+    c.probes = {"worker-1": PROBE_DNS_TIMEOUT}
+    c.readme = "# fault-ip-forward-off-dns\n\n`net.ipv4.ip_forward = 0` on worker-1. The collector's probe pod on worker-1 cannot resolve names: its lookups to 10.96.0.10 are DNATed to CoreDNS (on worker-1 itself and on worker-2) and worker-1 forwards neither. One root cause; the DNS failure seen from worker-1 hangs under it.\n"
+    c.expected = {"description": "ip_forward off on worker-1, DNS failing from it", "root_causes": [{"class": "node.ip-forward-disabled", "subject": {"node": "worker-1"}}],
+                  "symptoms": [{"class": "podnet.path-blocked", "subject": {"name": "dns-service dropped at forwarding", "node": "worker-1"}},
+                               {"class": "dns.unreachable", "subject": {"name": "kube-dns"}}],
+                  "allow": [{"class": "podnet.path-blocked"}]}
+    return c
+
+@scenario
+def fault_flannel_node_unregistered():
+    c = Cluster("fault-flannel-node-unregistered")
+    c.nodes.append({"name": "worker-3", "ip": "172.20.0.23", "cidr": "10.244.3.0/24", "mac": "b6:4e:1c:20:00:23", "cp": False, "unregistered": True})
+    c.extra_pods = [("web-5d8f7c9b6-q7x2k", "shop", "worker-3", "10.244.3.5")]
+    c.readme = "# fault-flannel-node-unregistered\n\nworker-3 joined with podCIDR 10.244.3.0/24, but flannel's DaemonSet never ran there (a nodeSelector left from a migration): the Node has no flannel annotations, no subnet.env, no flannel.1, and no peer routes to its pods. The route checks cannot see it (they derive peers from flannel's annotations); the traced flows to 10.244.3.0/24 all stop at the peers' routes.\n"
+    c.expected = {"description": "flannel never registered worker-3", "root_causes": [{"class": "component.unhealthy", "subject": {"name": "kube-flannel-ds"}}],
+                  "symptoms": [{"class": "podnet.node-unregistered", "subject": {"node": "worker-3"}},
+                               {"class": "podnet.path-blocked", "subject": {"name": "pod-network dropped at route", "node": "cp-1"}},
+                               {"class": "podnet.path-blocked", "subject": {"name": "dns-service dropped at route", "node": "worker-3"}}],
+                  "allow": [{"class": "podnet.path-blocked"}]}
+    return c
+
+@scenario
+def fault_dual_pod_cidr():
+    c = Cluster("fault-dual-pod-cidr")
+    # The cluster moved to 10.233.64.0/18; cp-1 and worker-1 still have pod CIDRs of
+    # the old 10.244.0.0/16, where the CoreDNS pods run.
+    c.pod_cidr = "10.233.64.0/18"
+    c.nodes[2]["cidr"] = "10.233.64.0/24"
+    c.nodes.append({"name": "worker-3", "ip": "172.20.0.23", "cidr": "10.233.65.0/24", "mac": "b6:4e:1c:20:00:23", "cp": False})
+    c.coredns = [("coredns-7db6d8ff4d-4kq9m", "cp-1", "10.244.0.3"), ("coredns-7db6d8ff4d-x2wzt", "worker-1", "10.244.1.3")]
+    old, new = ["cp-1", "worker-1"], ["worker-2", "worker-3"]
+    c.missing_peer = {(a, b) for a in old for b in new} | {(b, a) for a in old for b in new}
+    c.readme = "# fault-dual-pod-cidr\n\nThe pod network was moved from 10.244.0.0/16 to 10.233.64.0/18 (kubeadm podSubnet) without draining: cp-1 and worker-1 keep pod CIDRs of the old network, worker-2 and worker-3 have new ones, and flannel (still configured for 10.244.0.0/16) programs no route between the two in either direction. Both CoreDNS pods are on the old side, so DNS fails from worker-2 and worker-3.\n"
+    c.expected = {"description": "two pod networks, routes missing both ways", "root_causes": [{"class": "config.dual-pod-cidr", "subject": {"cidr": "10.244.0.0/16"}}],
+                  "symptoms": [{"class": "podnet.route-missing", "subject": {"node": "cp-1", "cidr": "10.233.64.0/24"}},
+                               {"class": "podnet.route-missing", "subject": {"node": "worker-2", "cidr": "10.244.0.0/24"}},
+                               {"class": "podnet.path-blocked", "subject": {"name": "dns-service dropped at route", "node": "worker-2"}}],
+                  "allow": [{"class": "podnet.route-missing"}, {"class": "podnet.vxlan-peer-missing"}, {"class": "podnet.path-blocked"}, {"class": "config.cidr-mismatch"}]}
     return c
 
 if __name__ == "__main__":

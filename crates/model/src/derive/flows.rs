@@ -196,6 +196,12 @@ fn cause_of(
             if step == "vxlan fdb" && h.detail.contains("no current node") {
                 return Some(at("podnet.stale-entry"));
             }
+            // A node flannel never registered has no flannel routes at all.
+            if let Some(me) = inv.nodes.iter().find(|n| n.name == h.node)
+                && unregistered(inv, me)
+            {
+                return Some(at("podnet.node-unregistered"));
+            }
             let (peer, cidr) = owner(inv, dst)?;
             if unregistered(inv, peer) {
                 Cause {

@@ -939,6 +939,19 @@ pub struct NodeRecord {
     pub internal_ips: Vec<String>,
     /// `spec.podCIDRs` (or `podCIDR`) from the Node object.
     pub pod_cidrs: Vec<String>,
+    /// The Node's Ready condition; null when it has none.
+    pub ready: Option<bool>,
+    /// Pods of the bundle scheduled on it (with an IP).
+    pub pods: usize,
+    /// flannel's backend annotation (`vxlan`, `host-gw`); null when flannel
+    /// never annotated the node.
+    pub flannel_backend: Option<String>,
+    /// flannel's `public-ip` annotation; null when absent.
+    pub flannel_public_ip: Option<String>,
+    /// Whether the node's `/run/flannel/subnet.env` was collected.
+    pub flannel_subnet_env: bool,
+    /// Nodes of the cluster that flannel annotated (its registered nodes).
+    pub flannel_nodes: usize,
 }
 
 /// `networks`: what one component believes a network is — a setting such as
@@ -1030,6 +1043,17 @@ pub fn input_of(node: &str, table: &str) -> Option<Input> {
 pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
     let inv = crate::inventory::NetworkInventory::of(snap);
+    let mut pods_on: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for p in &inv.pod_ips {
+        if let Some(n) = p.node.as_deref() {
+            *pods_on.entry(n).or_default() += 1;
+        }
+    }
+    let flannel_nodes = inv
+        .nodes
+        .iter()
+        .filter(|n| n.flannel_backend.is_some())
+        .count();
     for node in node_names(snap) {
         let net = inv.nodes.iter().find(|n| n.name == node);
         let object = snap.object("Node", "", &node);
@@ -1063,6 +1087,15 @@ pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
                 pod_cidrs: net
                     .map(|n| n.pod_cidrs.iter().map(ToString::to_string).collect())
                     .unwrap_or_default(),
+                ready: net.and_then(|n| n.ready),
+                pods: pods_on.get(node.as_str()).copied().unwrap_or(0),
+                flannel_backend: net.and_then(|n| n.flannel_backend.clone()),
+                flannel_public_ip: net.and_then(|n| n.flannel_public_ip.map(|i| i.to_string())),
+                flannel_subnet_env: snap
+                    .nodes
+                    .get(node.as_str())
+                    .is_some_and(|t| t.flannel_subnet.is_some()),
+                flannel_nodes,
             }),
             evidence: vec![evidence],
             first_seen: None,
