@@ -490,7 +490,8 @@ def fault_kubelet_cluster_dns():
     c = Cluster("fault-kubelet-cluster-dns")
     c.kubelet_dns = "10.96.0.100"
     c.readme = "# fault-kubelet-cluster-dns\n\nThe kubelets' `clusterDNS` is 10.96.0.100, but the DNS Service is 10.96.0.10: every pod's resolv.conf names a server that does not exist.\n"
-    c.expected = {"description": "kubelet clusterDNS wrong", "root_causes": [{"class": "dns.resolv-conf-mismatch", "subject": {"node": n["name"]}} for n in c.nodes]}
+    # One origin (the kubelets' shared config), one root cause listing the nodes.
+    c.expected = {"description": "kubelet clusterDNS wrong", "root_causes": [{"class": "dns.resolv-conf-mismatch", "subject": {"kind": "KubeletConfiguration", "name": "clusterDNS", "ip": "10.96.0.100"}}]}
     return c
 
 @scenario
