@@ -94,8 +94,9 @@ class Cluster:
                            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
                            "nodeInfo": {"kubeletVersion": self.version, "kubeProxyVersion": self.version, "osImage": "Rocky Linux 9.4 (Blue Onyx)", "kernelVersion": "5.14.0-427.13.1.el9_4.x86_64", "containerRuntimeVersion": "containerd://1.7.22"}}})
         d("cluster/nodes.yaml", lst(nodes))
-        for node, text in self.probes.items():
-            d(f"probes/{node}/dns.txt", text)
+        for node, files in self.probes.items():
+            for f, text in files.items():
+                d(f"probes/{node}/{f}", text)
         pods, logs = self.pods()
         d("cluster/pods.yaml", lst(pods))
         for path, text in logs.items():
@@ -604,19 +605,23 @@ def fault_events_denied():
     c.expected = {"description": "kube-proxy cannot write events.k8s.io events", "root_causes": [{"class": "rbac.permission-denied", "subject": {"serviceaccount": "kube-system/kube-proxy"}}]}
     return c
 
-PROBE_DNS_TIMEOUT = """$ nslookup kubernetes.default.svc.cluster.local 10.96.0.10
-;; connection timed out; no servers could be reached
-
-$ ping -c 1 kube-dns.kube-system
-ping: bad address 'kube-dns.kube-system'
-"""
+NSLOOKUP = "$ nslookup kubernetes.default.svc.cluster.local %s\n"
+TIMED_OUT = ";; connection timed out; no servers could be reached\n\n"
+ANSWERED = "Server:\t\t%s\nAddress:\t%s:53\n\nName:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n\n"
 
 @scenario
 def fault_ip_forward_off_dns():
     c = Cluster("fault-ip-forward-off-dns")
     c.sysctl = {"worker-1": {"net.ipv4.ip_forward": "0", "net.ipv4.conf.all.forwarding": "0"}}
-    c.probes = {"worker-1": PROBE_DNS_TIMEOUT}
-    c.readme = "# fault-ip-forward-off-dns\n\n`net.ipv4.ip_forward = 0` on worker-1. The collector's probe pod on worker-1 cannot resolve names: its lookups to 10.96.0.10 are DNATed to CoreDNS (on worker-1 itself and on worker-2) and worker-1 forwards neither. One root cause; the DNS failure seen from worker-1 hangs under it.\n"
+    # What the collector's probe pod on worker-1 printed: the Service and the
+    # remote CoreDNS time out (routed: worker-1 forwards nothing), the CoreDNS
+    # pod on worker-1's own bridge answers (bridged, not routed).
+    c.probes = {"worker-1": {
+        "resolv.conf": "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n",
+        "dns-clusterip.txt": NSLOOKUP % "10.96.0.10" + TIMED_OUT,
+        "dns-pod-10.244.1.3.txt": NSLOOKUP % "10.244.1.3" + ANSWERED % ("10.244.1.3", "10.244.1.3"),
+        "dns-pod-10.244.2.4.txt": NSLOOKUP % "10.244.2.4" + TIMED_OUT}}
+    c.readme = "# fault-ip-forward-off-dns\n\n`net.ipv4.ip_forward = 0` on worker-1. The collector's probe pod on worker-1 cannot resolve names: its lookups to 10.96.0.10 are DNATed to CoreDNS (on worker-1 itself and on worker-2) and worker-1 forwards neither; only the CoreDNS pod on its own bridge answers when asked directly. One root cause; the DNS failure seen from worker-1 hangs under it.\n"
     c.expected = {"description": "ip_forward off on worker-1, DNS failing from it", "root_causes": [{"class": "node.ip-forward-disabled", "subject": {"node": "worker-1"}}],
                   "symptoms": [{"class": "podnet.path-blocked", "subject": {"name": "dns-service dropped at forwarding", "node": "worker-1"}},
                                {"class": "dns.unreachable", "subject": {"name": "kube-dns"}}],

@@ -290,3 +290,27 @@ fn services_and_pods_as_endpoints_and_bad_endpoints() {
             .contains("no node no-such-node")
     );
 }
+
+#[test]
+fn pods_of_one_bridge_reach_each_other_without_forwarding() {
+    // worker-1 forwards nothing: its pods still reach the CoreDNS pod on
+    // their own bridge (bridged, not routed), but not the one on worker-2,
+    // nor the Service (DNATed packets are routed).
+    let bundle = "sample-bundles/fault-ip-forward-off-dns";
+    let (code, t) = trace_json(bundle, "node/worker-1", "10.244.1.3:53/udp");
+    assert_eq!(code, 0, "{t:#}");
+    assert!(
+        t["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["step"] == "bridge")
+    );
+    let (code, t) = trace_json(bundle, "node/worker-1", "10.244.2.4:53/udp");
+    assert_eq!(code, 20, "{t:#}");
+    assert_eq!(t["drop"]["step"], "forwarding");
+    let (code, t) = trace_json(bundle, "node/worker-1", "10.96.0.10:53/udp");
+    assert_eq!(code, 20, "{t:#}");
+    let branches = t["branches"].as_array().unwrap();
+    assert!(branches.iter().all(|b| b["verdict"] == "dropped"), "{t:#}");
+}

@@ -1153,7 +1153,23 @@ fn every_sample_survives_a_round_trip() {
     let mut differ = Vec::new();
     for s in &samples {
         let h = Harness::new(s);
-        let out = h.collect(&["-o", "again/", "--timeout", "20", "--parallel", "4"]);
+        // Probe the nodes the sample has probe output for (the double answers
+        // from it), as a collection with --probes would have.
+        let mut probed: Vec<String> = std::fs::read_dir(s.join("probes"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        probed.sort();
+        let nodes = probed.join(",");
+        let mut args = vec!["-o", "again/", "--timeout", "20", "--parallel", "4"];
+        if !probed.is_empty() {
+            args.extend(["--probe-nodes", nodes.as_str()]);
+        }
+        let out = h.collect(&args);
         assert_ok(&out);
         assert!(h.pods_left().is_empty());
         let (_, original) = analyze(&[s]);

@@ -1222,6 +1222,25 @@ impl<'a> Tracer<'a> {
                 format!("{} dev {dev}: a pod on this node", r.dst),
                 vec![rev],
             ));
+            // Between two pods of one bridge an untranslated packet is
+            // bridged, not routed: no forwarding, and iptables sees it only
+            // with bridge-nf-call-iptables.
+            if forwarded && !pkt.dnat && pkt.in_dev.as_deref() == Some(dev.as_str()) {
+                hops.push(hop(
+                    node,
+                    "bridge",
+                    Verdict::Pass,
+                    format!("{} → {} on {dev}: bridged, not routed", pkt.src, pkt.dst),
+                    vec![],
+                ));
+                if matches!(self.sysctl(node, "net.bridge.bridge-nf-call-iptables"), Ok((v, _)) if v == "1")
+                    && !self.filter(node, "FORWARD", &pkt, hops)
+                {
+                    return;
+                }
+                self.pod_at(node, &pkt, hops);
+                return;
+            }
             if forwarded && !self.forwarding(node, hops) {
                 return;
             }
