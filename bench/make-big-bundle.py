@@ -50,8 +50,25 @@ for i in range(min(nodes, 50)):
     w(f"nodes/{n}/ip-route.txt", "\n".join(routes) + "\n")
     w(f"nodes/{n}/ip-neigh.txt", "".join(f"10.{64 + j // 256}.{j % 256}.0 dev flannel.1 lladdr 4e:1a:{j // 256:02x}:{j % 256:02x}:7d:01 PERMANENT\n" for j in range(nodes) if j != i))
     w(f"nodes/{n}/bridge-fdb.txt", "".join(f"4e:1a:{j // 256:02x}:{j % 256:02x}:7d:01 dev flannel.1 dst 172.16.{j // 256}.{j % 256} self permanent\n" for j in range(nodes) if j != i))
-    rules = ["*nat", ":KUBE-SERVICES - [0:0]"] + [f'-A KUBE-SERVICES -d 10.233.{k // 250}.{k % 250 + 1}/32 -p tcp -m comment --comment "default/svc-{k}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-{k:016X}' for k in range(pods // 5)] + ["COMMIT"]
+    # As kube-proxy writes it: the hooks, KUBE-SERVICES, one KUBE-SVC and
+    # KUBE-SEP chain per Service port (a DNAT to a pod), the filter chains.
+    svcs = range(pods // 5)
+    ep = lambda k: f"10.{64 + k % nodes // 256}.{k % nodes % 256}.{2 + k // nodes % 250}"
+    rules = (["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":KUBE-FORWARD - [0:0]", ":FLANNEL-FWD - [0:0]",
+              '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD', '-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD',
+              '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP', '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
+              '-A FLANNEL-FWD -s 10.64.0.0/14 -m comment --comment "flanneld forward" -j ACCEPT', '-A FLANNEL-FWD -d 10.64.0.0/14 -m comment --comment "flanneld forward" -j ACCEPT', "COMMIT",
+              "*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":KUBE-SERVICES - [0:0]", ":KUBE-MARK-MASQ - [0:0]"]
+             + [f":KUBE-SVC-{k:016X} - [0:0]" for k in svcs] + [f":KUBE-SEP-{k:016X} - [0:0]" for k in svcs]
+             + ['-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES', '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+                "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000"]
+             + [f'-A KUBE-SERVICES -d 10.233.{k // 250}.{k % 250 + 1}/32 -p tcp -m comment --comment "default/svc-{k}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-{k:016X}' for k in svcs]
+             + [line for k in svcs for line in (f'-A KUBE-SVC-{k:016X} -m comment --comment "default/svc-{k}:http -> {ep(k)}:8080" -j KUBE-SEP-{k:016X}',
+                                               f'-A KUBE-SEP-{k:016X} -s {ep(k)}/32 -m comment --comment "default/svc-{k}:http" -j KUBE-MARK-MASQ',
+                                               f'-A KUBE-SEP-{k:016X} -p tcp -m comment --comment "default/svc-{k}:http" -m tcp -j DNAT --to-destination {ep(k)}:8080')]
+             + ["COMMIT"])
     w(f"nodes/{n}/iptables-save.txt", "\n".join(rules) + "\n")
+    w(f"nodes/{n}/sysctl.txt", "net.bridge.bridge-nf-call-iptables = 1\nnet.ipv4.conf.all.forwarding = 1\nnet.ipv4.conf.all.rp_filter = 0\nnet.ipv4.ip_forward = 1\n")
 per_log = 1 << 20
 line = "{ts} E1127 08:02:11.345601       1 reflector.go:147] k8s.io/client-go/informers/factory.go:159: Failed to watch *v1.Service: failed to list *v1.Service: services is forbidden: User \"system:serviceaccount:kube-system:kube-proxy\" cannot list resource \"services\" in API group \"\" at the cluster scope\n"
 one = line.format(ts="2026-11-27T08:02:11.345678901Z")

@@ -49,7 +49,16 @@ pub struct Ruleset<'a> {
     save: &'a IptablesSave,
     file: &'a str,
     chains: HashMap<(&'a str, &'a str), Vec<Compiled<'a>>>,
+    /// Per large chain: the rules with each `-d` host address, and the rest.
+    by_dst: HashMap<(&'a str, &'a str), DstIndex>,
 }
+
+/// A chain's rules by `-d` host address (their positions), and the
+/// positions of the others.
+type DstIndex = (HashMap<IpAddr, Vec<usize>>, Vec<usize>);
+
+/// Chains longer than this are indexed by destination.
+const INDEX_AFTER: usize = 32;
 
 struct Compiled<'a> {
     rule: &'a Rule,
@@ -85,7 +94,31 @@ impl<'a> Ruleset<'a> {
                     src: addr(["-s", "--source"]),
                 });
         }
-        Ruleset { save, file, chains }
+        // Large chains (kube-proxy's KUBE-SERVICES: a rule per Service port)
+        // are indexed by their `-d` host address.
+        let by_dst = chains
+            .iter()
+            .filter(|(_, rules)| rules.len() > INDEX_AFTER)
+            .map(|(k, rules)| {
+                let mut exact: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+                let mut other = Vec::new();
+                for (i, c) in rules.iter().enumerate() {
+                    match c.dst {
+                        Some((n, false)) if n.prefix_len() == n.max_prefix_len() => {
+                            exact.entry(n.addr()).or_default().push(i);
+                        }
+                        _ => other.push(i),
+                    }
+                }
+                (*k, (exact, other))
+            })
+            .collect();
+        Ruleset {
+            save,
+            file,
+            chains,
+            by_dst,
+        }
     }
 }
 
@@ -170,11 +203,25 @@ impl<'a> Ctx<'_, 'a, '_> {
             return Flow::Done(w);
         }
         let rs = self.rs;
-        let rules: &[Compiled<'a>] = rs
+        let all: &[Compiled<'a>] = rs
             .chains
             .get(&(self.table, chain))
             .map(Vec::as_slice)
             .unwrap_or_default();
+        // The rules that may match, in order: in an indexed chain, those for
+        // this destination and those without a host `-d`.
+        let rules: Vec<&Compiled<'a>> = match rs.by_dst.get(&(self.table, chain)) {
+            None => all.iter().collect(),
+            Some((exact, other)) => {
+                let mine = exact
+                    .get(&w.packet.dst)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let mut idx: Vec<usize> = mine.iter().chain(other).copied().collect();
+                idx.sort_unstable();
+                idx.into_iter().filter_map(|i| all.get(i)).collect()
+            }
+        };
         for (i, c) in rules.iter().enumerate() {
             if excluded(c, &w.packet) {
                 continue;
@@ -220,7 +267,7 @@ impl<'a> Ctx<'_, 'a, '_> {
     }
 
     /// The rest of a chain after a split: the same walk, from rule `rest`.
-    fn rest(&mut self, rest: &[Compiled<'a>], mut w: Walk, depth: usize) -> Flow {
+    fn rest(&mut self, rest: &[&Compiled<'a>], mut w: Walk, depth: usize) -> Flow {
         for (i, c) in rest.iter().enumerate() {
             if excluded(c, &w.packet) {
                 continue;
@@ -644,6 +691,38 @@ mod tests {
         let text = "*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n-A INPUT -j A\n-A A -j A\nCOMMIT\n";
         let w = run(text, "filter", "INPUT", &pkt("1.2.3.4", 1));
         assert!(matches!(w[0].outcome, Outcome::Unknown(_)));
+    }
+
+    #[test]
+    fn a_long_chain_indexed_by_destination_keeps_rule_order() {
+        let mut text = String::from(
+            "*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\n",
+        );
+        for k in 0..40 {
+            if k == 20 {
+                text.push_str("-A KUBE-SERVICES -p udp -m udp --dport 9999 -j DROP\n");
+            }
+            text.push_str(&format!(
+                "-A KUBE-SERVICES -d 10.96.1.{k}/32 -p udp -m udp --dport 9999 -j DNAT --to-destination 10.244.1.{k}:9999\n"
+            ));
+        }
+        text.push_str("COMMIT\n");
+        // Before the unindexed rule: the exact rule wins.
+        let w = run(&text, "nat", "PREROUTING", &pkt("10.96.1.5", 9999));
+        assert_eq!(
+            w[0].outcome,
+            Outcome::Dnat(
+                "10.244.1.5:9999"
+                    .parse()
+                    .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
+            )
+        );
+        // After it: the unindexed rule comes first.
+        let w = run(&text, "nat", "PREROUTING", &pkt("10.96.1.30", 9999));
+        assert_eq!(w[0].outcome, Outcome::Drop("DROP"));
+        // An address no rule names falls through.
+        let w = run(&text, "nat", "PREROUTING", &pkt("10.96.9.9", 53));
+        assert_eq!(w[0].outcome, Outcome::Accept);
     }
 
     #[test]
