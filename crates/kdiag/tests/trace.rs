@@ -314,3 +314,37 @@ fn pods_of_one_bridge_reach_each_other_without_forwarding() {
     let branches = t["branches"].as_array().unwrap();
     assert!(branches.iter().all(|b| b["verdict"] == "dropped"), "{t:#}");
 }
+
+#[test]
+fn forwarding_off_on_the_device_the_packet_came_in_by_drops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        &root().join("sample-bundles/healthy-kubeadm-flannel-iptables"),
+        dir.path(),
+    );
+    let sysctl = dir.path().join("nodes/worker-1/sysctl.txt");
+    let text = std::fs::read_to_string(&sysctl).unwrap();
+    assert!(text.contains("net.ipv4.conf.cni0.forwarding = 1"));
+    std::fs::write(
+        &sysctl,
+        text.replace(
+            "net.ipv4.conf.cni0.forwarding = 1",
+            "net.ipv4.conf.cni0.forwarding = 0",
+        ),
+    )
+    .unwrap();
+    let (code, t) = trace_json(
+        dir.path().to_str().unwrap(),
+        "node/worker-1",
+        "10.244.2.4:53/udp",
+    );
+    assert_eq!(code, 20, "{t:#}");
+    assert_eq!(t["drop"]["step"], "forwarding");
+    assert!(
+        t["drop"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("net.ipv4.conf.cni0.forwarding = 0"),
+        "{t:#}"
+    );
+}

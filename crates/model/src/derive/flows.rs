@@ -8,11 +8,11 @@
 use super::{Fact, FactTable, row};
 use crate::Snapshot;
 use crate::inventory::{NetworkInventory, NodeNetwork};
-use crate::trace::{self, Branch, FlowVerdict, From, Hop, Proto, To, Verdict};
+use crate::trace::{self, Branch, FlowVerdict, From, Hop, Proto, To, Tracer, Verdict};
 use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// What the hop that dropped a flow shows: the failure class, and the keys
@@ -80,63 +80,18 @@ fn owner(inv: &NetworkInventory, ip: IpAddr) -> Option<(&NodeNetwork, IpNet)> {
     })
 }
 
-/// What the flows need of the cluster, computed once.
-struct Cluster {
-    /// ClusterIP -> (namespace, name).
-    services: HashMap<IpAddr, (String, String)>,
-    /// Ready endpoint addresses per `namespace/name`.
-    endpoints: std::collections::BTreeMap<String, usize>,
-    /// Ready pods, `namespace/name`.
-    ready: HashSet<String>,
-}
-
-impl Cluster {
-    fn of(snap: &Snapshot) -> Cluster {
-        Cluster {
-            services: snap
-                .objects_of("Service")
-                .filter_map(|o| {
-                    let ip = o
-                        .object
-                        .value
-                        .pointer("/spec/clusterIP")?
-                        .as_str()?
-                        .parse()
-                        .ok()?;
-                    Some((
-                        ip,
-                        (
-                            o.object.namespace.clone().unwrap_or_default(),
-                            o.object.name.clone(),
-                        ),
-                    ))
-                })
-                .collect(),
-            endpoints: super::kube_proxy::ready_endpoints(snap),
-            ready: snap
-                .objects_of("Pod")
-                .filter(|o| crate::components::pod_ready(o))
-                .map(|o| {
-                    format!(
-                        "{}/{}",
-                        o.object.namespace.as_deref().unwrap_or_default(),
-                        o.object.name
-                    )
-                })
-                .collect(),
-        }
-    }
-
-    fn service_of(&self, ip: IpAddr) -> (Option<String>, Option<String>) {
-        self.services
-            .get(&ip)
-            .map_or((None, None), |(ns, n)| (Some(ns.clone()), Some(n.clone())))
-    }
+/// The Service with this ClusterIP, as (namespace, name).
+fn service_of(tr: &Tracer, ip: IpAddr) -> (Option<String>, Option<String>) {
+    tr.service_at(ip)
+        .and_then(|k| k.split_once('/'))
+        .map_or((None, None), |(ns, n)| {
+            (Some(ns.to_owned()), Some(n.to_owned()))
+        })
 }
 
 /// The failure class a drop hop shows, and its keys.
 fn cause_of(
-    cl: &Cluster,
+    tr: &Tracer,
     inv: &NetworkInventory,
     h: &Hop,
     dst: IpAddr,
@@ -155,14 +110,14 @@ fn cause_of(
         .unwrap_or_default();
     Some(match step {
         "kube-proxy" | "ipvs" => {
-            let (namespace, name) = cl.service_of(original);
+            let (namespace, name) = service_of(tr, original);
             let key = format!(
                 "{}/{}",
                 namespace.clone().unwrap_or_default(),
                 name.clone().unwrap_or_default()
             );
             // A Service without ready endpoints has nothing to program.
-            if cl.endpoints.get(&key) == Some(&0) {
+            if tr.ready_endpoints(&key) == Some(0) {
                 Cause {
                     class: "service.no-endpoints".into(),
                     node: None,
@@ -179,7 +134,7 @@ fn cause_of(
             }
         }
         _ if step.starts_with("filter") && rule_text.contains("has no endpoints") => {
-            let (namespace, name) = cl.service_of(original);
+            let (namespace, name) = service_of(tr, original);
             Cause {
                 class: "service.no-endpoints".into(),
                 node: None,
@@ -238,7 +193,7 @@ type Flow = (&'static str, To, Option<String>);
 
 /// The DNS flows every node must have: to the DNS Service on 53/udp and
 /// 53/tcp, and to each Ready DNS pod.
-fn dns_flows(snap: &Snapshot, inv: &NetworkInventory, cl: &Cluster) -> Vec<Flow> {
+fn dns_flows(snap: &Snapshot, inv: &NetworkInventory, tr: &Tracer) -> Vec<Flow> {
     let mut out = Vec::new();
     if let Some(ip) = inv.dns_service.as_ref().and_then(|d| d.cluster_ip) {
         out.push(("dns-service", To::Addr(ip, Some(53), Proto::Udp), None));
@@ -256,7 +211,7 @@ fn dns_flows(snap: &Snapshot, inv: &NetworkInventory, cl: &Cluster) -> Vec<Flow>
         );
         // A pod that is not Ready is no endpoint: what is wrong with it is
         // another finding's.
-        if !cl.ready.contains(&key) {
+        if tr.pod_ready(&key) != Some(true) {
             continue;
         }
         if let Some(a) = inv.pod_ips.iter().find(|a| a.pod == key) {
@@ -272,11 +227,11 @@ fn dns_flows(snap: &Snapshot, inv: &NetworkInventory, cl: &Cluster) -> Vec<Flow>
 
 /// One address in every node's pod network: a Ready pod of the node when
 /// there is one, else its bridge address.
-fn pod_network_targets(inv: &NetworkInventory, cl: &Cluster) -> Vec<(String, IpAddr)> {
+fn pod_network_targets(inv: &NetworkInventory, tr: &Tracer) -> Vec<(String, IpAddr)> {
     let mut by_node: HashMap<&str, IpAddr> = HashMap::new();
     for p in &inv.pod_ips {
         if let Some(n) = p.node.as_deref()
-            && cl.ready.contains(&p.pod)
+            && tr.pod_ready(&p.pod) == Some(true)
             && inv
                 .nodes
                 .iter()
@@ -301,10 +256,9 @@ fn pod_network_targets(inv: &NetworkInventory, cl: &Cluster) -> Vec<(String, IpA
 /// Every required flow from every node whose routes were collected.
 pub(super) fn flows(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::of(snap);
-    let cl = Cluster::of(snap);
     let tracer = trace::Tracer::new(snap, &inv);
-    let dns = dns_flows(snap, &inv, &cl);
-    let targets = pod_network_targets(&inv, &cl);
+    let dns = dns_flows(snap, &inv, &tracer);
+    let targets = pod_network_targets(&inv, &tracer);
     let mut table = FactTable::default();
     let names = crate::tables::node::node_names(snap);
     for node in &names {
@@ -367,7 +321,7 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
                 }
             }
             for (d, dst, target_node) in drops {
-                let cause = cause_of(&cl, &inv, &d, dst, original);
+                let cause = cause_of(&tracer, &inv, &d, dst, original);
                 table.records.push(Fact {
                     record: row(FlowRecord {
                         node: node.clone(),

@@ -344,6 +344,34 @@ impl<'a> Tracer<'a> {
         self.run(from, to)
     }
 
+    /// The Service (`namespace/name`) whose ClusterIP this is.
+    pub fn service_at(&self, ip: IpAddr) -> Option<&str> {
+        self.services.get(&ip).map(String::as_str)
+    }
+
+    /// Ready endpoint addresses of a Service (`namespace/name`), when an
+    /// EndpointSlice or Endpoints object names it.
+    pub fn ready_endpoints(&self, service: &str) -> Option<usize> {
+        self.endpoints.get(service).copied()
+    }
+
+    /// Whether a pod (`namespace/name`) of the bundle is Ready.
+    pub fn pod_ready(&self, pod: &str) -> Option<bool> {
+        self.ready.get(pod).copied()
+    }
+
+    /// An unknown hop: the input it needs was not collected.
+    fn not_collected(&self, node: &str, step: &str, input: kdiag_bundle::NodeInput) -> Hop {
+        let input = kdiag_bundle::Input::node(node, input);
+        hop(
+            node,
+            step,
+            Verdict::Unknown,
+            format!("{} was not collected", self.snap.path_of(&input)),
+            vec![],
+        )
+    }
+
     /// A node's rules, indexed once.
     fn ruleset(&self, node: &str) -> Option<Rc<netfilter::Ruleset<'a>>> {
         let (name, t) = self.snap.nodes.get_key_value(node)?;
@@ -971,9 +999,32 @@ impl<'a> Tracer<'a> {
     }
 
     /// `net.ipv4.ip_forward` must be 1 for a node to pass pods' packets on.
-    fn forwarding(&self, node: &str, hops: &mut Vec<Hop>) -> bool {
+    fn forwarding(&self, node: &str, in_dev: Option<&str>, hops: &mut Vec<Hop>) -> bool {
         match self.sysctl(node, "net.ipv4.ip_forward") {
             Ok((v, e)) if v == "1" => {
+                // IPv4 forwards what arrives on a device whose own forwarding
+                // is on (`ip_forward` sets every device's; one can be off).
+                let key =
+                    in_dev.map(|d| format!("net.ipv4.conf.{}.forwarding", d.replace('.', "/")));
+                if let Some(key) = key
+                    && let Ok((dv, de)) = self.sysctl(node, &key)
+                    && dv == "0"
+                {
+                    hops.push(with_fix(
+                        hop(
+                            node,
+                            "forwarding",
+                            Verdict::Drop,
+                            format!(
+                                "{key} = 0: the node does not forward what arrives on {}",
+                                in_dev.unwrap_or_default()
+                            ),
+                            vec![e, de],
+                        ),
+                        format!("sysctl -w {key}=1, and persist it in /etc/sysctl.d/"),
+                    ));
+                    return false;
+                }
                 hops.push(hop(
                     node,
                     "forwarding",
@@ -1014,13 +1065,10 @@ impl<'a> Tracer<'a> {
             .and_then(|t| t.iptables.as_ref())
             .is_none()
         {
-            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Iptables);
-            hops.push(hop(
+            hops.push(self.not_collected(
                 node,
                 &format!("filter {chain}"),
-                Verdict::Unknown,
-                format!("{} was not collected", self.snap.path_of(&input)),
-                vec![],
+                kdiag_bundle::NodeInput::Iptables,
             ));
             return true;
         };
@@ -1117,14 +1165,7 @@ impl<'a> Tracer<'a> {
             return;
         }
         let Some(routes) = self.snap.nodes.get(node).and_then(|t| t.routes.as_ref()) else {
-            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Routes);
-            hops.push(hop(
-                node,
-                "route",
-                Verdict::Unknown,
-                format!("{} was not collected", self.snap.path_of(&input)),
-                vec![],
-            ));
+            hops.push(self.not_collected(node, "route", kdiag_bundle::NodeInput::Routes));
             return;
         };
         let r = match route::lookup(&routes.value, pkt.dst) {
@@ -1201,7 +1242,8 @@ impl<'a> Tracer<'a> {
                 vec![rev],
             ));
             if forwarded
-                && (!self.forwarding(node, hops) || !self.filter(node, "FORWARD", &pkt, hops))
+                && (!self.forwarding(node, pkt.in_dev.as_deref(), hops)
+                    || !self.filter(node, "FORWARD", &pkt, hops))
             {
                 return;
             }
@@ -1241,7 +1283,7 @@ impl<'a> Tracer<'a> {
                 self.pod_at(node, &pkt, hops);
                 return;
             }
-            if forwarded && !self.forwarding(node, hops) {
+            if forwarded && !self.forwarding(node, pkt.in_dev.as_deref(), hops) {
                 return;
             }
             let chain = if forwarded { "FORWARD" } else { "OUTPUT" };
@@ -1280,7 +1322,8 @@ impl<'a> Tracer<'a> {
                     vec![rev],
                 ));
                 if forwarded
-                    && (!self.forwarding(node, hops) || !self.filter(node, "FORWARD", &pkt, hops))
+                    && (!self.forwarding(node, pkt.in_dev.as_deref(), hops)
+                        || !self.filter(node, "FORWARD", &pkt, hops))
                 {
                     return;
                 }
@@ -1364,13 +1407,10 @@ impl<'a> Tracer<'a> {
     fn vxlan(&self, node: &str, gateway: IpAddr, hops: &mut Vec<Hop>) -> Option<String> {
         let t = self.snap.nodes.get(node);
         let Some(n) = t.and_then(|t| t.neighbors.as_ref()) else {
-            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Neighbors);
-            hops.push(hop(
+            hops.push(self.not_collected(
                 node,
                 "vxlan neighbor",
-                Verdict::Unknown,
-                format!("{} was not collected", self.snap.path_of(&input)),
-                vec![],
+                kdiag_bundle::NodeInput::Neighbors,
             ));
             return None;
         };
@@ -1403,14 +1443,7 @@ impl<'a> Tracer<'a> {
             vec![ev(&n.file, neigh.line, &neigh.text)],
         ));
         let Some(f) = t.and_then(|t| t.fdb.as_ref()) else {
-            let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Fdb);
-            hops.push(hop(
-                node,
-                "vxlan fdb",
-                Verdict::Unknown,
-                format!("{} was not collected", self.snap.path_of(&input)),
-                vec![],
-            ));
+            hops.push(self.not_collected(node, "vxlan fdb", kdiag_bundle::NodeInput::Fdb));
             return None;
         };
         let Some(entry) = f

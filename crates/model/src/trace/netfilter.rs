@@ -151,7 +151,6 @@ pub fn walk(rs: &Ruleset<'_>, table: &str, chain: &str, packet: &Packet) -> Vec<
             ctx.out.push(w);
         }
         Flow::Done(w) => ctx.out.push(w),
-        Flow::Split => {}
     }
     out
 }
@@ -175,8 +174,6 @@ enum Flow {
     Continue(Walk),
     /// A terminating target decided.
     Done(Walk),
-    /// The walk split; every branch was pushed to the output already.
-    Split,
 }
 
 fn ev(file: &str, line: u32, text: &str) -> Evidence {
@@ -222,53 +219,14 @@ impl<'a> Ctx<'_, 'a, '_> {
                 idx.into_iter().filter_map(|i| all.get(i)).collect()
             }
         };
-        for (i, c) in rules.iter().enumerate() {
-            if excluded(c, &w.packet) {
-                continue;
-            }
-            let rule = c.rule;
-            match matches(rule, &w.packet) {
-                Matches::No => continue,
-                Matches::Unknown(why) => {
-                    w.evidence.push(ev(self.file, rule.line, &rule.text));
-                    w.outcome = Outcome::Unknown(why);
-                    return Flow::Done(w);
-                }
-                Matches::Yes => {}
-            }
-            if let Some(p) = probability(rule) {
-                if p >= 1.0 {
-                    // Always taken: fall through to the target below.
-                } else {
-                    // One of the endpoints: follow both ways, each to its end.
-                    if self.out.len() + 2 > MAX_BRANCHES {
-                        w.evidence.push(ev(self.file, rule.line, &rule.text));
-                        w.outcome = Outcome::Unknown(format!("more than {MAX_BRANCHES} branches"));
-                        return Flow::Done(w);
-                    }
-                    let mut taken = w.clone();
-                    taken.evidence.push(ev(self.file, rule.line, &rule.text));
-                    let rest = &rules[i + 1..];
-                    let flow = self.target(rule, taken, depth);
-                    self.finish(flow);
-                    let not_taken = w;
-                    let flow = self.rest(rest, not_taken, depth);
-                    self.finish(flow);
-                    return Flow::Split;
-                }
-            }
-            w.evidence.push(ev(self.file, rule.line, &rule.text));
-            match self.target(rule, w, depth) {
-                Flow::Continue(next) => w = next,
-                other => return other,
-            }
-        }
-        Flow::Continue(w)
+        self.rules(&rules, w, depth)
     }
 
-    /// The rest of a chain after a split: the same walk, from rule `rest`.
-    fn rest(&mut self, rest: &[&Compiled<'a>], mut w: Walk, depth: usize) -> Flow {
-        for (i, c) in rest.iter().enumerate() {
+    /// Walks the packet through `rules` in order. A `statistic` match (one
+    /// of the endpoints) splits the walk: the branch that takes the rule is
+    /// followed to its end and kept, the one that does not goes on here.
+    fn rules(&mut self, rules: &[&Compiled<'a>], mut w: Walk, depth: usize) -> Flow {
+        for c in rules {
             if excluded(c, &w.packet) {
                 continue;
             }
@@ -283,11 +241,16 @@ impl<'a> Ctx<'_, 'a, '_> {
                 Matches::Yes => {}
             }
             if probability(rule).is_some_and(|p| p < 1.0) {
+                if self.out.len() + 2 > MAX_BRANCHES {
+                    w.evidence.push(ev(self.file, rule.line, &rule.text));
+                    w.outcome = Outcome::Unknown(format!("more than {MAX_BRANCHES} branches"));
+                    return Flow::Done(w);
+                }
                 let mut taken = w.clone();
                 taken.evidence.push(ev(self.file, rule.line, &rule.text));
                 let flow = self.target(rule, taken, depth);
                 self.finish(flow);
-                return self.rest(&rest[i + 1..], w, depth);
+                continue;
             }
             w.evidence.push(ev(self.file, rule.line, &rule.text));
             match self.target(rule, w, depth) {
@@ -298,9 +261,8 @@ impl<'a> Ctx<'_, 'a, '_> {
         Flow::Continue(w)
     }
 
-    /// A branch that split off ends here: its outcome is what its chain's
-    /// caller would see; kube-proxy's branches all end in a DNAT, so a
-    /// branch that merely returns is taken as accepted.
+    /// A branch that split off ends here: kube-proxy's branches all end in
+    /// a DNAT; one that merely returns is taken as accepted.
     fn finish(&mut self, flow: Flow) {
         match flow {
             Flow::Continue(mut w) => {
@@ -308,7 +270,6 @@ impl<'a> Ctx<'_, 'a, '_> {
                 self.out.push(w);
             }
             Flow::Done(w) => self.out.push(w),
-            Flow::Split => {}
         }
     }
 
