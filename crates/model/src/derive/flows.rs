@@ -10,6 +10,7 @@ use crate::Snapshot;
 use crate::inventory::{NetworkInventory, NodeNetwork};
 use crate::trace::{self, Branch, FlowVerdict, From, Hop, Proto, To, Tracer, Verdict};
 use ipnet::IpNet;
+use kdiag_parse::Name;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -33,27 +34,43 @@ pub struct Cause {
     pub name: Option<String>,
 }
 
-/// `trace.flows`: one flow that was not delivered.
+/// At most this many `source → target` pairs are listed per record (all
+/// are counted).
+pub const PAIRS_SHOWN: usize = 50;
+
+/// At most this many distinct evidence lines are kept per record.
+const EVIDENCE_SHOWN: usize = 12;
+
+/// `trace.flows`: the required flows of one kind that one hop drops for one
+/// cause, folded over their sources: one record per dropping hop, never one
+/// per pair of nodes.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FlowRecord {
-    /// The node the flow starts from (a pod on its pod network).
-    pub node: String,
     /// Which flow: `dns-service` (to the DNS ClusterIP), `dns-pod` (to a DNS
     /// pod directly) or `pod-network` (to another node's pod network).
     pub flow: String,
-    /// The destination, e.g. `10.96.0.10:53/udp`.
-    pub to: String,
-    /// The node the destination is on, when known (the DNS pod's, the peer's).
-    pub target_node: Option<String>,
+    /// The nodes the dropped flows start from (a pod on each one's pod network).
+    #[schemars(with = "Vec<String>")]
+    pub sources: Vec<Name>,
+    /// Their destinations, e.g. `10.96.0.10:53/udp`.
+    pub to: Vec<String>,
+    /// The nodes the destinations are on, when known (the DNS pods', the peers').
+    #[schemars(with = "Vec<String>")]
+    pub target_nodes: Vec<Name>,
+    /// `source → target node` for each dropped flow, the first
+    /// [`PAIRS_SHOWN`].
+    pub pairs: Vec<String>,
+    /// Number of dropped flows folded here.
+    pub count: usize,
     /// `dropped`.
     pub verdict: String,
-    /// The node of the hop that dropped it.
+    /// The node of the hop that dropped them.
     pub at_node: String,
-    /// The hop that dropped it: `kube-proxy`, `ipvs`, `route`, `forwarding`,
+    /// The hop that dropped them: `kube-proxy`, `ipvs`, `route`, `forwarding`,
     /// `filter FORWARD`, `filter INPUT`, `vxlan neighbor`, `vxlan fdb`,
     /// `bridge netfilter`, `rp_filter`, `pod`.
     pub at_step: String,
-    /// What that hop decided.
+    /// What that hop decided (for the first flow).
     pub at_detail: String,
     /// The fix the hop suggests.
     pub fix: Option<String>,
@@ -260,6 +277,9 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
     let dns = dns_flows(snap, &inv, &tracer);
     let targets = pod_network_targets(&inv, &tracer);
     let mut table = FactTable::default();
+    // Dropped flows folded by (kind, dropping hop, cause).
+    let mut groups: Vec<(FlowRecord, Vec<crate::inventory::Evidence>)> = Vec::new();
+    let mut index: HashMap<(&str, String, String, String), usize> = HashMap::new();
     let names = crate::tables::node::node_names(snap);
     for node in &names {
         if snap
@@ -280,6 +300,7 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
         {
             continue;
         }
+        let source = Name::from(node.as_str());
         let peers = targets.iter().filter(|(n, _)| n != node).map(|(n, ip)| {
             (
                 "pod-network",
@@ -322,24 +343,62 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
             }
             for (d, dst, target_node) in drops {
                 let cause = cause_of(&tracer, &inv, &d, dst, original);
-                table.records.push(Fact {
-                    record: row(FlowRecord {
-                        node: node.clone(),
-                        flow: kind.to_owned(),
-                        to: t.to.clone(),
-                        target_node,
-                        verdict: "dropped".into(),
-                        at_node: d.node.clone(),
-                        at_step: d.step.clone(),
-                        at_detail: d.detail.clone(),
-                        fix: d.fix.clone(),
-                        cause,
-                    }),
-                    evidence: d.evidence,
-                    first_seen: None,
+                let key = (
+                    kind,
+                    d.node.clone(),
+                    d.step.clone(),
+                    serde_json::to_string(&cause).unwrap_or_default(),
+                );
+                let slot = *index.entry(key).or_insert_with(|| {
+                    groups.push((
+                        FlowRecord {
+                            flow: kind.to_owned(),
+                            sources: Vec::new(),
+                            to: Vec::new(),
+                            target_nodes: Vec::new(),
+                            pairs: Vec::new(),
+                            count: 0,
+                            verdict: "dropped".into(),
+                            at_node: d.node.clone(),
+                            at_step: d.step.clone(),
+                            at_detail: d.detail.clone(),
+                            fix: d.fix.clone(),
+                            cause: cause.clone(),
+                        },
+                        Vec::new(),
+                    ));
+                    groups.len() - 1
                 });
+                let (r, evidence) = &mut groups[slot];
+                r.count += 1;
+                if !r.sources.contains(&source) {
+                    r.sources.push(source.clone());
+                }
+                if !r.to.contains(&t.to) {
+                    r.to.push(t.to.clone());
+                }
+                if let Some(target) = &target_node {
+                    if !r.target_nodes.iter().any(|n| n == target) {
+                        r.target_nodes.push(Name::from(target.as_str()));
+                    }
+                    if r.pairs.len() < PAIRS_SHOWN {
+                        r.pairs.push(format!("{node} → {target}"));
+                    }
+                }
+                for e in d.evidence {
+                    if evidence.len() < EVIDENCE_SHOWN && !evidence.contains(&e) {
+                        evidence.push(e);
+                    }
+                }
             }
         }
+    }
+    for (r, evidence) in groups {
+        table.records.push(Fact {
+            record: row(r),
+            evidence,
+            first_seen: None,
+        });
     }
     table
 }
