@@ -1056,6 +1056,17 @@ impl<'a> Tracer<'a> {
         }
     }
 
+    /// Whether the packet may leave `node`: forwarding and `filter FORWARD`
+    /// for a forwarded one, `filter OUTPUT` for the node's own.
+    fn leave(&self, node: &str, pkt: &Packet, forwarded: bool, hops: &mut Vec<Hop>) -> bool {
+        if forwarded {
+            self.forwarding(node, pkt.in_dev.as_deref(), hops)
+                && self.filter(node, "FORWARD", pkt, hops)
+        } else {
+            self.filter(node, "OUTPUT", pkt, hops)
+        }
+    }
+
     /// The filter table's verdict on one hook; false when it drops.
     fn filter(&self, node: &str, chain: &str, pkt: &Packet, hops: &mut Vec<Hop>) -> bool {
         if self
@@ -1241,13 +1252,7 @@ impl<'a> Tracer<'a> {
                 ),
                 vec![rev],
             ));
-            if forwarded
-                && (!self.forwarding(node, pkt.in_dev.as_deref(), hops)
-                    || !self.filter(node, "FORWARD", &pkt, hops))
-            {
-                return;
-            }
-            if !forwarded && !self.filter(node, "OUTPUT", &pkt, hops) {
+            if !self.leave(node, &pkt, forwarded, hops) {
                 return;
             }
             let Some(peer) = self.vxlan(node, r.gateway.unwrap_or(pkt.dst), hops) else {
@@ -1321,13 +1326,7 @@ impl<'a> Tracer<'a> {
                     format!("{} via {next} dev {dev}: {}", r.dst, peer.name),
                     vec![rev],
                 ));
-                if forwarded
-                    && (!self.forwarding(node, pkt.in_dev.as_deref(), hops)
-                        || !self.filter(node, "FORWARD", &pkt, hops))
-                {
-                    return;
-                }
-                if !forwarded && !self.filter(node, "OUTPUT", &pkt, hops) {
+                if !self.leave(node, &pkt, forwarded, hops) {
                     return;
                 }
                 let peer = peer.name.clone();
