@@ -114,6 +114,17 @@ impl LimitArgs {
     }
 }
 
+/// Reads bundles into one snapshot, without log patterns (for the commands
+/// that run no rules).
+pub fn load(bundles: &[PathBuf], limits: &LimitArgs) -> Result<kdiag_model::Snapshot> {
+    let paths: Vec<&std::path::Path> = bundles.iter().map(PathBuf::as_path).collect();
+    Ok(kdiag_model::Snapshot::load_many(
+        &paths,
+        &limits.limits(),
+        &kdiag_model::LogPatterns::none(),
+    )?)
+}
+
 fn main() -> ExitCode {
     // Installed as `kubectl-kdiag`, the binary is a kubectl plugin:
     // `kubectl kdiag analyze ...`, `kubectl kdiag collect ...`.
@@ -155,12 +166,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Collect(args) => collect::run(&args),
         Command::Trace(args) => trace::run(&args),
         Command::Inspect(args) => {
-            let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
-            let snap = kdiag_model::Snapshot::load_many(
-                &paths,
-                &args.limits.limits(),
-                &kdiag_model::LogPatterns::none(),
-            )?;
+            let snap = load(&args.bundles, &args.limits)?;
             let report = inspect::InspectReport::of(&snap);
             let mut out = std::io::stdout().lock();
             match args.format {

@@ -38,12 +38,7 @@ pub struct TraceArgs {
 
 /// Runs `kdiag trace`; exits 0 delivered, 20 dropped, 21 unknown.
 pub fn run(args: &TraceArgs) -> Result<u8> {
-    let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
-    let snap = kdiag_model::Snapshot::load_many(
-        &paths,
-        &args.limits.limits(),
-        &kdiag_model::LogPatterns::none(),
-    )?;
+    let snap = crate::load(&args.bundles, &args.limits)?;
     let t = kdiag_model::trace::trace(&snap, &args.from, &args.to);
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -231,7 +231,7 @@ fn dns_flows(snap: &Snapshot, inv: &NetworkInventory, tr: &Tracer) -> Vec<Flow> 
         if tr.pod_ready(&key) != Some(true) {
             continue;
         }
-        if let Some(a) = inv.pod_ips.iter().find(|a| a.pod == key) {
+        if let Some(a) = tr.pod_named(&key) {
             out.push((
                 "dns-pod",
                 To::Addr(a.ip, Some(53), Proto::Udp),
@@ -245,26 +245,16 @@ fn dns_flows(snap: &Snapshot, inv: &NetworkInventory, tr: &Tracer) -> Vec<Flow> 
 /// One address in every node's pod network: a Ready pod of the node when
 /// there is one, else its bridge address.
 fn pod_network_targets(inv: &NetworkInventory, tr: &Tracer) -> Vec<(String, IpAddr)> {
-    let mut by_node: HashMap<&str, IpAddr> = HashMap::new();
-    for p in &inv.pod_ips {
-        if let Some(n) = p.node.as_deref()
-            && tr.pod_ready(&p.pod) == Some(true)
-            && inv
-                .nodes
-                .iter()
-                .any(|x| x.name == n && x.pod_cidrs.iter().any(|c| c.contains(&p.ip)))
-        {
-            by_node.entry(n).or_insert(p.ip);
-        }
-    }
     inv.nodes
         .iter()
         .filter_map(|n| {
             let cidr = n.pod_cidrs.iter().find(|c| c.addr().is_ipv4())?;
-            let ip = by_node
-                .get(n.name.as_str())
-                .copied()
-                .or_else(|| cidr.hosts().next())?;
+            let ready = tr
+                .pods_on(&n.name)
+                .iter()
+                .find(|p| cidr.contains(&p.ip) && tr.pod_ready(&p.pod) == Some(true))
+                .map(|p| p.ip);
+            let ip = ready.or_else(|| cidr.hosts().next())?;
             Some((n.name.clone(), ip))
         })
         .collect()
@@ -332,12 +322,9 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
             {
                 if let Some(d) = &b.drop {
                     let dst = branch_dst(b).unwrap_or(original);
-                    let target = target.clone().or_else(|| {
-                        inv.pod_ips
-                            .iter()
-                            .find(|p| p.ip == dst)
-                            .and_then(|p| p.node.clone())
-                    });
+                    let target = target
+                        .clone()
+                        .or_else(|| tracer.pod_with_ip(dst).and_then(|p| p.node.clone()));
                     drops.push((d.clone(), dst, target));
                 }
             }

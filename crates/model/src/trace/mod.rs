@@ -271,6 +271,15 @@ pub struct Tracer<'a> {
     endpoints: std::collections::BTreeMap<String, usize>,
     node_ips: HashMap<IpAddr, &'a NodeNetwork>,
     rulesets: RefCell<HashMap<&'a str, Rc<netfilter::Ruleset<'a>>>>,
+    vteps: RefCell<HashMap<&'a str, Rc<Vteps<'a>>>>,
+}
+
+/// One node's `flannel.1` neighbours by address and FDB entries (with a
+/// destination) by MAC, the first of each as the kernel would use.
+#[derive(Default)]
+struct Vteps<'a> {
+    neighbors: HashMap<IpAddr, &'a kdiag_parse::iproute::Neighbor>,
+    fdb: HashMap<kdiag_parse::Mac, &'a kdiag_parse::iproute::FdbEntry>,
 }
 
 impl<'a> Tracer<'a> {
@@ -336,6 +345,7 @@ impl<'a> Tracer<'a> {
             endpoints: crate::derive::kube_proxy::ready_endpoints(snap),
             node_ips,
             rulesets: RefCell::new(HashMap::new()),
+            vteps: RefCell::new(HashMap::new()),
         }
     }
 
@@ -355,6 +365,24 @@ impl<'a> Tracer<'a> {
         self.endpoints.get(service).copied()
     }
 
+    /// The pod (`namespace/name`) with its address, when it has one.
+    pub fn pod_named(&self, pod: &str) -> Option<&'a PodAddress> {
+        self.pods_by_name.get(pod).copied()
+    }
+
+    /// The pod that has this address.
+    pub fn pod_with_ip(&self, ip: IpAddr) -> Option<&'a PodAddress> {
+        self.pods.get(&ip).copied()
+    }
+
+    /// The pods scheduled on a node (with an address).
+    pub fn pods_on(&self, node: &str) -> &[&'a PodAddress] {
+        self.pods_by_node
+            .get(node)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// Whether a pod (`namespace/name`) of the bundle is Ready.
     pub fn pod_ready(&self, pod: &str) -> Option<bool> {
         self.ready.get(pod).copied()
@@ -370,6 +398,38 @@ impl<'a> Tracer<'a> {
             format!("{} was not collected", self.snap.path_of(&input)),
             vec![],
         )
+    }
+
+    /// A node's VXLAN entries, indexed once.
+    fn vteps(&self, node: &str) -> Rc<Vteps<'a>> {
+        let Some((name, t)) = self.snap.nodes.get_key_value(node) else {
+            return Rc::default();
+        };
+        let mut cache = self.vteps.borrow_mut();
+        cache
+            .entry(name.as_str())
+            .or_insert_with(|| {
+                let mut v = Vteps::default();
+                let on_dev = |d: &Option<kdiag_parse::Name>| d.as_deref() == Some(VXLAN_DEV);
+                for x in t
+                    .neighbors
+                    .iter()
+                    .flat_map(|n| &n.value)
+                    .filter(|x| on_dev(&x.dev))
+                {
+                    v.neighbors.entry(x.ip).or_insert(x);
+                }
+                for x in t
+                    .fdb
+                    .iter()
+                    .flat_map(|f| &f.value)
+                    .filter(|x| on_dev(&x.dev) && x.dst.is_some())
+                {
+                    v.fdb.entry(x.mac).or_insert(x);
+                }
+                Rc::new(v)
+            })
+            .clone()
     }
 
     /// A node's rules, indexed once.
@@ -998,33 +1058,24 @@ impl<'a> Tracer<'a> {
         }
     }
 
-    /// `net.ipv4.ip_forward` must be 1 for a node to pass pods' packets on.
+    /// `net.ipv4.ip_forward` must be 1 for a node to pass pods' packets on,
+    /// and the input device's own forwarding must not be off (`ip_forward`
+    /// sets every device's; one can be turned off alone).
     fn forwarding(&self, node: &str, in_dev: Option<&str>, hops: &mut Vec<Hop>) -> bool {
-        match self.sysctl(node, "net.ipv4.ip_forward") {
-            Ok((v, e)) if v == "1" => {
-                // IPv4 forwards what arrives on a device whose own forwarding
-                // is on (`ip_forward` sets every device's; one can be off).
-                let key =
-                    in_dev.map(|d| format!("net.ipv4.conf.{}.forwarding", d.replace('.', "/")));
-                if let Some(key) = key
-                    && let Ok((dv, de)) = self.sysctl(node, &key)
-                    && dv == "0"
-                {
-                    hops.push(with_fix(
-                        hop(
-                            node,
-                            "forwarding",
-                            Verdict::Drop,
-                            format!(
-                                "{key} = 0: the node does not forward what arrives on {}",
-                                in_dev.unwrap_or_default()
-                            ),
-                            vec![e, de],
-                        ),
-                        format!("sysctl -w {key}=1, and persist it in /etc/sysctl.d/"),
-                    ));
-                    return false;
-                }
+        let (v, e) = match self.sysctl(node, "net.ipv4.ip_forward") {
+            Ok(found) => found,
+            Err(why) => {
+                hops.push(hop(node, "forwarding", Verdict::Unknown, why, vec![]));
+                return true;
+            }
+        };
+        let dev = in_dev.and_then(|d| {
+            let key = format!("net.ipv4.conf.{}.forwarding", d.replace('.', "/"));
+            let (dv, de) = self.sysctl(node, &key).ok()?;
+            (dv == "0").then_some((key, de, d))
+        });
+        let (key, detail, evidence) = match (v == "1", dev) {
+            (true, None) => {
                 hops.push(hop(
                     node,
                     "forwarding",
@@ -1032,28 +1083,23 @@ impl<'a> Tracer<'a> {
                     "net.ipv4.ip_forward = 1",
                     vec![e],
                 ));
-                true
+                return true;
             }
-            Ok((v, e)) => {
-                hops.push(with_fix(
-                    hop(
-                        node,
-                        "forwarding",
-                        Verdict::Drop,
-                        format!(
-                            "net.ipv4.ip_forward = {v}: the node does not forward pods' packets"
-                        ),
-                        vec![e],
-                    ),
-                    "sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d/",
-                ));
-                false
+            (true, Some((key, de, d))) => {
+                let detail = format!("{key} = 0: the node does not forward what arrives on {d}");
+                (key, detail, vec![e, de])
             }
-            Err(why) => {
-                hops.push(hop(node, "forwarding", Verdict::Unknown, why, vec![]));
-                true
-            }
-        }
+            (false, _) => (
+                "net.ipv4.ip_forward".to_owned(),
+                format!("net.ipv4.ip_forward = {v}: the node does not forward pods' packets"),
+                vec![e],
+            ),
+        };
+        hops.push(with_fix(
+            hop(node, "forwarding", Verdict::Drop, detail, evidence),
+            format!("sysctl -w {key}=1, and persist it in /etc/sysctl.d/"),
+        ));
+        false
     }
 
     /// Whether the packet may leave `node`: forwarding and `filter FORWARD`
@@ -1413,11 +1459,8 @@ impl<'a> Tracer<'a> {
             ));
             return None;
         };
-        let Some(neigh) = n
-            .value
-            .iter()
-            .find(|x| x.ip == gateway && x.dev.as_deref() == Some(VXLAN_DEV))
-        else {
+        let vteps = self.vteps(node);
+        let Some(neigh) = vteps.neighbors.get(&gateway).copied() else {
             hops.push(with_fix(
                 hop(node, "vxlan neighbor", Verdict::Drop, format!("no neighbour entry for {gateway} on {VXLAN_DEV}: the kernel cannot find the peer's VTEP MAC"), n.value.first().map(|x| vec![ev(&n.file, x.line, &x.text)]).unwrap_or_default()),
                 "flannel programs one PERMANENT neighbour per peer: restart the flannel pod on this node",
@@ -1445,11 +1488,7 @@ impl<'a> Tracer<'a> {
             hops.push(self.not_collected(node, "vxlan fdb", kdiag_bundle::NodeInput::Fdb));
             return None;
         };
-        let Some(entry) = f
-            .value
-            .iter()
-            .find(|x| x.mac == mac && x.dev.as_deref() == Some(VXLAN_DEV) && x.dst.is_some())
-        else {
+        let Some(entry) = vteps.fdb.get(&mac).copied() else {
             hops.push(with_fix(
                 hop(node, "vxlan fdb", Verdict::Drop, format!("no FDB entry for {mac} on {VXLAN_DEV}: the kernel does not know which node has that VTEP"), f.value.first().map(|x| vec![ev(&f.file, x.line, &x.text)]).unwrap_or_default()),
                 "flannel programs one FDB entry per peer: restart the flannel pod on this node",

@@ -4,7 +4,7 @@
 //! the outcome *unknown* (with the rule and why), never a guess; a
 //! `statistic` match splits the walk into both outcomes.
 
-use super::{Packet, Proto};
+use super::{Packet, Proto, ev};
 use crate::inventory::Evidence;
 use ipnet::IpNet;
 use kdiag_parse::iptables::{IptablesSave, Rule, RuleOption};
@@ -174,14 +174,6 @@ enum Flow {
     Continue(Walk),
     /// A terminating target decided.
     Done(Walk),
-}
-
-fn ev(file: &str, line: u32, text: &str) -> Evidence {
-    Evidence {
-        file: file.to_owned(),
-        line,
-        text: text.trim_end().to_owned(),
-    }
 }
 
 /// Whether one rule's matches hold: yes, no, or unknown with the reason.
