@@ -87,28 +87,85 @@ impl NodeInput {
     }
 }
 
-/// The layouts kdiag reads, as far as where inputs live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+/// The layouts kdiag reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     /// kdiag's own (BUNDLE-FORMAT.md).
     #[default]
     Kdiag,
-    /// troubleshoot.sh's support bundle.
+    /// troubleshoot.sh's support bundle (current, and the older bare-array form).
     Troubleshoot,
+    /// sonobuoy results.
+    Sonobuoy,
+    /// `kubectl cluster-info dump` (`--output-directory`, or its stdout).
+    ClusterInfoDump,
+    /// OpenShift `oc adm must-gather`.
+    MustGather,
+    /// A sosreport of one host.
+    Sosreport,
+    /// Files of `kubectl get -o yaml|json` output, recognised by content.
+    Kubectl,
 }
 
 impl Layout {
-    /// The layout a set of bundle paths was written in.
-    pub fn of<'a>(paths: impl IntoIterator<Item = &'a str>) -> Layout {
-        let troubleshoot = paths
-            .into_iter()
-            .any(|p| p.starts_with("cluster-resources/") || p.starts_with("cluster-info/"));
-        if troubleshoot {
-            Layout::Troubleshoot
-        } else {
-            Layout::Kdiag
+    /// Every layout, in the order they are described.
+    pub const ALL: [Layout; 7] = [
+        Layout::Kdiag,
+        Layout::Troubleshoot,
+        Layout::Sonobuoy,
+        Layout::ClusterInfoDump,
+        Layout::MustGather,
+        Layout::Sosreport,
+        Layout::Kubectl,
+    ];
+
+    /// The layout's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Layout::Kdiag => "kdiag bundle",
+            Layout::Troubleshoot => "troubleshoot.sh support bundle",
+            Layout::Sonobuoy => "sonobuoy results",
+            Layout::ClusterInfoDump => "kubectl cluster-info dump",
+            Layout::MustGather => "OpenShift must-gather",
+            Layout::Sosreport => "sosreport",
+            Layout::Kubectl => "kubectl get output",
         }
+    }
+
+    /// What kdiag reads in this layout, in one line, for the message that
+    /// says nothing was read.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layout::Kdiag => "manifest.json, cluster/*.yaml, logs/, nodes/<node>/, probes/",
+            Layout::Troubleshoot => "cluster-resources/, cluster-info/, sysctl/, dns/",
+            Layout::Sonobuoy => "resources/cluster/, resources/ns/<ns>/, podlogs/, hosts/<node>/configz.json, serverversion.json",
+            Layout::ClusterInfoDump => "nodes.json, <ns>/<resource>.json, <ns>/<pod>/logs.txt, or its stdout as one file",
+            Layout::MustGather => "cluster-scoped-resources/, namespaces/<ns>/, pod logs under namespaces/<ns>/pods/",
+            Layout::Sosreport => "sos_commands/networking/, sos_commands/kernel/, sos_commands/selinux/, etc/resolv.conf",
+            Layout::Kubectl => "any .yaml/.json file of Kubernetes objects (kind: List, objects, bare arrays), whatever its name",
+        }
+    }
+
+    /// The layout most of `files` were read as: the layout of the most
+    /// files, a specific layout winning over plain kubectl output.
+    pub fn main<I: IntoIterator<Item = Layout>>(files: I) -> Option<Layout> {
+        let mut counts = std::collections::BTreeMap::<Layout, usize>::new();
+        for l in files {
+            *counts.entry(l).or_default() += 1;
+        }
+        counts
+            .iter()
+            .filter(|(l, _)| **l != Layout::Kubectl)
+            .max_by_key(|(l, n)| (**n, std::cmp::Reverse(**l)))
+            .map(|(l, _)| *l)
+            .or_else(|| counts.contains_key(&Layout::Kubectl).then_some(Layout::Kubectl))
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
     }
 }
 
@@ -153,19 +210,48 @@ impl Input {
     /// would hold, or what it would be called where the layout has none.
     pub fn path_in(&self, layout: Layout) -> String {
         match (layout, self) {
+            (_, Input::Described { what }) => what.clone(),
             (Layout::Kdiag, Input::Resource { resource }) => format!("cluster/{resource}.yaml"),
             (Layout::Kdiag, Input::Version) => "cluster/version.yaml".into(),
-            (_, Input::Node { node, table }) => match (layout, table) {
-                (Layout::Troubleshoot, NodeInput::Sysctl) => format!("sysctl/{node}"),
-                (Layout::Troubleshoot, t) => format!(
-                    "node {node}: {} (not in troubleshoot.sh bundles; kdiag's collector writes nodes/{node}/{})",
+            (Layout::Kdiag, Input::Node { node, table }) => {
+                format!("nodes/{node}/{}", table.kdiag_file())
+            }
+            (Layout::Kdiag, Input::ProbeResolvConf) => "probes/*/resolv.conf".into(),
+            (Layout::Troubleshoot, Input::Node { node, table: NodeInput::Sysctl }) => {
+                format!("sysctl/{node}")
+            }
+            (Layout::Sosreport, Input::Node { table, .. }) => match table {
+                NodeInput::Routes => "sos_commands/networking/ip_route_show_table_all".into(),
+                NodeInput::Neighbors => "sos_commands/networking/ip_-s_-s_neigh_show".into(),
+                NodeInput::Fdb => "sos_commands/networking/bridge_-s_-s_-d_-t_fdb_show".into(),
+                NodeInput::Links => "sos_commands/networking/ip_-s_-d_link".into(),
+                NodeInput::Addresses => "sos_commands/networking/ip_-d_address".into(),
+                NodeInput::Sysctl => "sos_commands/kernel/sysctl_-a".into(),
+                NodeInput::Modules => "sos_commands/kernel/lsmod".into(),
+                NodeInput::Iptables => "sos_commands/networking/iptables-save (or nft_list_ruleset)".into(),
+                NodeInput::Ipvs => "sos_commands/networking/ipvsadm_-Ln".into(),
+                NodeInput::ResolvConf => "etc/resolv.conf".into(),
+                NodeInput::Selinux => "sos_commands/selinux/sestatus".into(),
+                t => format!(
+                    "{} (not in sosreports; kdiag's collector writes nodes/<node>/{})",
                     t.kdiag_file(),
                     t.kdiag_file()
                 ),
-                (Layout::Kdiag, t) => format!("nodes/{node}/{}", t.kdiag_file()),
             },
-            (Layout::Kdiag, Input::ProbeResolvConf) => "probes/*/resolv.conf".into(),
+            (Layout::Sonobuoy, Input::Node { node, table: NodeInput::KubeletConfig }) => {
+                format!("hosts/{node}/configz.json")
+            }
+            (_, Input::Node { node, table }) => format!(
+                "node {node}: {} (not in {} archives; kdiag's collector writes nodes/{node}/{})",
+                table.kdiag_file(),
+                layout.label(),
+                table.kdiag_file()
+            ),
             (Layout::Troubleshoot, Input::ProbeResolvConf) => "dns/debug.json".into(),
+            (_, Input::ProbeResolvConf) => format!(
+                "a DNS probe pod's resolv.conf (not in {} archives; kdiag's collector writes probes/<node>/resolv.conf)",
+                layout.label()
+            ),
             (Layout::Troubleshoot, Input::Resource { resource }) => {
                 let name = match resource.as_str() {
                     "persistentvolumes" => "pvs",
@@ -182,7 +268,38 @@ impl Input {
                 }
             }
             (Layout::Troubleshoot, Input::Version) => "cluster-info/cluster_version.json".into(),
-            (_, Input::Described { what }) => what.clone(),
+            (Layout::Sonobuoy, Input::Resource { resource }) => {
+                if NAMESPACED.contains(&resource.as_str()) {
+                    format!("resources/ns/<namespace>/<group>_<version>_{resource}.json")
+                } else {
+                    format!("resources/cluster/<group>_<version>_{resource}.json")
+                }
+            }
+            (Layout::Sonobuoy, Input::Version) => "serverversion.json".into(),
+            (Layout::MustGather, Input::Resource { resource }) => {
+                if NAMESPACED.contains(&resource.as_str()) {
+                    format!("namespaces/<namespace>/<group>/{resource}.yaml")
+                } else {
+                    format!("cluster-scoped-resources/<group>/{resource}/")
+                }
+            }
+            (Layout::ClusterInfoDump, Input::Resource { resource }) => match resource.as_str() {
+                "nodes" => "nodes.json".into(),
+                "pods" | "services" | "events" | "daemonsets" | "deployments" | "replicasets" => {
+                    format!("<namespace>/{resource}.json")
+                }
+                other => format!(
+                    "{other} (not in cluster-info dumps; `kubectl get {other} -A -o yaml` has them)"
+                ),
+            },
+            (_, Input::Resource { resource }) => format!(
+                "{resource} (not in this {}; `kubectl get {resource} -A -o yaml` has them)",
+                layout.label()
+            ),
+            (_, Input::Version) => format!(
+                "the cluster version (not in this {}; `kubectl version -o json` has it)",
+                layout.label()
+            ),
         }
     }
 }
@@ -221,9 +338,15 @@ mod tests {
             "sysctl/w-2"
         );
         assert_eq!(
-            Layout::of(["cluster-resources/pods/kube-system.json"]),
-            Layout::Troubleshoot
+            Layout::main([Layout::Kubectl, Layout::Kubectl, Layout::ClusterInfoDump]),
+            Some(Layout::ClusterInfoDump)
         );
-        assert_eq!(Layout::of(["cluster/pods.yaml"]), Layout::Kdiag);
+        assert_eq!(Layout::main([Layout::Kubectl]), Some(Layout::Kubectl));
+        assert_eq!(Layout::main([]), None);
+        assert!(
+            Input::node("master-0", NodeInput::Routes)
+                .path_in(Layout::Sosreport)
+                .starts_with("sos_commands/networking/")
+        );
     }
 }

@@ -1,7 +1,14 @@
-//! What a bundle path means. kdiag's own layout (BUNDLE-FORMAT.md) and the
-//! troubleshoot.sh support-bundle layout both map onto [`FileRole`], so that
-//! the rest of kdiag sees one meaning whatever collected the bundle.
+//! What a bundle path means. Every layout kdiag reads — its own
+//! (BUNDLE-FORMAT.md), troubleshoot.sh's, sonobuoy results, `kubectl
+//! cluster-info dump`, OpenShift must-gather, sosreport, and any files of
+//! `kubectl get` output — maps onto [`FileRole`], so that the rest of kdiag
+//! sees one meaning whatever collected the bundle.
+//!
+//! A layout is found in each path wherever it starts (an archive may have no
+//! wrapping directory, a `./` prefix, several top-level directories, or a
+//! bundle nested a level or two down), never guessed from the first entry.
 
+use crate::input::Layout;
 use serde::Serialize;
 
 /// Serialization of a structured file, from its extension.
@@ -50,6 +57,10 @@ pub enum NodeFile {
     KubeletConfig,
     /// `journalctl -u kubelet`
     KubeletLog,
+    /// The kubelet's `/configz` answer (`{"kubeletconfig": {...}}`, sonobuoy).
+    KubeletConfigz,
+    /// `nft list ruleset`
+    NftRuleset,
     /// a file of `/etc/cni/net.d/`
     Cni(String),
     /// `/run/flannel/subnet.env`
@@ -117,6 +128,34 @@ pub enum FileRole {
         /// The probe's file name.
         name: String,
     },
+    /// Kubernetes objects recognised by their content (`kind: List`, one
+    /// object, a bare array, several documents, kubectl 1.13's internal
+    /// types, `cluster-info dump`'s concatenated lists), whatever the name.
+    KubeContent {
+        /// The resource the path suggests (`pods` for `pods.json`), for items
+        /// that do not say their kind.
+        resource: Option<String>,
+        /// The namespace the path suggests.
+        namespace: Option<String>,
+        /// The layout says this file holds objects: failing to read them is
+        /// reported. Otherwise the file is only tried, and quietly left
+        /// unread when it is not Kubernetes objects.
+        expected: bool,
+    },
+    /// `kubectl cluster-info dump`'s `<ns>/<pod>/logs.txt`: each container's
+    /// log between `==== START logs for container ... ====` markers.
+    SectionedLogs {
+        /// Pod namespace.
+        namespace: String,
+        /// Pod name.
+        pod: String,
+    },
+    /// A file of a known layout that holds nothing kdiag reads (sonobuoy's
+    /// plugin results, must-gather's timestamps): listed, not parsed.
+    Known {
+        /// What it is.
+        what: String,
+    },
     /// troubleshoot.sh's `dns/debug.json` (a DNS probe from one pod).
     TroubleshootDnsDebug,
     /// troubleshoot.sh's `version.yaml` (the collector's version).
@@ -140,6 +179,10 @@ impl FileRole {
             FileRole::Probe { .. } => "probe output".into(),
             FileRole::TroubleshootDnsDebug => "dns probe (troubleshoot)".into(),
             FileRole::TroubleshootVersion => "troubleshoot version".into(),
+            FileRole::KubeContent { resource: Some(r), .. } => format!("kubernetes {r}"),
+            FileRole::KubeContent { .. } => "kubernetes objects".into(),
+            FileRole::SectionedLogs { .. } => "container logs (cluster-info dump)".into(),
+            FileRole::Known { what } => format!("not read ({what})"),
             FileRole::Other => "not read".into(),
         }
     }
@@ -163,6 +206,8 @@ fn node_file_label(f: &NodeFile) -> &str {
         NodeFile::ResolvConf => "resolv.conf",
         NodeFile::KubeletConfig => "kubelet config",
         NodeFile::KubeletLog => "kubelet log",
+        NodeFile::KubeletConfigz => "kubelet configz",
+        NodeFile::NftRuleset => "nft ruleset",
         NodeFile::Cni(_) => "cni config",
         NodeFile::FlannelSubnetEnv => "flannel subnet.env",
         NodeFile::Firewalld => "firewalld",
@@ -171,10 +216,68 @@ fn node_file_label(f: &NodeFile) -> &str {
     }
 }
 
-/// Says what a path (relative to the bundle root) holds.
+/// A path's layout and meaning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Classified {
+    /// The layout the path belongs to.
+    pub layout: Layout,
+    /// What the file holds.
+    pub role: FileRole,
+}
+
+/// How many leading directories may wrap a bundle inside an archive
+/// (`must-gather.local.N/<image>/...` has two).
+const MAX_WRAPPING: usize = 3;
+
+/// Says what a path (as it is in the archive) holds.
 pub fn classify(path: &str) -> FileRole {
+    classify_in(path).role
+}
+
+/// Says which layout a path (as it is in the archive) belongs to and what
+/// it holds. Each layout's own directories are looked for at the top and
+/// under up to three wrapping directories, nearest the top first; a file
+/// no layout claims is tried as `kubectl get` output by content.
+pub fn classify_in(path: &str) -> Classified {
     let parts: Vec<&str> = path.split('/').collect();
-    match parts.as_slice() {
+    let wrapping = MAX_WRAPPING.min(parts.len().saturating_sub(1));
+    for start in 0..=wrapping {
+        let rest = &parts[start..];
+        let wrapper = start.checked_sub(1).map(|i| parts[i]);
+        let found = kdiag(rest)
+            .map(|r| (Layout::Kdiag, r))
+            .or_else(|| troubleshoot(rest).map(|r| (Layout::Troubleshoot, r)))
+            .or_else(|| sonobuoy(rest).map(|r| (Layout::Sonobuoy, r)))
+            .or_else(|| must_gather(rest).map(|r| (Layout::MustGather, r)))
+            .or_else(|| sosreport(rest, wrapper).map(|r| (Layout::Sosreport, r)));
+        if let Some((layout, role)) = found {
+            return Classified { layout, role };
+        }
+    }
+    if let Some(role) = cluster_info_dump(&parts) {
+        return Classified {
+            layout: Layout::ClusterInfoDump,
+            role,
+        };
+    }
+    let file = parts.last().copied().unwrap_or_default();
+    let role = if is_binary_name(file) {
+        FileRole::Other
+    } else {
+        FileRole::KubeContent {
+            resource: resource_hint(file),
+            namespace: None,
+            expected: false,
+        }
+    };
+    Classified {
+        layout: Layout::Kubectl,
+        role,
+    }
+}
+
+fn kdiag(parts: &[&str]) -> Option<FileRole> {
+    Some(match parts {
         ["manifest.json"] => FileRole::Manifest,
         ["collector.log"] => FileRole::CollectorLog,
         ["cluster", "can-i", file] => can_i(file),
@@ -205,7 +308,12 @@ pub fn classify(path: &str) -> FileRole {
             node: (*node).into(),
             name: (*name).into(),
         },
-        // troubleshoot.sh layout
+        _ => return None,
+    })
+}
+
+fn troubleshoot(parts: &[&str]) -> Option<FileRole> {
+    Some(match parts {
         ["version.yaml"] => FileRole::TroubleshootVersion,
         ["cluster-info", "cluster_version.json"] => FileRole::ClusterVersion {
             format: DataFormat::Json,
@@ -239,9 +347,239 @@ pub fn classify(path: &str) -> FileRole {
             file: NodeFile::Sysctl,
         },
         ["dns", "debug.json"] => FileRole::TroubleshootDnsDebug,
-        _ => FileRole::Other,
+        ["analysis.json"] | ["execution-data", ..] | ["host-collectors", ..] => FileRole::Known {
+            what: "troubleshoot.sh analysis".into(),
+        },
+        _ => return None,
+    })
+}
+
+/// sonobuoy results: `resources/cluster/<file>.json`,
+/// `resources/ns/<ns>/<file>.json` (`core_v1_pods.json`, or `Pods.json`
+/// before sonobuoy 0.14), `podlogs/`, `hosts/<node>/`, `plugins/`, `meta/`.
+fn sonobuoy(parts: &[&str]) -> Option<FileRole> {
+    let objects = |file: &str, namespace: Option<&str>| {
+        let stem = file.strip_suffix(".json")?;
+        Some(FileRole::KubeContent {
+            resource: Some(sonobuoy_resource(stem)),
+            namespace: namespace.map(str::to_owned),
+            expected: true,
+        })
+    };
+    let known = |what: &str| {
+        Some(FileRole::Known {
+            what: what.to_owned(),
+        })
+    };
+    match parts {
+        ["resources", "cluster", file] => objects(file, None),
+        ["resources", "ns", ns, file] => objects(file, Some(ns)),
+        ["podlogs", ns, pod, "logs", file] => {
+            let container = file.strip_suffix(".txt").or_else(|| file.strip_suffix(".log"))?;
+            Some(match container.strip_suffix("-previous") {
+                Some(c) => log(ns, pod, c, true),
+                None => log(ns, pod, container, false),
+            })
+        }
+        ["hosts", node, "configz.json"] => Some(FileRole::Node {
+            node: (*node).into(),
+            file: NodeFile::KubeletConfigz,
+        }),
+        ["hosts", _, "healthz.json"] => known("kubelet healthz"),
+        ["serverversion.json"] => Some(FileRole::ClusterVersion {
+            format: DataFormat::Json,
+        }),
+        ["servergroups.json"] => known("API groups"),
+        ["meta", "config.json" | "run.log" | "query-time.json" | "info.json"] => {
+            known("sonobuoy run metadata")
+        }
+        ["plugins", "systemd_logs" | "systemd-logs", ..] => known("systemd journal"),
+        ["plugins", _, "sonobuoy_results.yaml" | "definition.json" | "defintion.json"] => {
+            known("plugin results")
+        }
+        ["plugins", _, "results", ..] => known("plugin results"),
+        _ => None,
     }
 }
+
+/// `core_v1_pods` → `pods`; `rbac.authorization.k8s.io_v1_clusterroles` →
+/// `clusterroles`; `Pods` → `pods` (sonobuoy 0.10).
+fn sonobuoy_resource(stem: &str) -> String {
+    stem.rsplit('_').next().unwrap_or(stem).to_ascii_lowercase()
+}
+
+fn yaml_stem(file: &str) -> Option<&str> {
+    file.strip_suffix(".yaml")
+        .or_else(|| file.strip_suffix(".yml"))
+        .or_else(|| file.strip_suffix(".json"))
+}
+
+/// OpenShift must-gather: `cluster-scoped-resources/<group>/<resource>.yaml`
+/// or `.../<resource>/<name>.yaml`, `namespaces/<ns>/<group>/<resource>.yaml`
+/// or `.../<resource>/<name>.yaml`, `namespaces/<ns>/pods/<pod>/<pod>.yaml`
+/// and pod logs under `namespaces/<ns>/pods/<pod>/<container>/<container>/logs/`.
+fn must_gather(parts: &[&str]) -> Option<FileRole> {
+    let objects = |resource: &str, namespace: Option<&str>| FileRole::KubeContent {
+        resource: Some(resource.to_owned()),
+        namespace: namespace.map(str::to_owned),
+        expected: true,
+    };
+    Some(match parts {
+        ["namespaces", ns, "pods", pod, container, _, "logs", file] => {
+            let previous = file.starts_with("previous");
+            if !file.ends_with(".log") {
+                return None;
+            }
+            log(ns, pod, container, previous)
+        }
+        ["namespaces", ns, "pods", _, file] => {
+            yaml_stem(file)?;
+            objects("pods", Some(ns))
+        }
+        ["namespaces", ns, file] => {
+            yaml_stem(file)?;
+            objects("namespaces", Some(ns))
+        }
+        ["namespaces", ns, _group, file] => objects(yaml_stem(file)?, Some(ns)),
+        ["namespaces", ns, _group, resource, file] => {
+            yaml_stem(file)?;
+            objects(resource, Some(ns))
+        }
+        ["cluster-scoped-resources", _group, file] => objects(yaml_stem(file)?, None),
+        ["cluster-scoped-resources", _group, resource, file] => {
+            yaml_stem(file)?;
+            objects(resource, None)
+        }
+        _ => return None,
+    })
+}
+
+/// A sosreport: one host's state under `sos_commands/<plugin>/<command>`
+/// and copies of its files (`etc/resolv.conf`). The host is named by the
+/// report's directory (`sosreport-<host>...`), or `sosreport` without one.
+fn sosreport(parts: &[&str], wrapper: Option<&str>) -> Option<FileRole> {
+    let node = match wrapper {
+        Some(w) => w.strip_prefix("sosreport-").unwrap_or(w).to_owned(),
+        None => "sosreport".to_owned(),
+    };
+    let on_node = |file: NodeFile| Some(FileRole::Node {
+        node: node.clone(),
+        file,
+    });
+    match parts {
+        ["sos_commands", plugin, command] => match sos_command(plugin, command) {
+            Some(file) => on_node(file),
+            None => Some(FileRole::Known {
+                what: "sosreport command output".into(),
+            }),
+        },
+        ["sos_commands", ..] | ["sos_reports", ..] | ["sos_logs", ..] => Some(FileRole::Known {
+            what: "sosreport command output".into(),
+        }),
+        // `etc/resolv.conf` alone says sosreport only inside a report's
+        // directory or at the top of an archive.
+        ["etc", "resolv.conf"]
+            if wrapper.is_none_or(|w| w.starts_with("sosreport") || w.starts_with("sos")) =>
+        {
+            on_node(NodeFile::ResolvConf)
+        }
+        _ => None,
+    }
+}
+
+/// The node file a sosreport command's output is.
+fn sos_command(plugin: &str, command: &str) -> Option<NodeFile> {
+    Some(match (plugin, command) {
+        ("networking", c) if c.starts_with("ip_route_show_table_all") || c == "ip_route" || c == "ip_route_show" => NodeFile::IpRoute,
+        ("networking", c) if c.starts_with("ip_-s_-s_neigh") || c.starts_with("ip_neigh") => NodeFile::IpNeigh,
+        ("networking", c) if c.starts_with("bridge_") && c.contains("fdb") => NodeFile::BridgeFdb,
+        ("networking", "ip_-d_address" | "ip_address" | "ip_addr" | "ip_-d_addr") => NodeFile::IpAddr,
+        ("networking", c) if c.starts_with("ip_") && c.ends_with("_link") => NodeFile::IpLink,
+        ("networking", "nft_list_ruleset") | ("nftables", "nft_list_ruleset") => NodeFile::NftRuleset,
+        ("networking" | "firewalld" | "iptables", "iptables-save") => NodeFile::IptablesSave,
+        ("networking" | "ipvs", c) if c.starts_with("ipvsadm_-Ln") || c.starts_with("ipvsadm_-L_-n") => NodeFile::Ipvsadm,
+        ("kernel", "sysctl_-a") => NodeFile::Sysctl,
+        ("kernel", "lsmod") => NodeFile::Lsmod,
+        ("selinux", c) if c.starts_with("sestatus") || c == "getenforce" => NodeFile::Selinux,
+        _ => return None,
+    })
+}
+
+/// `kubectl cluster-info dump --output-directory`: `nodes.json`,
+/// `<ns>/<resource>.json`, `<ns>/<pod>/logs.txt`, named by their last parts.
+fn cluster_info_dump(parts: &[&str]) -> Option<FileRole> {
+    const LISTS: &[&str] = &[
+        "events",
+        "replication-controllers",
+        "services",
+        "daemonsets",
+        "deployments",
+        "replicasets",
+        "pods",
+    ];
+    match parts {
+        [.., ns, pod, "logs.txt"] => Some(FileRole::SectionedLogs {
+            namespace: (*ns).into(),
+            pod: (*pod).into(),
+        }),
+        [.., "nodes.json"] => Some(FileRole::KubeContent {
+            resource: Some("nodes".into()),
+            namespace: None,
+            expected: true,
+        }),
+        [.., ns, file] => {
+            let stem = file.strip_suffix(".json")?;
+            LISTS.contains(&stem).then(|| FileRole::KubeContent {
+                resource: Some(stem.replace('-', "")),
+                namespace: Some((*ns).into()),
+                expected: true,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// File names that are never Kubernetes objects or node state.
+fn is_binary_name(file: &str) -> bool {
+    let lower = file.to_ascii_lowercase();
+    [
+        ".html", ".xml", ".png", ".jpg", ".gz", ".tgz", ".xz", ".zst", ".zip", ".tar", ".pem",
+        ".crt", ".key", ".db", ".so", ".bin",
+    ]
+    .iter()
+    .any(|ext| lower.ends_with(ext))
+}
+
+/// The resource a file name suggests, for kind-less items: `pods.json` →
+/// `pods`. Names that are not a resource (`all-pods.yaml`) suggest nothing.
+fn resource_hint(file: &str) -> Option<String> {
+    let stem = split_ext(file).map_or(file, |(stem, _)| stem);
+    let lower = stem.to_ascii_lowercase();
+    KNOWN_RESOURCES
+        .contains(&lower.as_str())
+        .then_some(lower)
+}
+
+/// Resources whose plural name, as a file name, says what a kind-less list holds.
+const KNOWN_RESOURCES: &[&str] = &[
+    "nodes",
+    "pods",
+    "services",
+    "endpoints",
+    "endpointslices",
+    "configmaps",
+    "daemonsets",
+    "deployments",
+    "replicasets",
+    "serviceaccounts",
+    "clusterroles",
+    "clusterrolebindings",
+    "roles",
+    "rolebindings",
+    "events",
+    "namespaces",
+    "networkpolicies",
+];
 
 fn log(ns: &str, pod: &str, container: &str, previous: bool) -> FileRole {
     FileRole::ContainerLog {

@@ -34,10 +34,11 @@ mod manifest;
 mod path;
 mod source;
 mod tarball;
+mod zipped;
 
 pub use diag::{BundleDiagnostic, DiagnosticKind};
 pub use input::{Input, Layout, NodeInput};
-pub use layout::{DataFormat, FileRole, NodeFile, classify};
+pub use layout::{Classified, DataFormat, FileRole, NodeFile, classify, classify_in};
 pub use limits::Limits;
 pub use manifest::{CommandRecord, Manifest, parse_manifest};
 pub use path::{PathProblem, normalize_entry_path};

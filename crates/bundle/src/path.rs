@@ -46,76 +46,28 @@ pub fn normalize_entry_path(raw: &[u8]) -> Result<String, PathProblem> {
     Ok(parts.join("/"))
 }
 
-/// Top-level names that belong to a bundle's root itself (kdiag's layout and
-/// troubleshoot.sh's); a first entry starting with one of them means the
-/// archive has no wrapping directory.
-const ROOT_NAMES: &[&str] = &[
-    "manifest.json",
-    "cluster",
-    "logs",
-    "nodes",
-    "probes",
-    "collector.log",
-    "version.yaml",
-    "cluster-resources",
-    "cluster-info",
-    "all-logs",
-    "analysis.json",
-    "sysctl",
-    "host-collectors",
-    "execution-data",
-];
-
-/// Finds the bundle root of an archive from its first entry, then strips it
-/// from every later entry (BUNDLE-FORMAT.md: the single top-level directory,
-/// or `.` when entries have no common top directory).
+/// The top-level directory every file of an archive shares, if any, for
+/// the summary. Paths are never cut by it: each file keeps its whole path,
+/// and the layout is found in each path wherever it starts.
 #[derive(Debug, Default)]
-pub(crate) struct RootFinder {
-    root: Option<String>,
+pub(crate) struct CommonRoot {
+    root: Option<Option<String>>,
 }
 
-/// Where an entry falls relative to the bundle root.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Rooted {
-    /// A path inside the root, with the root removed.
-    Inside(String),
-    /// The root directory itself.
-    IsRoot,
-    /// Outside the root chosen from the first entry.
-    Outside,
-}
-
-impl RootFinder {
-    /// The root chosen so far (`""` for `.`).
-    pub(crate) fn root(&self) -> &str {
-        self.root.as_deref().unwrap_or("")
+impl CommonRoot {
+    /// Notes one file's path.
+    pub(crate) fn see(&mut self, path: &str) {
+        let first = path.split_once('/').map(|(first, _)| first.to_owned());
+        match &mut self.root {
+            None => self.root = Some(first),
+            Some(held) if *held != first => *held = None,
+            Some(_) => {}
+        }
     }
 
-    pub(crate) fn place(&mut self, path: &str, is_dir: bool) -> Rooted {
-        let root = self.root.get_or_insert_with(|| {
-            let (first, rest) = match path.split_once('/') {
-                Some((first, rest)) => (first, Some(rest)),
-                None => (path, None),
-            };
-            if ROOT_NAMES.contains(&first) || (rest.is_none() && !is_dir) {
-                String::new()
-            } else {
-                first.to_owned()
-            }
-        });
-        if root.is_empty() {
-            return Rooted::Inside(path.to_owned());
-        }
-        if path == root.as_str() {
-            return Rooted::IsRoot;
-        }
-        match path
-            .strip_prefix(root.as_str())
-            .and_then(|r| r.strip_prefix('/'))
-        {
-            Some(inner) => Rooted::Inside(inner.to_owned()),
-            None => Rooted::Outside,
-        }
+    /// The shared top-level directory (`""` when files do not share one).
+    pub(crate) fn root(&self) -> &str {
+        self.root.as_ref().and_then(Option::as_deref).unwrap_or("")
     }
 }
 
@@ -148,29 +100,16 @@ mod tests {
     }
 
     #[test]
-    fn wrapping_directory_is_the_root() {
-        let mut r = RootFinder::default();
-        assert_eq!(r.place("kdiag-bundle-1", true), Rooted::IsRoot);
-        assert_eq!(
-            r.place("kdiag-bundle-1/cluster/nodes.yaml", false),
-            Rooted::Inside("cluster/nodes.yaml".into())
-        );
-        assert_eq!(r.place("elsewhere/x", false), Rooted::Outside);
-        assert_eq!(r.root(), "kdiag-bundle-1");
-    }
-
-    #[test]
-    fn bare_layout_has_root_at_dot() {
-        let mut r = RootFinder::default();
-        assert_eq!(
-            r.place("cluster/nodes.yaml", false),
-            Rooted::Inside("cluster/nodes.yaml".into())
-        );
-        assert_eq!(
-            r.place("nodes/w1/ip-route.txt", false),
-            Rooted::Inside("nodes/w1/ip-route.txt".into())
-        );
+    fn root_is_shared_only_when_every_file_shares_it() {
+        let mut r = CommonRoot::default();
+        r.see("hosts/n1/configz.json");
+        r.see("hosts/n1/healthz.json");
+        assert_eq!(r.root(), "hosts");
+        r.see("resources/cluster/Nodes.json");
         assert_eq!(r.root(), "");
+        let mut top = CommonRoot::default();
+        top.see("serverversion.json");
+        assert_eq!(top.root(), "");
     }
 
     proptest! {

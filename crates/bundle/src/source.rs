@@ -17,6 +17,32 @@ pub enum Container {
     Tar,
     /// A gzip-compressed tar archive (one or more gzip members).
     TarGzip,
+    /// An xz-compressed tar archive.
+    TarXz,
+    /// A zstd-compressed tar archive.
+    TarZstd,
+    /// A zip archive.
+    Zip,
+    /// One plain file (e.g. `kubectl get -o yaml` or `cluster-info dump` output).
+    File,
+    /// One gzip-, xz- or zstd-compressed plain file.
+    CompressedFile,
+}
+
+impl Container {
+    /// How the container is named in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Container::Directory => "directory",
+            Container::Tar => "tar",
+            Container::TarGzip => "tar.gz",
+            Container::TarXz => "tar.xz",
+            Container::TarZstd => "tar.zst",
+            Container::Zip => "zip",
+            Container::File => "single file",
+            Container::CompressedFile => "compressed single file",
+        }
+    }
 }
 
 /// Why reading stopped before the end of the bundle.
@@ -96,8 +122,9 @@ pub enum OpenError {
     },
 }
 
-/// Reads the bundle at `path` (a directory, a `.tar` or a `.tar.gz`, told
-/// apart by content) and hands every regular file to `sink`.
+/// Reads the bundle at `path` — a directory, a tar archive (plain, gzip,
+/// xz or zstd), a zip archive, or one plain file, told apart by content —
+/// and hands every regular file to `sink`.
 pub fn read_path(
     path: &Path,
     limits: &Limits,
@@ -111,20 +138,137 @@ pub fn read_path(
     if meta.is_dir() {
         return crate::dir::read_dir(path, limits, sink).map_err(io_err);
     }
+    let mut file = std::fs::File::open(path).map_err(io_err)?;
+    let mut magic = [0u8; 4];
+    let n = read_up_to(&mut file, &mut magic).map_err(io_err)?;
+    if magic[..n] == *b"PK\x03\x04" || magic[..n] == *b"PK\x05\x06" {
+        return crate::zipped::read_zip(file, meta.len(), limits, sink).map_err(|e| {
+            OpenError::NotAnArchive {
+                what: path.display().to_string(),
+                detail: format!("a damaged zip archive ({e})"),
+            }
+        });
+    }
     let file = std::fs::File::open(path).map_err(io_err)?;
-    read_stream(
+    read_named(
         io::BufReader::with_capacity(256 << 10, file),
         &path.display().to_string(),
+        &single_file_name(path),
         limits,
         sink,
     )
 }
 
-/// Reads a tar or gzip-compressed tar from any byte stream, e.g. standard
-/// input or a buffer built in a test. `name` is used in messages.
+/// Reads a tar archive (plain, gzip, xz or zstd) or one plain file from
+/// any byte stream, e.g. standard input or a buffer built in a test.
+/// `name` is used in messages. A zip archive needs [`read_path`] (its
+/// directory is at the end).
 pub fn read_stream<R: Read>(
     reader: R,
     name: &str,
+    limits: &Limits,
+    sink: &mut dyn EntrySink,
+) -> Result<ReadSummary, OpenError> {
+    read_named(reader, name, "stdin", limits, sink)
+}
+
+/// The bundle path a single-file bundle's one file gets: its file name,
+/// without a compression suffix.
+fn single_file_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
+    for ext in [".gz", ".xz", ".zst"] {
+        if let Some(stem) = name.strip_suffix(ext)
+            && !stem.is_empty()
+        {
+            return stem.to_owned();
+        }
+    }
+    name
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The compressions kdiag decodes, by magic number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    Gzip,
+    Xz,
+    Zstd,
+}
+
+impl Compression {
+    fn of(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(b"\xfd7zXZ\x00") {
+            Some(Compression::Xz)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Xz => "xz",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    fn tar(self) -> Container {
+        match self {
+            Compression::Gzip => Container::TarGzip,
+            Compression::Xz => Container::TarXz,
+            Compression::Zstd => Container::TarZstd,
+        }
+    }
+
+    /// A decoder over `inner`. Decoder memory is bounded: an xz dictionary
+    /// or a zstd window above [`MAX_DECODER_WINDOW`] is refused.
+    fn decoder<'a, R: Read + 'a>(self, inner: R) -> io::Result<Box<dyn Read + 'a>> {
+        Ok(match self {
+            Compression::Gzip => Box::new(MultiGzDecoder::new(inner)),
+            Compression::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
+                inner,
+                true,
+                u32::try_from(MAX_DECODER_WINDOW >> 10).unwrap_or(u32::MAX),
+            )),
+            Compression::Zstd => Box::new(
+                ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
+                    inner,
+                    MAX_DECODER_WINDOW,
+                )
+                .map_err(|e| io::Error::other(e.to_string()))?,
+            ),
+        })
+    }
+}
+
+/// The largest dictionary (xz) or window (zstd) a decoder may allocate.
+/// `xz -9` uses 64 MiB and `zstd --long` 128 MiB; more is refused rather
+/// than allocated on a stranger's say-so.
+pub const MAX_DECODER_WINDOW: u64 = 256 << 20;
+
+fn read_named<R: Read>(
+    reader: R,
+    name: &str,
+    file_name: &str,
     limits: &Limits,
     sink: &mut dyn EntrySink,
 ) -> Result<ReadSummary, OpenError> {
@@ -133,60 +277,148 @@ pub fn read_stream<R: Read>(
         source,
     })?;
     let counters = Rc::new(Counters::default());
-    if head.starts_with(&[0x1f, 0x8b]) {
+    if let Some(compression) = Compression::of(&head) {
         let counting = CountingReader {
             inner: io::Cursor::new(head).chain(reader),
             counters: Rc::clone(&counters),
         };
+        let not_archive = |e: io::Error| OpenError::NotAnArchive {
+            what: name.into(),
+            detail: format!(
+                "{} stream cannot be decompressed ({e})",
+                compression.name()
+            ),
+        };
         let guarded = GuardedReader {
-            inner: MultiGzDecoder::new(counting),
+            inner: compression.decoder(counting).map_err(not_archive)?,
             counters: Rc::clone(&counters),
             limits: limits.clone(),
             compressed: true,
         };
-        let (inner_head, inner) = match peek(guarded, 512) {
-            Ok(pair) => pair,
-            Err(e) => {
-                return Err(OpenError::NotAnArchive {
-                    what: name.into(),
-                    detail: format!("gzip stream cannot be decompressed ({e})"),
-                });
-            }
-        };
-        if !looks_like_tar(&inner_head) {
-            return Err(OpenError::NotAnArchive {
-                what: name.into(),
-                detail: "gzip-compressed, but the content is not a tar archive".into(),
-            });
+        let (inner_head, inner) = peek(guarded, 512).map_err(not_archive)?;
+        let stream = io::Cursor::new(inner_head.clone()).chain(inner);
+        if looks_like_tar(&inner_head) {
+            return Ok(crate::tarball::read_tar(
+                stream,
+                compression.tar(),
+                limits,
+                &counters,
+                sink,
+            ));
         }
-        let stream = io::Cursor::new(inner_head).chain(inner);
-        Ok(crate::tarball::read_tar(
-            stream,
-            Container::TarGzip,
-            limits,
-            &counters,
-            sink,
-        ))
-    } else if looks_like_tar(&head) {
-        counters.compressed.set(0);
-        let guarded = GuardedReader {
-            inner: io::Cursor::new(head).chain(reader),
-            counters: Rc::clone(&counters),
-            limits: limits.clone(),
-            compressed: false,
-        };
-        Ok(crate::tarball::read_tar(
+        if looks_like_text(&inner_head) {
+            return Ok(single_file(
+                stream,
+                Container::CompressedFile,
+                file_name,
+                limits,
+                &counters,
+                sink,
+            ));
+        }
+        return Err(OpenError::NotAnArchive {
+            what: name.into(),
+            detail: format!(
+                "{}-compressed, but the content is neither a tar archive nor text",
+                compression.name()
+            ),
+        });
+    }
+    let guarded = GuardedReader {
+        inner: io::Cursor::new(head.clone()).chain(reader),
+        counters: Rc::clone(&counters),
+        limits: limits.clone(),
+        compressed: false,
+    };
+    if looks_like_tar(&head) {
+        return Ok(crate::tarball::read_tar(
             guarded,
             Container::Tar,
             limits,
             &counters,
             sink,
-        ))
-    } else {
-        Err(OpenError::NotAnArchive {
-            what: name.into(),
-            detail: describe(&head),
-        })
+        ));
+    }
+    if looks_like_text(&head) {
+        return Ok(single_file(
+            guarded,
+            Container::File,
+            file_name,
+            limits,
+            &counters,
+            sink,
+        ));
+    }
+    Err(OpenError::NotAnArchive {
+        what: name.into(),
+        detail: describe(&head),
+    })
+}
+
+/// A bundle of one file: handed to the sink whole, under its own name.
+fn single_file<R: Read>(
+    stream: R,
+    container: Container,
+    file_name: &str,
+    limits: &Limits,
+    counters: &Counters,
+    sink: &mut dyn EntrySink,
+) -> ReadSummary {
+    let mut body = crate::guard::EntryBody {
+        inner: stream.take(limits.max_entry_bytes),
+        expected: 0,
+        read: 0,
+        error: None,
+    };
+    let result = sink.file(file_name, 0, &mut body);
+    let mut summary = ReadSummary {
+        container,
+        root: String::new(),
+        entries: 1,
+        files: 1,
+        bytes: counters.produced.get(),
+        compressed_bytes: counters.compressed.get(),
+        stopped: None,
+    };
+    if let Some((_, message)) = body.error.take() {
+        let reason = counters
+            .stop_reason()
+            .unwrap_or_else(|| StopReason::Truncated(format!("{file_name}: {message}")));
+        sink.diagnostic(crate::BundleDiagnostic::new(
+            Some(file_name),
+            crate::DiagnosticKind::Truncated,
+            format!("incomplete: {reason}"),
+        ));
+        summary.stopped = Some(reason);
+    } else if let Err(e) = result {
+        sink.diagnostic(crate::BundleDiagnostic::new(
+            Some(file_name),
+            crate::DiagnosticKind::Io,
+            e.to_string(),
+        ));
+    }
+    if body.read >= limits.max_entry_bytes {
+        sink.diagnostic(crate::BundleDiagnostic::new(
+            Some(file_name),
+            crate::DiagnosticKind::LimitExceeded,
+            format!(
+                "only the first {} bytes were read (per-file limit; raise it with --max-entry-bytes)",
+                limits.max_entry_bytes
+            ),
+        ));
+    }
+    summary
+}
+
+/// Text, judged by the first bytes: valid UTF-8 (allowing a character cut
+/// at the end) without NUL bytes.
+fn looks_like_text(head: &[u8]) -> bool {
+    if head.is_empty() || head.contains(&0) {
+        return false;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 > head.len(),
     }
 }
 
@@ -224,21 +456,10 @@ fn describe(head: &[u8]) -> String {
     if head.is_empty() {
         return "the file is empty".into();
     }
-    let magic: &[(&[u8], &str)] = &[
-        (b"PK\x03\x04", "a zip archive (repack it as .tar.gz)"),
-        (
-            b"BZh",
-            "a bzip2 stream (decompress it first, or repack as .tar.gz)",
-        ),
-        (
-            b"\xfd7zXZ",
-            "an xz stream (decompress it first, or repack as .tar.gz)",
-        ),
-        (
-            b"\x28\xb5\x2f\xfd",
-            "a zstd stream (decompress it first, or repack as .tar.gz)",
-        ),
-    ];
+    let magic: &[(&[u8], &str)] = &[(
+        b"BZh",
+        "a bzip2 stream (decompress it first, or repack as .tar.gz)",
+    )];
     for (m, what) in magic {
         if head.starts_with(m) {
             return format!("it is {what}");
@@ -247,7 +468,7 @@ fn describe(head: &[u8]) -> String {
     if std::str::from_utf8(head).is_ok() {
         "it is a text file, not a tar archive".into()
     } else {
-        "its bytes are neither tar nor gzip".into()
+        "its bytes are not a tar, zip, gzip, xz or zstd archive, nor text".into()
     }
 }
 
@@ -261,6 +482,9 @@ mod tests {
         assert!(!looks_like_tar(&[b'a'; 512]));
         assert!(looks_like_tar(&[0u8; 512]));
         assert_eq!(describe(b""), "the file is empty");
-        assert!(describe(b"PK\x03\x04rest").contains("zip"));
+        assert!(describe(b"BZh91AY").contains("bzip2"));
+        assert!(looks_like_text(b"apiVersion: v1\n"));
+        assert!(!looks_like_text(b"\x00\x01"));
+        assert_eq!(single_file_name(Path::new("/x/dump.json.gz")), "dump.json");
     }
 }

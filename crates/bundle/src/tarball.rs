@@ -3,7 +3,7 @@
 
 use crate::diag::{BundleDiagnostic, DiagnosticKind as K};
 use crate::guard::{Counters, EntryBody};
-use crate::path::{RootFinder, Rooted, normalize_entry_path};
+use crate::path::{CommonRoot, normalize_entry_path};
 use crate::source::{Container, ReadSummary, StopReason};
 use crate::{EntrySink, Limits};
 use std::collections::HashSet;
@@ -36,7 +36,7 @@ pub(crate) fn read_tar<R: Read>(
         stopped: None,
     };
     let mut archive = tar::Archive::new(stream);
-    let mut roots = RootFinder::default();
+    let mut roots = CommonRoot::default();
     let mut seen = HashSet::new();
     let mut pending = Pending::default();
 
@@ -164,24 +164,10 @@ pub(crate) fn read_tar<R: Read>(
                 continue;
             }
         };
-        let path = match roots.place(&path, ty.is_dir()) {
-            Rooted::Inside(p) => p,
-            Rooted::IsRoot => continue,
-            Rooted::Outside => {
-                sink.diagnostic(BundleDiagnostic::new(
-                    Some(&shown),
-                    K::OutsideRoot,
-                    format!(
-                        "skipped: outside the bundle's top-level directory '{}'",
-                        roots.root()
-                    ),
-                ));
-                continue;
-            }
-        };
         if ty.is_dir() {
             continue;
         }
+        roots.see(&path);
         if ty.is_symlink() || ty.is_hard_link() {
             let target = entry
                 .link_name_bytes()
@@ -265,7 +251,7 @@ pub(crate) fn read_tar<R: Read>(
 fn finish(
     mut summary: ReadSummary,
     counters: &Counters,
-    roots: &RootFinder,
+    roots: &CommonRoot,
     sink: &mut dyn EntrySink,
 ) -> ReadSummary {
     summary.root = roots.root().to_owned();

@@ -6,7 +6,7 @@ use crate::logs::{LogStream, scan};
 use crate::node::Sourced;
 use crate::snapshot::{FileInfo, Located};
 use crate::{Diagnostic, LogPatterns, Snapshot, Stage};
-use kdiag_bundle::{BundleDiagnostic, DataFormat, EntrySink, FileRole, NodeFile, classify};
+use kdiag_bundle::{BundleDiagnostic, DataFormat, EntrySink, FileRole, Layout, NodeFile, classify_in};
 use kdiag_parse::Intern as _;
 use kdiag_parse::lines::decode;
 use kdiag_parse::{
@@ -28,6 +28,10 @@ pub(crate) struct Builder<'p> {
     /// Shared copies of the lines and names node tables repeat (the same
     /// kube-proxy rule or flannel route on every node).
     names: kdiag_parse::Interner,
+    /// Set by `kube_content` when the file it read was not Kubernetes objects.
+    not_kubernetes: bool,
+    /// Set by `kube_content` when the file held `cluster-info dump` logs.
+    cluster_info_stream: bool,
 }
 
 impl<'p> Builder<'p> {
@@ -37,6 +41,8 @@ impl<'p> Builder<'p> {
             patterns,
             ranks: Default::default(),
             names: kdiag_parse::Interner::new(),
+            not_kubernetes: false,
+            cluster_info_stream: false,
         }
     }
 
@@ -45,9 +51,20 @@ impl<'p> Builder<'p> {
     }
 
     pub(crate) fn finish(mut self) -> Snapshot {
-        self.snapshot.layout =
-            kdiag_bundle::Layout::of(self.snapshot.files.iter().map(|f| f.path.as_str()));
+        let snap = &mut self.snapshot;
+        snap.layouts = (0..snap.sources.len())
+            .map(|i| Layout::main(snap.files.iter().filter(|f| f.source == i).filter_map(|f| f.layout)))
+            .collect();
+        snap.layout = Layout::main(snap.files.iter().filter_map(|f| f.layout)).unwrap_or_default();
         self.snapshot
+    }
+
+    /// Notes that `file` held a list of (or objects of) `resource`.
+    fn resource_read(&mut self, resource: String, file: &str) {
+        let files = self.snapshot.resources.entry(resource).or_default();
+        if files.last().is_none_or(|f| f != file) {
+            files.push(file.to_owned());
+        }
     }
 
     fn diag(&mut self, stage: Stage, file: &str, line: Option<u32>, message: impl Into<String>) {
@@ -76,6 +93,16 @@ impl<'p> Builder<'p> {
     fn add_objects(&mut self, file: &str, parsed: Parsed<kube::KubeObject>) -> (u64, u64) {
         let (objects, count, diags) = self.take(file, parsed);
         let mut dup = 0;
+        let mut kinds: Vec<&str> = Vec::new();
+        let kinds_owned: Vec<String> = objects.iter().map(|o| o.kind.clone()).collect();
+        for k in &kinds_owned {
+            if !kinds.contains(&k.as_str()) {
+                kinds.push(k);
+            }
+        }
+        for k in kinds {
+            self.resource_read(kube::resource_of_kind(k), file);
+        }
         for object in objects {
             let key = (
                 object.kind.clone(),
@@ -216,9 +243,14 @@ impl<'p> Builder<'p> {
                 format, resource, ..
             } => {
                 let parsed = match format {
-                    DataFormat::Json => kube::parse_json_as(text, kind_of(resource)),
+                    DataFormat::Json => kube::parse_json_as(text, kube::kind_of_resource(resource)),
                     DataFormat::Yaml => kube::parse_yaml(text),
                 };
+                // A list that failed as a whole (no object, only problems)
+                // does not count as read: checks over it are unknown.
+                if !parsed.records.is_empty() || parsed.diagnostics.is_empty() {
+                    self.resource_read(resource.clone(), path);
+                }
                 self.add_objects(path, parsed)
             }
             FileRole::CanI {
@@ -260,12 +292,74 @@ impl<'p> Builder<'p> {
                 }
             }
             FileRole::TroubleshootDnsDebug => self.troubleshoot_dns(path, text),
+            FileRole::KubeContent { resource, .. } => self.kube_content(path, resource.as_deref(), text),
+            FileRole::SectionedLogs { .. } => self.kube_content(path, None, text),
             FileRole::Node { node, file } => self.node_file(path, node, file, text),
             FileRole::CollectorLog
             | FileRole::TroubleshootVersion
+            | FileRole::Known { .. }
             | FileRole::Other
             | FileRole::ContainerLog { .. } => (0, 0),
         }
+    }
+
+    /// Kubernetes objects found by content, and the container logs a
+    /// `cluster-info dump` file holds between them. Returns `None` when the
+    /// file is not Kubernetes objects at all.
+    fn kube_content(&mut self, path: &str, resource: Option<&str>, text: &str) -> (u64, u64) {
+        let content = kube::parse_content(text, resource.and_then(kube::kind_of_resource));
+        if !content.kubernetes {
+            self.not_kubernetes = true;
+            return (0, 0);
+        }
+        if !content.logs.is_empty() {
+            self.cluster_info_stream = true;
+        }
+        let mut records = 0;
+        for section in &content.logs {
+            let mut stream = LogStream {
+                file: path.to_owned(),
+                namespace: section.namespace.clone(),
+                pod: section.pod.clone(),
+                container: section.container.clone(),
+                line_offset: u64::from(section.first_line.saturating_sub(1)),
+                ..Default::default()
+            };
+            // Reading from memory cannot fail.
+            let _ = scan(section.text.as_bytes(), self.patterns, &mut stream);
+            records += stream.lines;
+            self.snapshot.logs.push(stream);
+        }
+        if let Some(r) = resource
+            && (!content.parsed.records.is_empty() || content.parsed.diagnostics.is_empty())
+            && content.logs.is_empty()
+        {
+            self.resource_read(r.to_owned(), path);
+        }
+        let (n, d) = self.add_objects(path, content.parsed);
+        (n + records, d)
+    }
+
+    /// The kubelet's `/configz` answer: its configuration under `kubeletconfig`.
+    fn kubelet_configz(&mut self, path: &str, node: &str, text: &str) -> (u64, u64) {
+        let config = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("kubeletconfig").cloned())
+            .and_then(|c| serde_json::to_string(&c).ok());
+        let Some(config) = config else {
+            self.diag(
+                Stage::Parse,
+                path,
+                None,
+                "not a kubelet /configz answer (JSON with a 'kubeletconfig' object)",
+            );
+            return (0, 1);
+        };
+        let (rows, n, d) = self.take(path, kubelet::parse_kubelet_config(&config));
+        if let Some(v) = rows.into_iter().next() {
+            self.node_slot(node, path, "kubelet", v, RANK_JSON, |t| &mut t.kubelet);
+        }
+        (n, d)
     }
 
     /// troubleshoot.sh's `dns/debug.json` holds a probe pod's resolv.conf.
@@ -384,6 +478,8 @@ impl<'p> Builder<'p> {
                 }
                 Err(d) => (0, self.parse_diags(path, &[d])),
             },
+            NodeFile::KubeletConfigz => self.kubelet_configz(path, node, text),
+            NodeFile::NftRuleset => (0, 0),
             NodeFile::KubeletLog | NodeFile::Other(_) => (0, 0),
         }
     }
@@ -473,7 +569,8 @@ impl<'p> Builder<'p> {
 
 impl EntrySink for Builder<'_> {
     fn file(&mut self, path: &str, size: u64, body: &mut dyn Read) -> io::Result<()> {
-        let role = classify(path);
+        let classified = classify_in(path);
+        let role = classified.role;
         let is_log = matches!(
             role,
             FileRole::ContainerLog { .. }
@@ -490,16 +587,32 @@ impl EntrySink for Builder<'_> {
             bytes: size,
             records: 0,
             diagnostics: 0,
+            layout: None,
+            source: self.snapshot.sources.len().saturating_sub(1),
         });
+        let mut read = true;
         let (records, diagnostics) = if is_log {
             self.log(path, &role, body)?
         } else if matches!(
             role,
-            FileRole::Other | FileRole::CollectorLog | FileRole::TroubleshootVersion
+            FileRole::Other
+                | FileRole::CollectorLog
+                | FileRole::TroubleshootVersion
+                | FileRole::Known { .. }
         ) {
+            read = matches!(role, FileRole::CollectorLog | FileRole::TroubleshootVersion | FileRole::Known { .. });
             (0, 0)
         } else {
             let mut bytes = Vec::new();
+            // A file only tried as kubectl output is read whole only when
+            // its first bytes look like it.
+            if let FileRole::KubeContent { expected: false, .. } = role {
+                body.take(SNIFF_BYTES).read_to_end(&mut bytes)?;
+                if !might_be_objects(&bytes) {
+                    self.finish_unread(info_index);
+                    return Ok(());
+                }
+            }
             // A read error means the entry is incomplete: parse nothing of it.
             body.read_to_end(&mut bytes)?;
             let (text, lossy) = decode(&bytes);
@@ -514,12 +627,32 @@ impl EntrySink for Builder<'_> {
                 d += 1;
             }
             let text = text.into_owned();
+            self.not_kubernetes = false;
+            self.cluster_info_stream = false;
             let (r, pd) = self.parse_file(path, &role, &text);
+            if self.not_kubernetes {
+                self.finish_unread(info_index);
+                return Ok(());
+            }
             (r, pd + d)
+        };
+        let layout = if self.cluster_info_stream {
+            Layout::ClusterInfoDump
+        } else {
+            classified.layout
         };
         let info = &mut self.snapshot.files[info_index];
         info.records = records;
         info.diagnostics += diagnostics;
+        if read {
+            info.layout = Some(layout);
+            if let FileRole::KubeContent { .. } = role
+                && records == 0
+                && diagnostics == 0
+            {
+                info.kind = "kubernetes objects (none)".into();
+            }
+        }
         Ok(())
     }
 
@@ -543,28 +676,27 @@ impl EntrySink for Builder<'_> {
     }
 }
 
-/// The kind of the objects in a list of a well-known resource, for lists
-/// whose items do not say.
-fn kind_of(resource: &str) -> Option<&'static str> {
-    Some(match resource {
-        "customresourcedefinitions" => "CustomResourceDefinition",
-        "nodes" => "Node",
-        "pods" => "Pod",
-        "services" => "Service",
-        "endpoints" => "Endpoints",
-        "endpointslices" => "EndpointSlice",
-        "daemonsets" => "DaemonSet",
-        "deployments" => "Deployment",
-        "configmaps" => "ConfigMap",
-        "serviceaccounts" => "ServiceAccount",
-        "clusterroles" => "ClusterRole",
-        "clusterrolebindings" => "ClusterRoleBinding",
-        "roles" => "Role",
-        "rolebindings" => "RoleBinding",
-        "events" => "Event",
-        "namespaces" => "Namespace",
-        "storageclasses" => "StorageClass",
-        "persistentvolumes" => "PersistentVolume",
-        _ => return None,
-    })
+/// How much of a file only tried as kubectl output is read to decide.
+const SNIFF_BYTES: u64 = 4096;
+
+/// Whether a file's first bytes could start Kubernetes objects: JSON, or
+/// YAML with `apiVersion:`/`kind:` keys, or a `cluster-info dump` stream.
+fn might_be_objects(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    let body = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    body.starts_with('{')
+        || body.starts_with('[')
+        || text.contains("apiVersion:")
+        || text.contains("kind:")
+        || text.contains("==== START logs for container")
 }
+
+impl Builder<'_> {
+    /// A file tried as kubectl output that is something else: listed as not read.
+    fn finish_unread(&mut self, index: usize) {
+        let info = &mut self.snapshot.files[index];
+        info.kind = "not read".into();
+        info.role = FileRole::Other;
+    }
+}
+

@@ -130,6 +130,29 @@ pub struct LogStream {
     pub hits: Vec<LogHits>,
     /// The stream ended in an error (truncated archive, limit).
     pub incomplete: bool,
+    /// Lines of the file before this log (a log that is a section of a
+    /// larger file, as in `cluster-info dump`): added to hit line numbers.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub line_offset: u64,
+    /// The log was not collected: in its place is the error the API server
+    /// gave (`Request log error: ...`, when it could not reach the kubelet).
+    /// Nothing can be concluded from its lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How a log that could not be fetched reads: the API server's error in
+/// place of the container's lines.
+fn unavailable_log(first_line: &str) -> bool {
+    first_line.starts_with("Request log error:")
+        || (first_line.starts_with("Error from server")
+            && (first_line.contains("container") || first_line.contains("log")))
+        || first_line.starts_with("unable to retrieve container logs")
+        || first_line.starts_with("failed to get parse function")
 }
 
 impl LogStream {
@@ -168,6 +191,9 @@ pub(crate) fn scan(
         };
         stream.lines += 1;
         stream.bytes += line.text.len() as u64 + 1;
+        if stream.lines == 1 && unavailable_log(&line.text) {
+            stream.unavailable = Some(line.text.clone());
+        }
         stream.long_lines += u64::from(line.truncated);
         stream.lossy_lines += u64::from(line.lossy);
         let parsed = parse_log_line(&line.text);
@@ -198,7 +224,7 @@ pub(crate) fn scan(
                     }
                 }
                 LogHit {
-                    line: line.number,
+                    line: line.number + stream.line_offset,
                     timestamp: parsed.timestamp,
                     text: line.text.clone(),
                     captures,

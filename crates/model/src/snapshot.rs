@@ -36,6 +36,11 @@ pub struct FileInfo {
     pub records: u64,
     /// Diagnostics about this file.
     pub diagnostics: u64,
+    /// The layout the file was read as; `None` when nothing was read of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<kdiag_bundle::Layout>,
+    /// Which bundle (index into [`Snapshot::sources`]) it came from.
+    pub source: usize,
 }
 
 /// One snapshot of the cluster, built from one or more bundles.
@@ -70,8 +75,15 @@ pub struct Snapshot {
     pub probe_resolv: BTreeMap<String, Sourced<Vec<ResolvEntry>>>,
     /// Every problem found while reading, parsing and building.
     pub diagnostics: Vec<Diagnostic>,
-    /// The layout the files were written in (where inputs live).
+    /// The layout most files were read as (where inputs live; kdiag's when
+    /// nothing was read).
     pub layout: kdiag_bundle::Layout,
+    /// The layout each bundle was read as, by index into `sources`; `None`
+    /// for a bundle from which nothing was read.
+    pub layouts: Vec<Option<kdiag_bundle::Layout>>,
+    /// For each resource (`clusterroles`) the files that held a list of it
+    /// or objects of it.
+    pub resources: BTreeMap<String, Vec<String>>,
 }
 
 impl Snapshot {
@@ -140,10 +152,21 @@ impl Snapshot {
     /// diagnostics) does not count: checks over it answer *unknown*, never
     /// "missing".
     pub fn has_resource(&self, resource: &str) -> bool {
-        self.files.iter().any(|f| {
-            matches!(&f.role, FileRole::KubeList { resource: r, .. } if r == resource)
-                && (f.records > 0 || f.diagnostics == 0)
-        })
+        self.resources.contains_key(resource)
+    }
+
+    /// The first file that held `resource`, for evidence of an absence.
+    pub fn resource_file(&self, resource: &str) -> Option<&str> {
+        self.resources
+            .get(resource)
+            .and_then(|f| f.first())
+            .map(String::as_str)
+    }
+
+    /// Whether anything at all was read: a file with records, or a list
+    /// that was read and found empty.
+    pub fn read_anything(&self) -> bool {
+        self.files.iter().any(|f| f.layout.is_some())
     }
 
     /// Pods scheduled on a node.

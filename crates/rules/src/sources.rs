@@ -20,12 +20,7 @@ fn ev(file: &str, line: u32, text: impl Into<String>) -> Evidence {
 
 /// The list resource a kind is collected as (`cluster/<resource>.yaml`).
 fn resource_of(kind: &str) -> String {
-    match kind {
-        "Endpoints" => "endpoints".into(),
-        "Ingress" => "ingresses".into(),
-        k if k.ends_with("Policy") => format!("{}ies", k.to_lowercase().trim_end_matches('y')),
-        k => format!("{}s", k.to_lowercase()),
-    }
+    kdiag_parse::kube::resource_of_kind(kind)
 }
 
 /// Objects of one kind, or one record when none matches and `absent` is set.
@@ -51,7 +46,7 @@ pub(crate) fn objects(snap: &Snapshot, m: &ObjectsMatch) -> FactTable {
         .collect();
     if m.absent {
         if matched.is_empty() {
-            let file = snap.files.iter().find(|f| matches!(&f.role, kdiag_bundle::FileRole::KubeList { resource: r, .. } if *r == resource)).map(|f| f.path.clone()).unwrap_or_default();
+            let file = snap.resource_file(&resource).unwrap_or_default().to_owned();
             let count = snap.objects_of(&m.kind).count();
             table.records.push(Fact {
                 record: row(json!({"kind": m.kind, "namespace": m.namespace, "name": m.name, "selector": m.selector})),
@@ -514,6 +509,16 @@ pub(crate) fn logs(snap: &Snapshot, rule_id: &str, m: &LogsMatch) -> FactTable {
         .filter(|l| !l.namespace.is_empty() && selected(&l.namespace, &l.pod))
     {
         if m.container.as_ref().is_some_and(|c| *c != log.container) {
+            continue;
+        }
+        if let Some(error) = &log.unavailable {
+            // Not a quiet log: a log that was never fetched.
+            table.missing.push(Input::Described {
+                what: format!(
+                    "the log of {}/{} container {} ({} holds the API server's error instead: {error})",
+                    log.namespace, log.pod, log.container, log.file
+                ),
+            });
             continue;
         }
         let Some(h) = log.hits_for(rule_id) else {

@@ -22,6 +22,7 @@ pub fn parse_json_as(text: &str, default_kind: Option<&str>) -> Parsed<KubeObjec
             return out;
         }
     };
+    let value = super::internal::to_external(value, default_kind);
     if is_list(&value) {
         let lines = item_lines(text);
         let list_kind = value
@@ -119,7 +120,7 @@ pub(crate) fn item_lines(text: &str) -> Vec<u32> {
             b'[' if depth == 1
                 && !items_done
                 && !in_items
-                && key_before(bytes, i) == Some(&b"items"[..]) =>
+                && key_before(bytes, i).is_some_and(|k| k.eq_ignore_ascii_case(b"items")) =>
             {
                 in_items = true;
                 expect_item = true;

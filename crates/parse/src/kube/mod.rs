@@ -6,10 +6,13 @@
 //! typed views in [`types`]: a dump from any Kubernetes version, with odd or
 //! missing fields, still yields what it has.
 
+mod content;
+mod internal;
 mod json;
 pub mod types;
 mod yaml;
 
+pub use content::{Content, LogSection, parse_content};
 pub(crate) use json::array_element_lines;
 pub use json::{parse_json, parse_json_as};
 pub(crate) use yaml::options as yaml_options;
@@ -101,6 +104,64 @@ impl KubeObject {
     }
 }
 
+/// The plural resource name of a kind: `NetworkPolicy` → `networkpolicies`.
+pub fn resource_of_kind(kind: &str) -> String {
+    let lower = kind.to_ascii_lowercase();
+    match lower.as_str() {
+        "endpoints" => lower,
+        k if k.ends_with("ss") || k.ends_with("ch") || k.ends_with("sh") => format!("{k}es"),
+        k if k.ends_with('s') => lower,
+        k if k.ends_with('y') && !k.ends_with("ay") && !k.ends_with("ey") => {
+            format!("{}ies", &k[..k.len() - 1])
+        }
+        _ => format!("{lower}s"),
+    }
+}
+
+/// The kind of the objects of a well-known resource, for lists whose items
+/// do not say.
+pub fn kind_of_resource(resource: &str) -> Option<&'static str> {
+    Some(match resource {
+        "customresourcedefinitions" => "CustomResourceDefinition",
+        "nodes" => "Node",
+        "pods" => "Pod",
+        "services" => "Service",
+        "endpoints" => "Endpoints",
+        "endpointslices" => "EndpointSlice",
+        "daemonsets" => "DaemonSet",
+        "deployments" => "Deployment",
+        "replicasets" => "ReplicaSet",
+        "replicationcontrollers" => "ReplicationController",
+        "statefulsets" => "StatefulSet",
+        "controllerrevisions" => "ControllerRevision",
+        "configmaps" => "ConfigMap",
+        "serviceaccounts" => "ServiceAccount",
+        "clusterroles" => "ClusterRole",
+        "clusterrolebindings" => "ClusterRoleBinding",
+        "roles" => "Role",
+        "rolebindings" => "RoleBinding",
+        "events" => "Event",
+        "namespaces" => "Namespace",
+        "storageclasses" => "StorageClass",
+        "persistentvolumes" => "PersistentVolume",
+        "persistentvolumeclaims" => "PersistentVolumeClaim",
+        "networkpolicies" => "NetworkPolicy",
+        "ingresses" => "Ingress",
+        "jobs" => "Job",
+        "cronjobs" => "CronJob",
+        "secrets" => "Secret",
+        "componentstatuses" => "ComponentStatus",
+        "certificatesigningrequests" => "CertificateSigningRequest",
+        "limitranges" => "LimitRange",
+        "resourcequotas" => "ResourceQuota",
+        "poddisruptionbudgets" => "PodDisruptionBudget",
+        "priorityclasses" => "PriorityClass",
+        "leases" => "Lease",
+        "apiservices" => "APIService",
+        _ => return None,
+    })
+}
+
 fn string_map(v: Option<&Value>) -> std::collections::BTreeMap<String, String> {
     v.and_then(Value::as_object)
         .map(|m| {
@@ -135,5 +196,27 @@ pub(crate) fn is_list(value: &Value) -> bool {
                     .is_none_or(|m| m.get("name").is_none())
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_resources_round_trip() {
+        for r in [
+            "pods",
+            "endpoints",
+            "networkpolicies",
+            "ingresses",
+            "storageclasses",
+            "clusterrolebindings",
+            "componentstatuses",
+            "priorityclasses",
+        ] {
+            let kind = kind_of_resource(r).unwrap();
+            assert_eq!(resource_of_kind(kind), r, "{kind}");
+        }
     }
 }
