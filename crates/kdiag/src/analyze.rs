@@ -93,6 +93,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8> {
         &args.limits.limits(),
         &patterns,
     )?);
+    crate::ensure_read(&snap)?;
     let analysis = kdiag_rules::eval::analyze(&rules, &snap);
     // The process ends after the report: freeing a large snapshot record by
     // record would cost a tenth of the run (measured with perf on bench/),

@@ -27,6 +27,8 @@ pub struct InspectReport {
 struct SourceReport {
     source: String,
     container: kdiag_bundle::Container,
+    /// The layout the bundle was read as; `None` when nothing was read.
+    layout: Option<kdiag_bundle::Layout>,
     root: String,
     entries: u64,
     files: u64,
@@ -44,6 +46,8 @@ struct NodeReport {
     flannel_vtep_mac: Option<String>,
     flannel_public_ip: Option<String>,
     tables: Vec<&'static str>,
+    /// Host state only: no Node object of this name was read.
+    host_only: bool,
 }
 
 #[derive(Serialize)]
@@ -80,7 +84,7 @@ impl InspectReport {
     /// Summarises a snapshot.
     pub fn of(snap: &Snapshot) -> Self {
         let inv = NetworkInventory::of(snap);
-        let nodes = inv
+        let mut nodes: Vec<NodeReport> = inv
             .nodes
             .iter()
             .map(|n| NodeReport {
@@ -96,8 +100,26 @@ impl InspectReport {
                     .get(&n.name)
                     .map(|t| t.present())
                     .unwrap_or_default(),
+                host_only: false,
             })
             .collect();
+        // Hosts whose state was read but that are not Node objects (a
+        // sosreport, a node-only bundle).
+        for (name, tables) in &snap.nodes {
+            if !nodes.iter().any(|n| n.name == *name) {
+                nodes.push(NodeReport {
+                    name: name.clone(),
+                    pod_cidrs: Vec::new(),
+                    internal_ips: Vec::new(),
+                    ready: None,
+                    flannel_backend: None,
+                    flannel_vtep_mac: None,
+                    flannel_public_ip: None,
+                    tables: tables.present(),
+                    host_only: true,
+                });
+            }
+        }
         let logs = snap
             .logs
             .iter()
@@ -134,9 +156,11 @@ impl InspectReport {
                 .sources
                 .iter()
                 .zip(&snap.reads)
-                .map(|(s, r)| SourceReport {
+                .enumerate()
+                .map(|(i, (s, r))| SourceReport {
                     source: s.clone(),
                     container: r.container,
+                    layout: snap.layouts.get(i).copied().flatten(),
                     root: r.root.clone(),
                     entries: r.entries,
                     files: r.files,
@@ -193,9 +217,10 @@ pub fn write_text(r: &InspectReport, out: &mut impl Write) -> io::Result<()> {
     for s in &r.sources {
         writeln!(
             out,
-            "Bundle    {} ({:?}, {} files, {} bytes{})",
+            "Bundle    {} ({}, read as {}, {} files, {} bytes{})",
             s.source,
-            s.container,
+            s.container.label(),
+            s.layout.map_or("nothing (no layout recognised)", |l| l.label()),
             s.files,
             s.bytes,
             s.stopped
@@ -215,15 +240,26 @@ pub fn write_text(r: &InspectReport, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "Collected {t}")?;
     }
     writeln!(out, "\nNodes ({})", r.nodes.len())?;
+    let flannel = r.components.cni.iter().any(|c| c == "flannel" || c == "canal");
     for n in &r.nodes {
-        let ready = match n.ready {
-            Some(true) => "Ready",
-            Some(false) => "NotReady",
-            None => "ready?",
+        let ready = match (n.ready, n.host_only) {
+            (_, true) => "host",
+            (Some(true), _) => "Ready",
+            (Some(false), _) => "NotReady",
+            (None, _) => "ready?",
+        };
+        let overlay = if flannel {
+            format!(
+                " flannel {} {}",
+                n.flannel_backend.as_deref().unwrap_or("-"),
+                n.flannel_vtep_mac.as_deref().unwrap_or("")
+            )
+        } else {
+            String::new()
         };
         writeln!(
             out,
-            "  {:<24} {:<9} podCIDR {:<18} ip {:<15} flannel {} {}  tables: {}",
+            "  {:<24} {:<9} podCIDR {:<18} ip {:<15}{}  tables: {}",
             n.name,
             ready,
             if n.pod_cidrs.is_empty() {
@@ -232,8 +268,7 @@ pub fn write_text(r: &InspectReport, out: &mut impl Write) -> io::Result<()> {
                 n.pod_cidrs.join(",")
             },
             n.internal_ips.first().map(String::as_str).unwrap_or("-"),
-            n.flannel_backend.as_deref().unwrap_or("-"),
-            n.flannel_vtep_mac.as_deref().unwrap_or(""),
+            overlay,
             if n.tables.is_empty() {
                 "none collected".to_owned()
             } else {
@@ -270,7 +305,7 @@ pub fn write_text(r: &InspectReport, out: &mut impl Write) -> io::Result<()> {
         Some(d) => writeln!(
             out,
             "  {:<24} {:<24} {:<18} {}:{}",
-            "DNS Service",
+            format!("DNS Service ({})", d.server.as_deref().unwrap_or("server unknown")),
             format!("{}/{}", d.namespace, d.name),
             d.cluster_ip
                 .map(|i| i.to_string())

@@ -24,6 +24,8 @@ pub mod exit {
     pub const UNREADABLE: u8 = 3;
     /// Rule files are invalid.
     pub const INVALID_RULES: u8 = 4;
+    /// A bundle was opened, but nothing in it is in a layout kdiag reads.
+    pub const NOTHING_READ: u8 = 5;
     /// Findings at warning (the worst) at or above `--fail-on`.
     pub const WARNING: u8 = 10;
     /// Critical findings at or above `--fail-on`.
@@ -117,12 +119,82 @@ impl LimitArgs {
 /// Reads bundles into one snapshot, without log patterns (for the commands
 /// that run no rules).
 pub fn load(bundles: &[PathBuf], limits: &LimitArgs) -> Result<kdiag_model::Snapshot> {
+    let snap = load_any(bundles, limits)?;
+    ensure_read(&snap)?;
+    Ok(snap)
+}
+
+/// Like [`load`], also when nothing was read (for `inspect`, which shows
+/// what each file was taken for).
+fn load_any(bundles: &[PathBuf], limits: &LimitArgs) -> Result<kdiag_model::Snapshot> {
     let paths: Vec<&std::path::Path> = bundles.iter().map(PathBuf::as_path).collect();
     Ok(kdiag_model::Snapshot::load_many(
         &paths,
         &limits.limits(),
         &kdiag_model::LogPatterns::none(),
     )?)
+}
+
+/// A bundle opened fine but held nothing kdiag reads: its own exit code,
+/// never "0 findings".
+#[derive(Debug)]
+pub struct NothingRead(String);
+
+impl std::fmt::Display for NothingRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NothingRead {}
+
+/// Fails with [`NothingRead`] for the first bundle nothing was read from,
+/// saying what it holds and which layouts kdiag reads.
+pub fn ensure_read(snap: &kdiag_model::Snapshot) -> Result<()> {
+    for (i, source) in snap.sources.iter().enumerate() {
+        if snap.layouts.get(i).copied().flatten().is_some() {
+            continue;
+        }
+        let files: Vec<&kdiag_model::FileInfo> =
+            snap.files.iter().filter(|f| f.source == i).collect();
+        let mut top: Vec<String> = files
+            .iter()
+            .map(|f| match f.path.split_once('/') {
+                Some((dir, _)) => format!("{dir}/"),
+                None => f.path.clone(),
+            })
+            .collect();
+        top.sort();
+        top.dedup();
+        let shown = top.len().min(8);
+        let mut found = format!(
+            "{} file{}",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        );
+        if !top.is_empty() {
+            found.push_str(&format!(
+                " under {}{}",
+                top[..shown].join(", "),
+                if top.len() > shown {
+                    format!(" and {} more", top.len() - shown)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        let layouts: Vec<String> = kdiag_bundle::Layout::ALL
+            .iter()
+            .map(|l| format!("  - {}: {}", l.label(), l.describe()))
+            .collect();
+        return Err(NothingRead(format!(
+            "nothing in {source} could be read: it holds {found}, none of them in a layout kdiag reads \
+             and none Kubernetes objects or node state.\nkdiag reads:\n{}\n(`kdiag inspect {source}` lists every file and what it was taken for.)",
+            layouts.join("\n")
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -153,7 +225,11 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("kdiag: {e:#}");
-            ExitCode::from(exit::UNREADABLE)
+            if e.downcast_ref::<NothingRead>().is_some() {
+                ExitCode::from(exit::NOTHING_READ)
+            } else {
+                ExitCode::from(exit::UNREADABLE)
+            }
         }
     }
 }
@@ -166,7 +242,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Collect(args) => collect::run(&args),
         Command::Trace(args) => trace::run(&args),
         Command::Inspect(args) => {
-            let snap = load(&args.bundles, &args.limits)?;
+            let snap = load_any(&args.bundles, &args.limits)?;
             let report = inspect::InspectReport::of(&snap);
             let mut out = std::io::stdout().lock();
             match args.format {
@@ -176,6 +252,10 @@ fn run(cli: Cli) -> Result<u8> {
                     writeln!(out)?;
                 }
                 Format::Text => inspect::write_text(&report, &mut out)?,
+            }
+            if let Err(e) = ensure_read(&snap) {
+                eprintln!("kdiag: {e}");
+                return Ok(exit::NOTHING_READ);
             }
             Ok(exit::OK)
         }

@@ -56,6 +56,9 @@ impl<'p> Builder<'p> {
             .map(|i| Layout::main(snap.files.iter().filter(|f| f.source == i).filter_map(|f| f.layout)))
             .collect();
         snap.layout = Layout::main(snap.files.iter().filter_map(|f| f.layout)).unwrap_or_default();
+        if snap.version.is_none() {
+            snap.version = version_from_nodes(snap);
+        }
         self.snapshot
     }
 
@@ -479,7 +482,15 @@ impl<'p> Builder<'p> {
                 Err(d) => (0, self.parse_diags(path, &[d])),
             },
             NodeFile::KubeletConfigz => self.kubelet_configz(path, node, text),
-            NodeFile::NftRuleset => (0, 0),
+            // nftables' view of the same netfilter state: iptables-save,
+            // when both were collected, is the better evidence and wins.
+            NodeFile::NftRuleset => {
+                let parsed = kdiag_parse::nft::parse_nft_ruleset_in(text, &mut self.names);
+                let d = self.parse_diags(path, &parsed.diagnostics);
+                let n = parsed.rules.len() as u64;
+                self.node_slot(node, path, "iptables", parsed, RANK_JSON, |t| &mut t.iptables);
+                (n, d)
+            }
             NodeFile::KubeletLog | NodeFile::Other(_) => (0, 0),
         }
     }
@@ -674,6 +685,29 @@ impl EntrySink for Builder<'_> {
             message: d.message,
         });
     }
+}
+
+/// Without a version file (cluster-info dumps, must-gathers), the oldest
+/// kubelet among the nodes stands for the cluster's version: the version
+/// kube-proxy and the node's components run at.
+fn version_from_nodes(snap: &crate::Snapshot) -> Option<Sourced<version::ClusterVersion>> {
+    let (node, v) = snap
+        .objects_of("Node")
+        .filter_map(|n| {
+            let v = n.object.value.pointer("/status/nodeInfo/kubeletVersion")?.as_str()?;
+            let parsed = crate::components::parse_version(v)?;
+            Some((n, v, parsed))
+        })
+        .min_by_key(|(_, _, parsed)| *parsed)
+        .map(|(n, v, _)| (n, v.to_owned()))?;
+    Some(Sourced {
+        file: node.file.clone(),
+        value: version::ClusterVersion {
+            server: Some(v),
+            client: None,
+            server_line: node.object.line,
+        },
+    })
 }
 
 /// How much of a file only tried as kubectl output is read to decide.

@@ -79,6 +79,9 @@ pub struct DnsService {
     pub name: String,
     /// ClusterIP.
     pub cluster_ip: Option<IpAddr>,
+    /// What serves it, by the pods it selects (`coredns`, `kube-dns` for
+    /// the old addon, `openshift-dns`); `None` when no DNS pod is selected.
+    pub server: Option<String>,
     /// Where.
     pub evidence: Evidence,
 }
@@ -318,6 +321,9 @@ impl NetworkInventory {
             // k3s and rke2 run flannel inside their own binary: no pods, only node annotations.
             inv.components.cni.push("flannel".into());
         }
+        if inv.components.cni.is_empty() {
+            inv.components.cni.extend(network_without_agent(snap));
+        }
         for c in snap.objects_of("ConfigMap") {
             let Ok(cm) = c.object.view::<ConfigMap>() else {
                 continue;
@@ -418,21 +424,87 @@ impl NetworkInventory {
     }
 }
 
+/// The pod network of a cluster that runs no CNI agent: AKS's kubenet
+/// (nodes with a `spec.podCIDR` on Azure), or the container runtime's own
+/// bridge (pods on docker's default 172.17.0.0/16, as old minikube ran).
+fn network_without_agent(snap: &Snapshot) -> Option<String> {
+    let nodes: Vec<_> = snap.objects_of("Node").collect();
+    let azure = !nodes.is_empty()
+        && nodes.iter().all(|n| {
+            n.object
+                .value
+                .pointer("/spec/providerID")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.starts_with("azure://"))
+                && n.object.value.pointer("/spec/podCIDR").is_some()
+        });
+    if azure {
+        return Some("kubenet".into());
+    }
+    let docker: IpNet = "172.17.0.0/16".parse().ok()?;
+    let pod_ips: Vec<IpAddr> = snap
+        .objects_of("Pod")
+        .filter(|p| p.object.value.pointer("/spec/hostNetwork") != Some(&Value::Bool(true)))
+        .filter_map(|p| p.object.value.pointer("/status/podIP")?.as_str()?.parse().ok())
+        .collect();
+    (!pod_ips.is_empty() && pod_ips.iter().all(|ip| docker.contains(ip)))
+        .then(|| "docker bridge (no CNI plugin)".into())
+}
+
 fn yaml_value(text: &str) -> Option<Value> {
     serde_saphyr::from_str(text).ok()
 }
 
-/// The DNS Service: `kube-dns` in kube-system (kubeadm, k3s), else any
-/// Service labelled `k8s-app: kube-dns` or named `coredns`.
+/// The DNS Service, found by what it is rather than by name: the Service
+/// whose ClusterIP the kubelets hand to pods (`clusterDNS`), else the
+/// Service that selects the cluster DNS pods (`rules/components.yaml`: CoreDNS,
+/// the kube-dns addon, OpenShift's dns-default), else the usual names
+/// (`kube-system/kube-dns`, a `k8s-app: kube-dns` label, `coredns`).
 fn dns_service(snap: &Snapshot) -> Option<DnsService> {
     let candidates: Vec<_> = snap
         .objects_of("Service")
         .filter_map(|o| o.object.view::<Service>().ok().map(|s| (o, s)))
         .collect();
-    let pick = candidates
+    let cluster_dns: Vec<String> = snap
+        .nodes
+        .values()
+        .filter_map(|t| t.kubelet.as_ref())
+        .flat_map(|k| k.value.cluster_dns.iter().map(|(_, ip)| ip.clone()))
+        .collect();
+    // Each DNS component's pods, with the component's name.
+    let dns_pods: Vec<(&str, Vec<_>)> = crate::components::catalog()
         .iter()
-        .find(|(_, s)| {
-            s.metadata.name == "kube-dns" && s.metadata.namespace.as_deref() == Some("kube-system")
+        .filter(|c| c.kind == "dns")
+        .map(|c| (c.name.as_str(), crate::components::pods_of(snap, &c.recognise.pods)))
+        .filter(|(_, pods)| !pods.is_empty())
+        .collect();
+    let selects = |s: &Service| -> Option<&str> {
+        if s.spec.selector.is_empty() {
+            return None;
+        }
+        dns_pods.iter().find_map(|(name, pods)| {
+            pods.iter()
+                .any(|p| {
+                    p.object.namespace == s.metadata.namespace && {
+                        let labels = p.object.labels();
+                        s.spec.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                    }
+                })
+                .then_some(*name)
+        })
+    };
+    let by_ip = candidates.iter().find(|(_, s)| {
+        s.spec
+            .cluster_ip
+            .as_ref()
+            .is_some_and(|ip| cluster_dns.contains(ip))
+    });
+    let pick = by_ip
+        .or_else(|| candidates.iter().find(|(_, s)| selects(s).is_some()))
+        .or_else(|| {
+            candidates.iter().find(|(_, s)| {
+                s.metadata.name == "kube-dns" && s.metadata.namespace.as_deref() == Some("kube-system")
+            })
         })
         .or_else(|| {
             candidates.iter().find(|(_, s)| {
@@ -440,9 +512,11 @@ fn dns_service(snap: &Snapshot) -> Option<DnsService> {
             })
         })
         .or_else(|| {
-            candidates
-                .iter()
-                .find(|(_, s)| s.metadata.name == "coredns")
+            candidates.iter().find(|(_, s)| {
+                s.metadata.name == "coredns"
+                    || (s.metadata.name == "dns-default"
+                        && s.metadata.namespace.as_deref() == Some("openshift-dns"))
+            })
         })?;
     let (o, s) = pick;
     let ip = s.spec.cluster_ip.clone().unwrap_or_default();
@@ -450,6 +524,7 @@ fn dns_service(snap: &Snapshot) -> Option<DnsService> {
         namespace: s.metadata.namespace.clone().unwrap_or_default(),
         name: s.metadata.name.clone(),
         cluster_ip: ip.parse().ok(),
+        server: selects(s).map(str::to_owned),
         evidence: ev(
             &o.file,
             o.object.line,

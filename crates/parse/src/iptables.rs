@@ -88,7 +88,8 @@ fn net(v: &str) -> Option<IpNet> {
     }
 }
 
-/// Everything read from one `iptables-save`.
+/// Everything read from one `iptables-save` (or translated from `nft list
+/// ruleset` by [`crate::nft::parse_nft_ruleset_in`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IptablesSave {
     /// Tables seen, with the line of their `*table` header.

@@ -24,6 +24,7 @@ pub mod lines;
 pub mod log;
 pub mod lsmod;
 pub mod name;
+pub mod nft;
 pub mod probe;
 pub mod resolv;
 pub mod sysctl;

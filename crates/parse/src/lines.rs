@@ -110,6 +110,81 @@ pub fn decode(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
     }
 }
 
+/// Programs whose own error messages (`sysctl: permission denied on key
+/// ...`, `cat: /proc/...: No such file or directory`) land in a captured
+/// command output when stderr was collected with stdout.
+const TOOLS: &[&str] = &[
+    "sysctl",
+    "ip",
+    "bridge",
+    "lsmod",
+    "modprobe",
+    "modinfo",
+    "cat",
+    "ls",
+    "sh",
+    "bash",
+    "dash",
+    "timeout",
+    "sudo",
+    "chroot",
+    "nsenter",
+    "iptables",
+    "iptables-save",
+    "ip6tables",
+    "ip6tables-save",
+    "iptables-legacy-save",
+    "iptables-nft-save",
+    "nft",
+    "ipvsadm",
+    "ss",
+    "conntrack",
+    "getenforce",
+    "sestatus",
+    "systemctl",
+    "firewall-cmd",
+];
+
+/// Opening words of iproute2's and the kernel interface's error messages.
+const STDERR_PREFIXES: &[&str] = &[
+    "RTNETLINK answers:",
+    "Cannot open ",
+    "Cannot find device",
+    "Cannot send dump request",
+    "Cannot create ",
+    "Dump terminated",
+    "Dump was interrupted",
+    "Error: ",
+    "Object \"",
+    "Command \"",
+];
+
+/// Whether a line of captured output is the tool's own error message
+/// rather than output: `sysctl: unable to open directory "/proc/sys/fs/binfmt_misc/"`,
+/// `RTNETLINK answers: Operation not permitted`, `Cannot open netlink socket: ...`,
+/// `/bin/sh: ip: command not found`, `Device "flannel.1" does not exist.`
+///
+/// It names a known program (or a path to one) before `: `, or starts like
+/// iproute2's messages do; a record of `sysctl -a`, `lsmod` or `ip` never
+/// does. Line-based parsers skip such lines instead of reading them as data.
+pub fn is_tool_stderr(line: &str) -> bool {
+    let t = line.trim();
+    if STDERR_PREFIXES.iter().any(|p| t.starts_with(p)) {
+        return true;
+    }
+    if t.starts_with("Device \"") && t.ends_with("does not exist.") {
+        return true;
+    }
+    let Some((prog, rest)) = t.split_once(": ") else {
+        return false;
+    };
+    if rest.is_empty() || prog.contains(char::is_whitespace) {
+        return false;
+    }
+    let base = prog.rsplit('/').next().unwrap_or(prog);
+    TOOLS.contains(&base)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,7 +213,47 @@ mod tests {
         assert_eq!(lines[0].text, "caf\u{fffd}");
     }
 
+    #[test]
+    fn tool_error_messages_are_recognised() {
+        for yes in [
+            "sysctl: unable to open directory \"/proc/sys/fs/binfmt_misc/\"",
+            "sysctl: permission denied on key 'fs.protected_fifos'",
+            "/usr/sbin/sysctl: cannot stat /proc/sys/x: No such file or directory",
+            "RTNETLINK answers: Operation not permitted",
+            "Cannot open netlink socket: Protocol not supported",
+            "Device \"flannel.1\" does not exist.",
+            "/bin/sh: ip: command not found",
+            "lsmod: ERROR: could not open '/proc/modules'",
+            "Error: Peer netns reference is invalid.",
+        ] {
+            assert!(is_tool_stderr(yes), "{yes}");
+        }
+        for no in [
+            "net.ipv4.ip_forward = 1",
+            "kernel.core_pattern = |/usr/lib/systemd/systemd-coredump %P %u",
+            "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536",
+            "br_netfilter           32768  0",
+            "default via 10.0.0.1 dev eth0",
+            "ip: ",
+            "",
+        ] {
+            assert!(!is_tool_stderr(no), "{no}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn sysctl_and_lsmod_records_are_never_tool_errors(
+            key in "[a-z][a-z0-9_]{0,8}(\\.[a-z0-9_/-]{1,8}){0,4}",
+            value in "[ -~]{0,30}",
+            size in 0u64..10_000_000,
+        ) {
+            let sysctl_line = format!("{key} = {value}");
+            let lsmod_line = format!("{key}  {size}  0");
+            prop_assert!(!is_tool_stderr(&sysctl_line));
+            prop_assert!(!is_tool_stderr(&lsmod_line));
+        }
+
         #[test]
         fn same_lines_as_std_when_short(text in "[a-z \\n]{0,200}") {
             let ours: Vec<String> = BoundedLines::new(text.as_bytes(), 1000).map(|l| l.unwrap().text).collect();

@@ -1,4 +1,5 @@
-//! `lsmod` output.
+//! `lsmod` output. lsmod's own error messages (`lsmod: ERROR: could not
+//! open '/proc/modules'`) are skipped, not read as modules.
 
 use crate::Parsed;
 use crate::diag::numbered;
@@ -26,7 +27,10 @@ pub fn parse_lsmod(text: &str) -> Parsed<Module> {
     let mut out = Parsed::default();
     for (n, line) in numbered(text) {
         let toks: Vec<&str> = line.split_whitespace().collect();
-        if toks.is_empty() || (toks[0] == "Module" && toks.get(1) == Some(&"Size")) {
+        if toks.is_empty()
+            || (toks[0] == "Module" && toks.get(1) == Some(&"Size"))
+            || crate::lines::is_tool_stderr(line)
+        {
             continue;
         }
         let parsed = (|| {
@@ -70,5 +74,9 @@ mod tests {
         assert!(p.diagnostics.is_empty());
         assert_eq!(p.records.len(), 3);
         assert_eq!(p.records[1].used_by, vec!["br_netfilter"]);
+        let p = parse_lsmod(
+            "lsmod: ERROR: could not open '/proc/modules': No such file or directory\n",
+        );
+        assert!(p.records.is_empty() && p.diagnostics.is_empty());
     }
 }

@@ -1,7 +1,9 @@
 //! `sysctl -a` (`net.ipv4.ip_forward = 1`) and the `/proc/sys/...` form
 //! troubleshoot.sh writes (`/proc/sys/net/ipv4/ip_forward = 1`). Keys come
 //! back in sysctl's dotted form, with dots inside names (`flannel.1`)
-//! written as `/`, as `sysctl` itself prints them.
+//! written as `/`, as `sysctl` itself prints them. sysctl's own error
+//! messages in the output (`sysctl: permission denied on key ...`) are
+//! skipped: they are neither parameters nor malformed ones.
 
 use crate::Parsed;
 use crate::diag::numbered;
@@ -25,7 +27,11 @@ pub fn parse_sysctl(text: &str) -> Parsed<Sysctl> {
     let mut out = Parsed::default();
     for (n, line) in numbered(text) {
         let t = line.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+        if t.is_empty()
+            || t.starts_with('#')
+            || t.starts_with(';')
+            || crate::lines::is_tool_stderr(t)
+        {
             continue;
         }
         let Some((key, value)) = t.split_once('=') else {
@@ -70,6 +76,18 @@ mod tests {
         assert_eq!(p.records[0].key, "net.ipv4.ip_forward");
         assert_eq!(p.records[1].key, "net.ipv4.conf.flannel/1.forwarding");
         assert_eq!(p.records[2].key, "net.ipv4.conf.flannel/1.rp_filter");
+        assert_eq!(p.records.len(), 3);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    }
+
+    #[test]
+    fn stderr_lines_are_skipped_but_bad_lines_still_reported() {
+        let p = parse_sysctl(
+            "abi.vsyscall32 = 1\nsysctl: unable to open directory \"/proc/sys/fs/binfmt_misc/\"\nfs.file-max = 9223372036854775807\nnot a parameter\n",
+        );
+        assert_eq!(p.records.len(), 2);
+        assert_eq!(p.records[1].line, 3);
         assert_eq!(p.diagnostics.len(), 1);
+        assert_eq!(p.diagnostics[0].line, Some(4));
     }
 }

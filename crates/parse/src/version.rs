@@ -23,7 +23,9 @@ pub fn cluster_version(v: &Value) -> Result<ClusterVersion, Diagnostic> {
     let out = ClusterVersion {
         server: git("/serverVersion/gitVersion")
             .or_else(|| git("/info/gitVersion"))
-            .or_else(|| git("/string")),
+            .or_else(|| git("/string"))
+            // `kubectl version`'s server half alone (sonobuoy's serverversion.json).
+            .or_else(|| git("/gitVersion")),
         client: git("/clientVersion/gitVersion"),
         server_line: 1,
     };

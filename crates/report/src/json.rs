@@ -40,6 +40,7 @@ pub fn report(analysis: &Analysis) -> Value {
         "findings": findings,
         "root_causes": analysis.root_causes(),
         "unknown": analysis.unknown,
+        "not_applicable": analysis.not_applicable,
         "rule_errors": analysis.problems,
     })
 }

@@ -47,6 +47,12 @@ pub struct RuleDef {
     /// CEL condition over one record `r`; records where it is false are dropped.
     #[serde(default, rename = "where")]
     pub condition: Option<String>,
+    /// The CNIs the rule is about (names from `rules/components.yaml`, e.g.
+    /// `[flannel, canal]`). Where the cluster is known to run other CNIs
+    /// only, the rule is *not applicable* — neither run nor unknown. Empty:
+    /// any cluster.
+    #[serde(default)]
+    pub applies_to: Vec<String>,
     /// Inputs the verdict depends on. Node inputs (`node.sysctl`;
     /// `node.iptables|node.firewalld` for either) must be collected on each
     /// record's node, else that record is dropped; cluster inputs

@@ -79,6 +79,15 @@ pub struct Why {
     pub inputs: usize,
 }
 
+/// A rule about CNIs the cluster does not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotApplicable {
+    /// The rule.
+    pub rule: String,
+    /// Why, e.g. "for flannel, canal; this cluster runs calico".
+    pub reason: String,
+}
+
 /// What the report says about the bundle itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BundleInfo {
@@ -143,6 +152,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Rules that could not be answered.
     pub unknown: Vec<Unknown>,
+    /// Rules about CNIs this cluster does not run: not run, and not unknown.
+    pub not_applicable: Vec<NotApplicable>,
     /// Rule evaluation problems (an expression that failed on some record).
     pub problems: Vec<String>,
     /// The bundle itself.
@@ -171,7 +182,22 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
         ..Analysis::default()
     };
     let world = World::for_rules(snap.clone(), rules);
+    // The CNIs the cluster runs; empty when none was recognised (then every
+    // rule runs, and what it lacks is unknown).
+    let cnis = kdiag_model::inventory::NetworkInventory::of(snap).components.cni;
     for rule in &rules.rules {
+        let applies = &rule.def.applies_to;
+        if !applies.is_empty() && !cnis.is_empty() && !cnis.iter().any(|c| applies.contains(c)) {
+            analysis.not_applicable.push(NotApplicable {
+                rule: rule.def.id.clone(),
+                reason: format!(
+                    "for {}; this cluster runs {}",
+                    applies.join(", "),
+                    cnis.join(", ")
+                ),
+            });
+            continue;
+        }
         world.begin_rule(rule);
         let table = source(rule, &world);
         let (findings, problems, lacking) = evaluate_in(rule, &table, &world);

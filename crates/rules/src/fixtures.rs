@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 struct Expect {
     #[serde(default)]
     subjects: Vec<BTreeMap<String, String>>,
+    /// The severity every finding must have (after `escalate`), when given.
+    #[serde(default)]
+    severity: Option<crate::def::Severity>,
     /// A known false negative or positive, kept as a case instead of deleted.
     #[serde(default)]
     known_gap: Option<String>,
@@ -107,6 +110,15 @@ pub fn fixture_dir(rule_file: &Path) -> PathBuf {
 
 /// Runs one rule against one fixture bundle; the subjects it found.
 pub fn run_case(rule: &Rule, bundle: &Path) -> Result<Vec<BTreeMap<String, String>>, String> {
+    run_case_severities(rule, bundle).map(|(subjects, _)| subjects)
+}
+
+/// Runs one rule against one fixture bundle; the subjects it found and the
+/// severities of its findings.
+fn run_case_severities(
+    rule: &Rule,
+    bundle: &Path,
+) -> Result<(Vec<BTreeMap<String, String>>, Vec<crate::def::Severity>), String> {
     let patterns = LogPatterns::new(
         rule.def
             .matcher
@@ -125,10 +137,11 @@ pub fn run_case(rule: &Rule, bundle: &Path) -> Result<Vec<BTreeMap<String, Strin
     if let Some(p) = analysis.problems.first() {
         return Err(p.clone());
     }
+    let severities: Vec<_> = analysis.findings.iter().map(|f| f.severity).collect();
     let mut got: Vec<_> = analysis.findings.into_iter().map(|f| f.subject).collect();
     got.sort();
     got.dedup();
-    Ok(got)
+    Ok((got, severities))
 }
 
 /// Runs every rule of `rules` whose file is on disk against its fixtures.
@@ -177,9 +190,9 @@ pub fn test_rules(rules: &RuleSet) -> Vec<CaseResult> {
                 },
                 Err(_) => Expect::default(),
             };
-            let outcome = match run_case(rule, &case) {
+            let outcome = match run_case_severities(rule, &case) {
                 Err(e) => Outcome::Error(e),
-                Ok(got) => {
+                Ok((got, severities)) => {
                     let mut expected = expect.subjects.clone();
                     expected.sort();
                     let verdict = if name.starts_with("quiet") {
@@ -192,7 +205,14 @@ pub fn test_rules(rules: &RuleSet) -> Vec<CaseResult> {
                         if got.is_empty() {
                             Outcome::Missing
                         } else if got == expected {
-                            Outcome::Ok
+                            match expect.severity {
+                                Some(want) if severities.iter().any(|s| *s != want) => {
+                                    Outcome::Error(format!(
+                                        "expected every finding at {want:?}, got {severities:?}"
+                                    ))
+                                }
+                                _ => Outcome::Ok,
+                            }
                         } else {
                             Outcome::Wrong { expected, got }
                         }

@@ -699,6 +699,26 @@ fn cross_check(
         }
     }
     let ids: Vec<&str> = rules.iter().map(|r| r.0.id.as_str()).collect();
+    // `applies_to` names CNIs of rules/components.yaml; a typo would make a
+    // rule not applicable everywhere.
+    let cnis: Vec<&str> = kdiag_model::components::catalog()
+        .iter()
+        .filter(|c| c.kind == "cni")
+        .map(|c| c.name.as_str())
+        .collect();
+    for r in rules {
+        for (i, name) in r.0.applies_to.iter().enumerate() {
+            if !cnis.contains(&name.as_str()) {
+                let (file, pos) = at(&r.0.id, &format!("applies_to.{i}"));
+                errors.push(RuleError {
+                    file,
+                    pos,
+                    message: format!("applies_to names `{name}`, which is not a CNI of rules/components.yaml"),
+                    hint: suggest(name, &cnis),
+                });
+            }
+        }
+    }
     for r in rules {
         for (i, c) in r.0.caused_by.iter().enumerate() {
             if let Some(rule) = &c.rule

@@ -271,7 +271,15 @@ pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
         let is_dns = dns
             .as_ref()
             .is_some_and(|(n, m)| *n == ns && *m == s.metadata.name);
-        let component = if is_dns { "coredns" } else { "" };
+        // The network component whose pods the Service selects (a CNI's
+        // own Service, a DNS cache), if any.
+        let component = if is_dns {
+            "coredns"
+        } else {
+            snap.pods_matching(Some(&ns), &s.spec.selector)
+                .find_map(crate::components::of_pod)
+                .unwrap_or("")
+        };
         table.records.push(Fact {
             record: row(ServiceEndpointsRecord {
                 namespace: ns,

@@ -40,7 +40,33 @@ impl FdbEntry {
     }
 }
 
-/// Parses `bridge fdb show`.
+/// Words `bridge fdb` prints as keys or flags: after a doubled `dev` they
+/// mean the device is literally named `dev`.
+const KEYWORDS: &[&str] = &[
+    "dev",
+    "dst",
+    "vlan",
+    "master",
+    "port",
+    "vni",
+    "via",
+    "src_vni",
+    "nhid",
+    "state",
+    "used",
+    "self",
+    "router",
+    "permanent",
+    "static",
+    "dynamic",
+    "extern_learn",
+    "offload",
+    "sticky",
+];
+
+/// Parses `bridge fdb show`, with or without `-s` statistics (`used N/M`).
+/// Some iproute2 versions print `dev dev eth0` with `-d`; that is read as
+/// `dev eth0`.
 pub fn parse_fdb(text: &str) -> Parsed<FdbEntry> {
     super::each_line(text, parse_one)
 }
@@ -65,7 +91,17 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
     while i < toks.len() {
         let val = toks.get(i + 1).copied();
         match toks[i] {
+            // `dev dev eth0` (iproute2 4.x with `-d`), unless the device is named `dev`.
+            "dev"
+                if val == Some("dev") && toks.get(i + 2).is_some_and(|d| !KEYWORDS.contains(d)) =>
+            {
+                i += 1;
+                r.dev = Some(Name::from(*toks.get(i + 1)?));
+            }
             "dev" => r.dev = Some(Name::from(val?)),
+            "used" | "updated" => {
+                val?;
+            }
             "dst" => r.dst = Some(ip(val?)?),
             "vlan" => r.vlan = val?.parse().ok(),
             "master" => r.master = Some(Name::from(val?)),
@@ -97,5 +133,45 @@ mod tests {
         assert!(p.records[0].permanent());
         assert_eq!(p.records[2].master.as_deref(), Some("cni0"));
         assert!(!p.records[2].permanent());
+    }
+
+    #[test]
+    fn doubled_dev_and_statistics() {
+        let p = parse_fdb(
+            "01:00:5e:00:00:01 dev dev eth0 self permanent\n33:33:ff:2a:75:82 dev dev eth0 self permanent\n0a:58:0a:f4:01:02 dev veth1 used 12/34 master cni0\n33:33:00:00:00:01 dev dev self permanent\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.records.len(), 4);
+        assert_eq!(p.records[0].dev.as_deref(), Some("eth0"));
+        assert_eq!(p.records[0].flags, vec!["self", "permanent"]);
+        assert!(p.records[1].permanent());
+        assert_eq!(p.records[2].dev.as_deref(), Some("veth1"));
+        assert_eq!(p.records[2].master.as_deref(), Some("cni0"));
+        assert!(p.records[2].flags.is_empty());
+        // A device named `dev`.
+        assert_eq!(p.records[3].dev.as_deref(), Some("dev"));
+        assert_eq!(p.records[3].flags, vec!["self", "permanent"]);
+    }
+
+    proptest::proptest! {
+        /// A doubled `dev` and `used` statistics read as the plain line does.
+        #[test]
+        fn doubled_dev_reads_as_single(
+            mac in proptest::array::uniform6(proptest::prelude::any::<u8>()),
+            dev in "(eth|ens|veth|cni|flannel\\.)[0-9]{1,2}",
+            used in proptest::option::of((0u32..9999, 0u32..9999)),
+            flags in proptest::sample::subsequence(vec!["self", "permanent"], 0..=2),
+        ) {
+            let mac = Mac(mac);
+            let flags = flags.join(" ");
+            let stats = used.map(|(a, b)| format!(" used {a}/{b}")).unwrap_or_default();
+            let plain = parse_fdb(&format!("{mac} dev {dev} {flags}"));
+            let doubled = parse_fdb(&format!("{mac} dev dev {dev}{stats} {flags}"));
+            proptest::prop_assert!(doubled.diagnostics.is_empty(), "{:?}", doubled.diagnostics);
+            proptest::prop_assert_eq!(plain.records.len(), 1);
+            proptest::prop_assert_eq!(doubled.records.len(), 1);
+            let (a, b) = (&plain.records[0], &doubled.records[0]);
+            proptest::prop_assert_eq!((a.mac, &a.dev, &a.flags), (b.mac, &b.dev, &b.flags));
+        }
     }
 }

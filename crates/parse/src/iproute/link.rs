@@ -95,11 +95,13 @@ const KINDS: &[&str] = &[
     "team",
 ];
 
-/// Parses `ip addr show` or `ip [-d] link show` (the same block layout).
+/// Parses `ip [-d] addr show` or `ip [-s] [-d] link show` (the same block
+/// layout). `-s` statistics (`RX: bytes packets ...` and the numbers under
+/// it) and other detail lines are read past.
 pub fn parse_links(text: &str) -> Parsed<Interface> {
     let mut out: Parsed<Interface> = Parsed::default();
     for (n, line) in numbered(text) {
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || crate::lines::is_tool_stderr(line) {
             continue;
         }
         if !line.starts_with([' ', '\t']) {
@@ -259,5 +261,33 @@ mod tests {
         assert_eq!(f.addrs[0].addr.to_string(), "10.244.73.0/32");
         assert_eq!(p.records[1].master.as_deref(), Some("cni0"));
         assert_eq!(p.records[1].parent.as_deref(), Some("if4"));
+    }
+
+    #[test]
+    fn statistics_and_details_of_ip_s_d_link() {
+        let text = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 \n    RX: bytes  packets  errors  dropped overrun mcast   \n    15202900   162442   0       0       0       0       \n    TX: bytes  packets  errors  dropped carrier collsns \n    15202900   162442   0       0       0       0       \n2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP mode DEFAULT group default qlen 1000\n    link/ether 00:15:5d:b7:25:12 brd ff:ff:ff:ff:ff:ff promiscuity 0 addrgenmode none numtxqueues 64 numrxqueues 64 gso_max_size 62780 gso_max_segs 65535 \n    RX: bytes  packets  errors  dropped overrun mcast   \n    281235503  340518   0       0       0       3425    \n    RX errors: length   crc     frame   fifo    missed\n               0        0       0       0       0       \n    TX: bytes  packets  errors  dropped carrier collsns \n    24329184   175205   0       0       0       0       \n";
+        let p = parse_links(text);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.records.len(), 2);
+        assert_eq!(p.records[1].name, "eth0");
+        assert_eq!(p.records[1].mac.as_deref(), Some("00:15:5d:b7:25:12"));
+        assert_eq!(p.records[1].mtu, Some(1500));
+        assert_eq!(p.records[0].kind, None);
+        assert!(p.records.iter().all(|i| i.addrs.is_empty()));
+    }
+
+    #[test]
+    fn ip_d_address() {
+        let text = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 \n    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n    inet6 ::1/128 scope host \n       valid_lft forever preferred_lft forever\n2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP group default qlen 1000\n    link/ether 00:15:5d:b7:25:12 brd ff:ff:ff:ff:ff:ff promiscuity 0 numtxqueues 64 numrxqueues 64 gso_max_size 62780 gso_max_segs 65535 \n    inet 172.16.1.10/24 brd 172.16.1.255 scope global dynamic noprefixroute eth0\n       valid_lft 41096sec preferred_lft 41096sec\n    inet6 fe80::6f03:6200:832a:7582/64 scope link noprefixroute \n       valid_lft forever preferred_lft forever\nRTNETLINK answers: Invalid argument\n";
+        let p = parse_links(text);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.records.len(), 2);
+        let eth0 = &p.records[1];
+        assert_eq!(eth0.addrs.len(), 2);
+        assert_eq!(eth0.addrs[0].addr.to_string(), "172.16.1.10/24");
+        assert_eq!(eth0.addrs[0].label.as_deref(), Some("eth0"));
+        assert_eq!(eth0.addrs[0].scope.as_deref(), Some("global"));
+        assert_eq!(eth0.addrs[1].label, None);
+        assert_eq!(p.records[0].addrs[1].addr.to_string(), "::1/128");
     }
 }

@@ -1,6 +1,8 @@
 //! iproute2 text output: `ip route`, `ip neigh`, `bridge fdb`, `ip addr`
 //! and `ip -d link`. Lines that are not command output (shell prompts,
 //! `...` elisions, headings) come back as diagnostics, never as records.
+//! The tools' own error messages (`RTNETLINK answers: ...`, `Cannot open
+//! netlink socket: ...`, see [`crate::lines::is_tool_stderr`]) are skipped.
 
 mod fdb;
 mod link;
@@ -22,7 +24,7 @@ pub(crate) fn each_line<T>(
 ) -> crate::Parsed<T> {
     let mut out = crate::Parsed::default();
     for (n, line) in crate::diag::numbered(text) {
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || crate::lines::is_tool_stderr(line) {
             continue;
         }
         match parse_one(n, line) {

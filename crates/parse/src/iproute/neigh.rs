@@ -49,7 +49,8 @@ const STATES: &[&str] = &[
     "FAILED",
 ];
 
-/// Parses `ip neigh show`.
+/// Parses `ip neigh show`, with or without `-s` statistics (`ref N`,
+/// `used A/B/C`, `probes N` between the link-layer address and the state).
 pub fn parse_neighbors(text: &str) -> Parsed<Neighbor> {
     super::each_line(text, parse_one)
 }
@@ -86,7 +87,11 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
                 i += 1;
             }
             "proxy" | "extern_learn" | "managed" | "use" => i += 1,
-            "probes" | "vrf" | "protocol" => i += 2,
+            // `-s` statistics (`ref 1 used 0/42/2 probes 1`) and other key/value pairs.
+            "probes" | "vrf" | "protocol" | "ref" | "used" => {
+                toks.get(i + 1)?;
+                i += 2;
+            }
             s if STATES.contains(&s) => {
                 r.states.push(Name::from(s));
                 i += 1;
@@ -115,5 +120,53 @@ mod tests {
         );
         assert!(p.records[1].router);
         assert_eq!(p.records[2].lladdr, None);
+    }
+
+    #[test]
+    fn statistics_of_ip_s_s_neigh() {
+        let p = parse_neighbors(
+            "172.16.1.20 dev eth0 lladdr 00:15:5d:b7:25:11 used 48/43/2 probes 1 STALE\n172.16.1.13 dev eth0 lladdr 00:15:5d:b7:25:14 ref 1 used 0/42/2 probes 1 DELAY\n172.16.1.2 dev eth0 lladdr 00:15:5d:b7:25:08 ref 1 used 2097/0/2097 probes 0 REACHABLE\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.records.len(), 3);
+        assert_eq!(p.records[1].states, vec!["DELAY"]);
+        assert_eq!(p.records[1].dev.as_deref(), Some("eth0"));
+        assert_eq!(
+            p.records[2].lladdr.map(|m| m.to_string()).as_deref(),
+            Some("00:15:5d:b7:25:08")
+        );
+        // A key without its value is not a record.
+        assert_eq!(
+            parse_neighbors("10.0.0.1 dev eth0 ref\n").diagnostics.len(),
+            1
+        );
+    }
+
+    proptest::proptest! {
+        /// Statistics never change what the entry says.
+        #[test]
+        fn statistics_are_ignored(
+            last in 1u8..255,
+            mac in proptest::array::uniform6(proptest::prelude::any::<u8>()),
+            refs in proptest::option::of(0u32..100),
+            used in proptest::option::of((0u32..5000, 0u32..5000, 0u32..5000)),
+            probes in proptest::option::of(0u32..10),
+            state in proptest::sample::select(STATES),
+        ) {
+            let mac = Mac(mac);
+            let plain = format!("10.1.2.{last} dev eth0 lladdr {mac} {state}");
+            let mut stats = String::new();
+            if let Some(r) = refs { stats.push_str(&format!(" ref {r}")); }
+            if let Some((a, b, c)) = used { stats.push_str(&format!(" used {a}/{b}/{c}")); }
+            if let Some(p) = probes { stats.push_str(&format!(" probes {p}")); }
+            let with = format!("10.1.2.{last} dev eth0 lladdr {mac}{stats} {state}");
+            let a = parse_neighbors(&plain);
+            let b = parse_neighbors(&with);
+            proptest::prop_assert!(b.diagnostics.is_empty(), "{:?}", b.diagnostics);
+            proptest::prop_assert_eq!(a.records.len(), 1);
+            proptest::prop_assert_eq!(b.records.len(), 1);
+            let (a, b) = (&a.records[0], &b.records[0]);
+            proptest::prop_assert_eq!((a.ip, &a.dev, a.lladdr, &a.states), (b.ip, &b.dev, b.lladdr, &b.states));
+        }
     }
 }

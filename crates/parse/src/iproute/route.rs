@@ -82,11 +82,14 @@ const FLAGS: &[&str] = &[
     "notify",
 ];
 
-/// Parses `ip route show` (any table, IPv4 or IPv6).
+/// Parses `ip route show` (any table, IPv4 or IPv6), `ip route show table
+/// all` included: the type (`local`, `broadcast`, `multicast`, ...) and
+/// `table` of each route are kept. `default` is `::/0` when the route is
+/// plainly IPv6 (a v6 gateway or source, or `pref`), else `0.0.0.0/0`.
 pub fn parse_routes(text: &str) -> Parsed<Route> {
     let mut out: Parsed<Route> = Parsed::default();
     for (n, line) in numbered(text) {
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || crate::lines::is_tool_stderr(line) {
             continue;
         }
         if line.starts_with([' ', '\t'])
@@ -122,6 +125,7 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
         route_type = Some(Name::from(toks[0]));
         i = 1;
     }
+    let is_default = *toks.get(i)? == "default";
     let dst = dst(toks.get(i)?)?;
     i += 1;
     let mut r = Route {
@@ -191,6 +195,14 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
             _ => return None,
         }
     }
+    // `default` of an IPv6 route (a v6 gateway or source, or the v6-only `pref`).
+    if is_default
+        && (r.gateway.is_some_and(|g| g.is_ipv6())
+            || r.src.is_some_and(|s| s.is_ipv6())
+            || toks.contains(&"pref"))
+    {
+        r.dst = IpNet::V6(ipnet::Ipv6Net::default());
+    }
     Some(r)
 }
 
@@ -236,5 +248,92 @@ mod tests {
         assert_eq!(p.records.len(), 4);
         assert_eq!(p.records[0].route_type.as_deref(), Some("local"));
         assert_eq!(p.records[2].nexthops.len(), 2);
+    }
+
+    #[test]
+    fn table_all_keeps_types_and_tables() {
+        let p = parse_routes(
+            "172.16.1.0/24 dev eth0 proto kernel scope link src 172.16.1.10 metric 100 \nbroadcast 127.0.0.0 dev lo table local proto kernel scope link src 127.0.0.1 \nlocal 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1 \nbroadcast 172.16.1.255 dev eth0 table local proto kernel scope link src 172.16.1.10 \n::1 dev lo proto kernel metric 256 pref medium\nfe80::/64 dev eth0 proto kernel metric 100 pref medium\nlocal ::1 dev lo table local proto kernel metric 0 pref medium\nmulticast ff00::/8 dev eth0 table local proto kernel metric 256 pref medium\nff00::/8 dev eth0 table local metric 256 pref medium\nunreachable ::/96 dev lo metric 1024 error -113 pref medium\nanycast fe80:: dev eth0 table local proto kernel metric 0 pref medium\nunreachable default dev lo proto kernel metric 4294967295 error -101 pref medium\ndefault via fe80::1 dev eth0 proto ra metric 1024 expires 1798sec hoplimit 64 pref medium\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.records.len(), 13);
+        let kinds: Vec<(Option<&str>, String, Option<&str>)> = p
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.route_type.as_deref(),
+                    r.dst.to_string(),
+                    r.table.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(kinds[0], (None, "172.16.1.0/24".into(), None));
+        assert_eq!(
+            kinds[1],
+            (Some("broadcast"), "127.0.0.0/32".into(), Some("local"))
+        );
+        assert_eq!(
+            kinds[2],
+            (Some("local"), "127.0.0.0/8".into(), Some("local"))
+        );
+        assert_eq!(kinds[6], (Some("local"), "::1/128".into(), Some("local")));
+        assert_eq!(
+            kinds[7],
+            (Some("multicast"), "ff00::/8".into(), Some("local"))
+        );
+        assert_eq!(kinds[8], (None, "ff00::/8".into(), Some("local")));
+        assert_eq!(kinds[9], (Some("unreachable"), "::/96".into(), None));
+        assert_eq!(
+            kinds[10],
+            (Some("anycast"), "fe80::/128".into(), Some("local"))
+        );
+        assert_eq!(kinds[11], (Some("unreachable"), "::/0".into(), None));
+        assert_eq!(kinds[12], (None, "::/0".into(), None));
+        assert_eq!(
+            p.records[1].src.map(|s| s.to_string()).as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(p.records[4].metric, Some(256));
+        assert_eq!(p.records[11].metric, Some(u32::MAX));
+        // A plain IPv4 default is unchanged.
+        let p = parse_routes(
+            "default via 10.0.0.1 dev eth0 proto dhcp metric 100\ndefault dev wg0 scope link\n",
+        );
+        assert_eq!(p.records[0].dst.to_string(), "0.0.0.0/0");
+        assert_eq!(p.records[1].dst.to_string(), "0.0.0.0/0");
+    }
+
+    #[test]
+    fn tool_errors_are_skipped() {
+        let p = parse_routes(
+            "RTNETLINK answers: Operation not permitted\ndefault via 10.0.0.1 dev eth0\nError: ipv4: FIB table does not exist.\n",
+        );
+        assert_eq!(p.records.len(), 1);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    }
+
+    proptest::proptest! {
+        /// A route's type word and `table` never change its destination or device.
+        #[test]
+        fn type_and_table_are_kept(
+            ty in proptest::sample::select(TYPES),
+            table in proptest::option::of(proptest::sample::select(vec!["local", "main", "254", "100"])),
+            a in 0u8..=255, b in 0u8..=255, len in 8u8..=32,
+            v6 in proptest::prelude::any::<bool>(),
+        ) {
+            let dst = if v6 { format!("fd{a:02x}:{b:02x}::/{}", len + 32) } else { format!("10.{a}.{b}.0/{len}") };
+            let net: IpNet = dst.parse::<IpNet>().map(|n| n.trunc()).unwrap_or(IpNet::V4(ipnet::Ipv4Net::default()));
+            let t = table.map(|t| format!(" table {t}")).unwrap_or_default();
+            let line = format!("{ty} {net} dev eth0{t} proto kernel metric 256");
+            let p = parse_routes(&line);
+            proptest::prop_assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+            proptest::prop_assert_eq!(p.records.len(), 1);
+            let r = &p.records[0];
+            proptest::prop_assert_eq!(r.route_type.as_deref(), Some(ty));
+            proptest::prop_assert_eq!(r.table.as_deref(), table);
+            proptest::prop_assert_eq!(r.dst, net);
+            proptest::prop_assert_eq!(r.dev.as_deref(), Some("eth0"));
+        }
     }
 }

@@ -94,6 +94,14 @@ fn json_values(text: &str, kind: Option<&str>, content: &mut Content) {
     }
     if values.len() == 1 && values[0].2 {
         content.kubernetes = true;
+        let guessed;
+        let kind = match kind {
+            Some(k) => Some(k),
+            None => {
+                guessed = serde_json::from_str::<Value>(text).ok().and_then(|v| shape_kind(&v));
+                guessed
+            }
+        };
         let parsed = parse_json_as(text, kind);
         content.parsed.records.extend(parsed.records);
         content.parsed.diagnostics.extend(parsed.diagnostics);
@@ -114,6 +122,30 @@ fn json_values(text: &str, kind: Option<&str>, content: &mut Content) {
         }
         content.parsed.records.extend(parsed.records);
         content.parsed.diagnostics.extend(parsed.diagnostics);
+    }
+}
+
+/// The kind of kind-less objects, from their shape: a Pod has
+/// `spec.containers`, an Event `involvedObject` (troubleshoot.sh's run-pod
+/// collector writes both without `kind`).
+fn shape_kind(value: &Value) -> Option<&'static str> {
+    let first = match value {
+        Value::Object(m) if m.contains_key("kind") => return None,
+        Value::Object(m) => match m.get("items") {
+            Some(Value::Array(items)) => items.first()?,
+            _ => value,
+        },
+        Value::Array(items) => items.first()?,
+        _ => return None,
+    };
+    if first.get("kind").is_some() {
+        None
+    } else if first.pointer("/spec/containers").is_some() {
+        Some("Pod")
+    } else if first.get("involvedObject").is_some() {
+        Some("Event")
+    } else {
+        None
     }
 }
 
@@ -264,6 +296,14 @@ mod tests {
         assert!(c.kubernetes);
         assert_eq!(c.parsed.records.len(), 1);
         assert_eq!(c.parsed.records[0].kind, "ClusterRoleBinding");
+    }
+
+    #[test]
+    fn kindless_pods_and_events_by_shape() {
+        let c = parse_content("{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": []}}", None);
+        assert_eq!(c.parsed.records[0].kind, "Pod");
+        let c = parse_content("{\"items\": [{\"metadata\": {\"name\": \"e\"}, \"involvedObject\": {}}]}", None);
+        assert_eq!(c.parsed.records[0].kind, "Event");
     }
 
     #[test]

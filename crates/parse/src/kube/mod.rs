@@ -109,7 +109,7 @@ pub fn resource_of_kind(kind: &str) -> String {
     let lower = kind.to_ascii_lowercase();
     match lower.as_str() {
         "endpoints" => lower,
-        k if k.ends_with("ss") || k.ends_with("ch") || k.ends_with("sh") => format!("{k}es"),
+        k if ["ss", "ch", "sh", "us", "x"].iter().any(|e| k.ends_with(e)) => format!("{k}es"),
         k if k.ends_with('s') => lower,
         k if k.ends_with('y') && !k.ends_with("ay") && !k.ends_with("ey") => {
             format!("{}ies", &k[..k.len() - 1])
