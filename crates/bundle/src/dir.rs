@@ -17,18 +17,16 @@ pub(crate) fn read_dir(
     limits: &Limits,
     sink: &mut dyn EntrySink,
 ) -> io::Result<ReadSummary> {
-    let mut root = top.to_path_buf();
-    let mut root_name = String::new();
     // A directory holding nothing but one wrapping directory (an unpacked
-    // `kdiag-bundle-.../` or `support-bundle/`) has its root one level down.
+    // `kdiag-bundle-.../` or `support-bundle/`) names it as the root, for
+    // the summary; paths keep it, as they do in an archive.
     let children = sorted_children(top)?;
+    let mut root_name = String::new();
     if let [(name, only)] = children.as_slice()
         && fs::symlink_metadata(only)
             .map(|m| m.is_dir())
             .unwrap_or(false)
-        && !is_root_name(name)
     {
-        root = only.clone();
         root_name = name.clone();
     }
     let mut summary = ReadSummary {
@@ -40,7 +38,7 @@ pub(crate) fn read_dir(
         compressed_bytes: 0,
         stopped: None,
     };
-    walk(&root, "", 0, limits, sink, &mut summary)?;
+    walk(top, "", 0, limits, sink, &mut summary)?;
     if let Some(reason) = &summary.stopped {
         sink.diagnostic(BundleDiagnostic::new(
             None,
@@ -49,13 +47,6 @@ pub(crate) fn read_dir(
         ));
     }
     Ok(summary)
-}
-
-fn is_root_name(name: &str) -> bool {
-    matches!(
-        name,
-        "cluster" | "logs" | "nodes" | "probes" | "cluster-resources" | "cluster-info"
-    )
 }
 
 fn sorted_children(dir: &Path) -> io::Result<Vec<(String, std::path::PathBuf)>> {

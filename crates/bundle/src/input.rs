@@ -139,11 +139,21 @@ impl Layout {
         match self {
             Layout::Kdiag => "manifest.json, cluster/*.yaml, logs/, nodes/<node>/, probes/",
             Layout::Troubleshoot => "cluster-resources/, cluster-info/, sysctl/, dns/",
-            Layout::Sonobuoy => "resources/cluster/, resources/ns/<ns>/, podlogs/, hosts/<node>/configz.json, serverversion.json",
-            Layout::ClusterInfoDump => "nodes.json, <ns>/<resource>.json, <ns>/<pod>/logs.txt, or its stdout as one file",
-            Layout::MustGather => "cluster-scoped-resources/, namespaces/<ns>/, pod logs under namespaces/<ns>/pods/",
-            Layout::Sosreport => "sos_commands/networking/, sos_commands/kernel/, sos_commands/selinux/, etc/resolv.conf",
-            Layout::Kubectl => "any .yaml/.json file of Kubernetes objects (kind: List, objects, bare arrays), whatever its name",
+            Layout::Sonobuoy => {
+                "resources/cluster/, resources/ns/<ns>/, podlogs/, hosts/<node>/configz.json, serverversion.json"
+            }
+            Layout::ClusterInfoDump => {
+                "nodes.json, <ns>/<resource>.json, <ns>/<pod>/logs.txt, or its stdout as one file"
+            }
+            Layout::MustGather => {
+                "cluster-scoped-resources/, namespaces/<ns>/, pod logs under namespaces/<ns>/pods/"
+            }
+            Layout::Sosreport => {
+                "sos_commands/networking/, sos_commands/kernel/, sos_commands/selinux/, etc/resolv.conf"
+            }
+            Layout::Kubectl => {
+                "any .yaml/.json file of Kubernetes objects (kind: List, objects, bare arrays), whatever its name"
+            }
         }
     }
 
@@ -159,7 +169,11 @@ impl Layout {
             .filter(|(l, _)| **l != Layout::Kubectl)
             .max_by_key(|(l, n)| (**n, std::cmp::Reverse(**l)))
             .map(|(l, _)| *l)
-            .or_else(|| counts.contains_key(&Layout::Kubectl).then_some(Layout::Kubectl))
+            .or_else(|| {
+                counts
+                    .contains_key(&Layout::Kubectl)
+                    .then_some(Layout::Kubectl)
+            })
     }
 }
 
@@ -217,7 +231,13 @@ impl Input {
                 format!("nodes/{node}/{}", table.kdiag_file())
             }
             (Layout::Kdiag, Input::ProbeResolvConf) => "probes/*/resolv.conf".into(),
-            (Layout::Troubleshoot, Input::Node { node, table: NodeInput::Sysctl }) => {
+            (
+                Layout::Troubleshoot,
+                Input::Node {
+                    node,
+                    table: NodeInput::Sysctl,
+                },
+            ) => {
                 format!("sysctl/{node}")
             }
             (Layout::Sosreport, Input::Node { table, .. }) => match table {
@@ -228,7 +248,9 @@ impl Input {
                 NodeInput::Addresses => "sos_commands/networking/ip_-d_address".into(),
                 NodeInput::Sysctl => "sos_commands/kernel/sysctl_-a".into(),
                 NodeInput::Modules => "sos_commands/kernel/lsmod".into(),
-                NodeInput::Iptables => "sos_commands/networking/iptables-save (or nft_list_ruleset)".into(),
+                NodeInput::Iptables => {
+                    "sos_commands/networking/iptables-save (or nft_list_ruleset)".into()
+                }
                 NodeInput::Ipvs => "sos_commands/networking/ipvsadm_-Ln".into(),
                 NodeInput::ResolvConf => "etc/resolv.conf".into(),
                 NodeInput::Selinux => "sos_commands/selinux/sestatus".into(),
@@ -238,7 +260,13 @@ impl Input {
                     t.kdiag_file()
                 ),
             },
-            (Layout::Sonobuoy, Input::Node { node, table: NodeInput::KubeletConfig }) => {
+            (
+                Layout::Sonobuoy,
+                Input::Node {
+                    node,
+                    table: NodeInput::KubeletConfig,
+                },
+            ) => {
                 format!("hosts/{node}/configz.json")
             }
             (_, Input::Node { node, table }) => format!(
@@ -331,7 +359,7 @@ mod tests {
         assert!(
             routes
                 .path_in(Layout::Troubleshoot)
-                .contains("not in troubleshoot.sh bundles")
+                .contains("not in troubleshoot.sh")
         );
         assert_eq!(
             Input::node("w-2", NodeInput::Sysctl).path_in(Layout::Troubleshoot),

@@ -179,7 +179,9 @@ impl FileRole {
             FileRole::Probe { .. } => "probe output".into(),
             FileRole::TroubleshootDnsDebug => "dns probe (troubleshoot)".into(),
             FileRole::TroubleshootVersion => "troubleshoot version".into(),
-            FileRole::KubeContent { resource: Some(r), .. } => format!("kubernetes {r}"),
+            FileRole::KubeContent {
+                resource: Some(r), ..
+            } => format!("kubernetes {r}"),
             FileRole::KubeContent { .. } => "kubernetes objects".into(),
             FileRole::SectionedLogs { .. } => "container logs (cluster-info dump)".into(),
             FileRole::Known { what } => format!("not read ({what})"),
@@ -350,6 +352,8 @@ fn troubleshoot(parts: &[&str]) -> Option<FileRole> {
         ["analysis.json"] | ["execution-data", ..] | ["host-collectors", ..] => FileRole::Known {
             what: "troubleshoot.sh analysis".into(),
         },
+        // Secrets, image pull secrets and the like: troubleshoot.sh's, not read.
+        ["cluster-resources", ..] => FileRole::Other,
         _ => return None,
     })
 }
@@ -375,7 +379,9 @@ fn sonobuoy(parts: &[&str]) -> Option<FileRole> {
         ["resources", "cluster", file] => objects(file, None),
         ["resources", "ns", ns, file] => objects(file, Some(ns)),
         ["podlogs", ns, pod, "logs", file] => {
-            let container = file.strip_suffix(".txt").or_else(|| file.strip_suffix(".log"))?;
+            let container = file
+                .strip_suffix(".txt")
+                .or_else(|| file.strip_suffix(".log"))?;
             Some(match container.strip_suffix("-previous") {
                 Some(c) => log(ns, pod, c, true),
                 None => log(ns, pod, container, false),
@@ -390,13 +396,16 @@ fn sonobuoy(parts: &[&str]) -> Option<FileRole> {
             format: DataFormat::Json,
         }),
         ["servergroups.json"] => known("API groups"),
-        ["meta", "config.json" | "run.log" | "query-time.json" | "info.json"] => {
-            known("sonobuoy run metadata")
-        }
+        [
+            "meta",
+            "config.json" | "run.log" | "query-time.json" | "info.json",
+        ] => known("sonobuoy run metadata"),
         ["plugins", "systemd_logs" | "systemd-logs", ..] => known("systemd journal"),
-        ["plugins", _, "sonobuoy_results.yaml" | "definition.json" | "defintion.json"] => {
-            known("plugin results")
-        }
+        [
+            "plugins",
+            _,
+            "sonobuoy_results.yaml" | "definition.json" | "defintion.json",
+        ] => known("plugin results"),
         ["plugins", _, "results", ..] => known("plugin results"),
         _ => None,
     }
@@ -462,10 +471,12 @@ fn sosreport(parts: &[&str], wrapper: Option<&str>) -> Option<FileRole> {
         Some(w) => w.strip_prefix("sosreport-").unwrap_or(w).to_owned(),
         None => "sosreport".to_owned(),
     };
-    let on_node = |file: NodeFile| Some(FileRole::Node {
-        node: node.clone(),
-        file,
-    });
+    let on_node = |file: NodeFile| {
+        Some(FileRole::Node {
+            node: node.clone(),
+            file,
+        })
+    };
     match parts {
         ["sos_commands", plugin, command] => match sos_command(plugin, command) {
             Some(file) => on_node(file),
@@ -490,14 +501,30 @@ fn sosreport(parts: &[&str], wrapper: Option<&str>) -> Option<FileRole> {
 /// The node file a sosreport command's output is.
 fn sos_command(plugin: &str, command: &str) -> Option<NodeFile> {
     Some(match (plugin, command) {
-        ("networking", c) if c.starts_with("ip_route_show_table_all") || c == "ip_route" || c == "ip_route_show" => NodeFile::IpRoute,
-        ("networking", c) if c.starts_with("ip_-s_-s_neigh") || c.starts_with("ip_neigh") => NodeFile::IpNeigh,
+        ("networking", c)
+            if c.starts_with("ip_route_show_table_all")
+                || c == "ip_route"
+                || c == "ip_route_show" =>
+        {
+            NodeFile::IpRoute
+        }
+        ("networking", c) if c.starts_with("ip_-s_-s_neigh") || c.starts_with("ip_neigh") => {
+            NodeFile::IpNeigh
+        }
         ("networking", c) if c.starts_with("bridge_") && c.contains("fdb") => NodeFile::BridgeFdb,
-        ("networking", "ip_-d_address" | "ip_address" | "ip_addr" | "ip_-d_addr") => NodeFile::IpAddr,
+        ("networking", "ip_-d_address" | "ip_address" | "ip_addr" | "ip_-d_addr") => {
+            NodeFile::IpAddr
+        }
         ("networking", c) if c.starts_with("ip_") && c.ends_with("_link") => NodeFile::IpLink,
-        ("networking", "nft_list_ruleset") | ("nftables", "nft_list_ruleset") => NodeFile::NftRuleset,
+        ("networking", "nft_list_ruleset") | ("nftables", "nft_list_ruleset") => {
+            NodeFile::NftRuleset
+        }
         ("networking" | "firewalld" | "iptables", "iptables-save") => NodeFile::IptablesSave,
-        ("networking" | "ipvs", c) if c.starts_with("ipvsadm_-Ln") || c.starts_with("ipvsadm_-L_-n") => NodeFile::Ipvsadm,
+        ("networking" | "ipvs", c)
+            if c.starts_with("ipvsadm_-Ln") || c.starts_with("ipvsadm_-L_-n") =>
+        {
+            NodeFile::Ipvsadm
+        }
         ("kernel", "sysctl_-a") => NodeFile::Sysctl,
         ("kernel", "lsmod") => NodeFile::Lsmod,
         ("selinux", c) if c.starts_with("sestatus") || c == "getenforce" => NodeFile::Selinux,
@@ -555,9 +582,7 @@ fn is_binary_name(file: &str) -> bool {
 fn resource_hint(file: &str) -> Option<String> {
     let stem = split_ext(file).map_or(file, |(stem, _)| stem);
     let lower = stem.to_ascii_lowercase();
-    KNOWN_RESOURCES
-        .contains(&lower.as_str())
-        .then_some(lower)
+    KNOWN_RESOURCES.contains(&lower.as_str()).then_some(lower)
 }
 
 /// Resources whose plural name, as a file name, says what a kind-less list holds.

@@ -284,10 +284,7 @@ fn read_named<R: Read>(
         };
         let not_archive = |e: io::Error| OpenError::NotAnArchive {
             what: name.into(),
-            detail: format!(
-                "{} stream cannot be decompressed ({e})",
-                compression.name()
-            ),
+            detail: format!("{} stream cannot be decompressed ({e})", compression.name()),
         };
         let guarded = GuardedReader {
             inner: compression.decoder(counting).map_err(not_archive)?,
@@ -456,20 +453,22 @@ fn describe(head: &[u8]) -> String {
     if head.is_empty() {
         return "the file is empty".into();
     }
-    let magic: &[(&[u8], &str)] = &[(
-        b"BZh",
-        "a bzip2 stream (decompress it first, or repack as .tar.gz)",
-    )];
+    let magic: &[(&[u8], &str)] = &[
+        (
+            b"BZh",
+            "a bzip2 stream (decompress it first, or repack as .tar.gz)",
+        ),
+        (
+            b"PK\x03\x04",
+            "a zip archive, which kdiag reads from a file path, not from a stream",
+        ),
+    ];
     for (m, what) in magic {
         if head.starts_with(m) {
             return format!("it is {what}");
         }
     }
-    if std::str::from_utf8(head).is_ok() {
-        "it is a text file, not a tar archive".into()
-    } else {
-        "its bytes are not a tar, zip, gzip, xz or zstd archive, nor text".into()
-    }
+    "its bytes are not a tar, zip, gzip, xz or zstd archive, nor text".into()
 }
 
 #[cfg(test)]

@@ -133,8 +133,8 @@ fn not_an_archive_is_a_clear_error() {
     let mut rec = Recorder::default();
     for (bytes, expect) in [
         (&b""[..], "empty"),
-        (b"apiVersion: v1\nkind: List\n", "text file"),
         (b"PK\x03\x04\x14\x00\x00\x00", "zip"),
+        (b"\x7fELF\x02\x01\x01\x00\x00", "not a tar, zip"),
     ] {
         match read_stream(bytes, "customer.tar.gz", &Limits::default(), &mut rec) {
             Err(OpenError::NotAnArchive { what, detail }) => {
@@ -144,9 +144,26 @@ fn not_an_archive_is_a_clear_error() {
             other => panic!("expected NotAnArchive, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn a_text_file_is_a_bundle_of_one_file() {
+    let mut rec = Recorder::default();
+    let summary = read_stream(
+        &b"apiVersion: v1\nkind: List\nitems: []\n"[..],
+        "pods.yaml",
+        &Limits::default(),
+        &mut rec,
+    )
+    .unwrap();
+    assert_eq!(summary.container, kdiag_bundle::Container::File);
+    assert_eq!(rec.files.len(), 1);
+    assert_eq!(rec.files[0].0, "stdin");
     let gz_text = gzip(b"just a gzipped log line\n");
-    let err = read_stream(&gz_text[..], "x.gz", &Limits::default(), &mut rec).unwrap_err();
-    assert!(err.to_string().contains("not a tar archive"), "{err}");
+    let mut rec = Recorder::default();
+    let summary = read_stream(&gz_text[..], "x.gz", &Limits::default(), &mut rec).unwrap();
+    assert_eq!(summary.container, kdiag_bundle::Container::CompressedFile);
+    assert_eq!(rec.files[0].1, b"just a gzipped log line\n");
 }
 
 #[test]

@@ -220,7 +220,8 @@ pub fn write_text(r: &InspectReport, out: &mut impl Write) -> io::Result<()> {
             "Bundle    {} ({}, read as {}, {} files, {} bytes{})",
             s.source,
             s.container.label(),
-            s.layout.map_or("nothing (no layout recognised)", |l| l.label()),
+            s.layout
+                .map_or("nothing (no layout recognised)", |l| l.label()),
             s.files,
             s.bytes,
             s.stopped
@@ -240,7 +241,11 @@ pub fn write_text(r: &InspectReport, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "Collected {t}")?;
     }
     writeln!(out, "\nNodes ({})", r.nodes.len())?;
-    let flannel = r.components.cni.iter().any(|c| c == "flannel" || c == "canal");
+    let flannel = r
+        .components
+        .cni
+        .iter()
+        .any(|c| c == "flannel" || c == "canal");
     for n in &r.nodes {
         let ready = match (n.ready, n.host_only) {
             (_, true) => "host",
@@ -305,7 +310,10 @@ pub fn write_text(r: &InspectReport, out: &mut impl Write) -> io::Result<()> {
         Some(d) => writeln!(
             out,
             "  {:<24} {:<24} {:<18} {}:{}",
-            format!("DNS Service ({})", d.server.as_deref().unwrap_or("server unknown")),
+            format!(
+                "DNS Service ({})",
+                d.server.as_deref().unwrap_or("server unknown")
+            ),
             format!("{}/{}", d.namespace, d.name),
             d.cluster_ip
                 .map(|i| i.to_string())

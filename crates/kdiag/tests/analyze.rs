@@ -554,3 +554,104 @@ fn why_an_input_is_missing_is_in_the_json_as_in_the_text() {
         "{text}"
     );
 }
+
+/// The root causes of one analysis: rule and subject, without evidence.
+fn causes(r: &Value) -> Vec<String> {
+    let mut out: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["root"] == true)
+        .map(|f| format!("{} {}", f["rule"], f["subject"]))
+        .collect();
+    out.sort();
+    out
+}
+
+/// kubectl YAML under names of the admin's choosing, in no known layout,
+/// is read by content and explains the same as the seed bundle's
+/// `cluster/` files under their usual names.
+#[test]
+fn kubectl_yaml_under_any_names_gives_the_same_root_causes() {
+    let seed = root().join("sample-bundles/seed-incident/cluster");
+    let usual = tempfile::tempdir().unwrap();
+    let odd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(usual.path().join("cluster")).unwrap();
+    std::fs::create_dir_all(odd.path().join("dump/rbac")).unwrap();
+    let renamed = [
+        ("clusterrolebindings.yaml", "rbac/crb.yaml"),
+        ("clusterroles.yaml", "rbac/roles-cluster.yml"),
+        ("configmaps.yaml", "cm.yaml"),
+        ("daemonsets.yaml", "ds-all-namespaces.yaml"),
+        ("deployments.yaml", "deploy.yaml"),
+        ("endpoints.yaml", "ep.yaml"),
+        ("endpointslices.yaml", "slices.yaml"),
+        ("nodes.yaml", "kubectl-get-nodes.txt"),
+        ("pods.yaml", "all-pods.yaml"),
+        ("serviceaccounts.yaml", "sa.yaml"),
+        ("services.yaml", "svc.json.yaml"),
+    ];
+    for (from, to) in renamed {
+        std::fs::copy(seed.join(from), usual.path().join("cluster").join(from)).unwrap();
+        std::fs::copy(seed.join(from), odd.path().join("dump").join(to)).unwrap();
+    }
+    let run = |dir: &std::path::Path| {
+        let (code, out, err) = kdiag(&["analyze", "--format", "json", dir.to_str().unwrap()]);
+        assert!(code == 10 || code == 11, "{code}: {err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let expected = causes(&run(usual.path()));
+    assert!(
+        expected
+            .iter()
+            .any(|c| c.contains("rbac.node-proxier-missing")),
+        "{expected:?}"
+    );
+    assert_eq!(causes(&run(odd.path())), expected);
+    let (code, out, _) = kdiag(&["inspect", "--format", "json", odd.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["sources"][0]["layout"], "kubectl");
+}
+
+/// An archive of files kdiag does not read is an error with its own exit
+/// code and a message that says what was found and what kdiag reads.
+#[test]
+fn an_archive_of_unrelated_files_exits_5() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().join("holiday");
+    std::fs::create_dir_all(top.join("photos")).unwrap();
+    std::fs::write(top.join("notes.txt"), "remember the sunscreen\n").unwrap();
+    std::fs::write(top.join("photos/list.json"), "{\"photos\": [1, 2]}\n").unwrap();
+    std::fs::write(top.join("config.yaml"), "theme: dark\n").unwrap();
+    let tarball = dir.path().join("holiday.tar.gz");
+    let status = Command::new("tar")
+        .args([
+            "czf",
+            tarball.to_str().unwrap(),
+            "-C",
+            dir.path().to_str().unwrap(),
+            "holiday",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, out, err) = kdiag(&["analyze", tarball.to_str().unwrap()]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(out.is_empty(), "no report for nothing read: {out}");
+    assert!(
+        err.contains("nothing in") && err.contains("3 files under holiday/"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sonobuoy results") && err.contains("must-gather"),
+        "{err}"
+    );
+    // inspect still lists what each file was taken for, then exits 5.
+    let (code, out, _) = kdiag(&["inspect", tarball.to_str().unwrap()]);
+    assert_eq!(code, 5);
+    assert!(
+        out.contains("holiday/notes.txt") && out.contains("not read"),
+        "{out}"
+    );
+}

@@ -69,10 +69,17 @@ fn packed_seed_bundle_reads_the_same_as_the_directory() {
         .iter()
         .map(|f| (f.path.clone(), f.records, f.diagnostics))
         .collect();
+    // Paths in an archive are cited whole, wrapping directory included.
     let mut b: Vec<_> = from_tgz
         .files
         .iter()
-        .map(|f| (f.path.clone(), f.records, f.diagnostics))
+        .map(|f| {
+            let inner = f
+                .path
+                .strip_prefix("kdiag-bundle-20261127T101500Z/")
+                .unwrap_or_else(|| panic!("{} is not under the wrapping directory", f.path));
+            (inner.to_owned(), f.records, f.diagnostics)
+        })
         .collect();
     a.sort();
     b.sort();
@@ -83,10 +90,20 @@ fn packed_seed_bundle_reads_the_same_as_the_directory() {
 
 #[test]
 fn unreadable_bundle_exits_3_with_a_message() {
-    let (code, _, stderr) = kdiag(&["inspect", "sample-bundles/seed-incident/README.md"]);
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("core.dump");
+    std::fs::write(&binary, [0x7f, b'E', b'L', b'F', 0, 1, 2, 3, 0xff, 0xfe]).unwrap();
+    let (code, _, stderr) = kdiag(&["inspect", binary.to_str().unwrap()]);
     assert_eq!(code, 3);
     assert!(
-        stderr.contains("README.md is not a bundle: it is a text file"),
+        stderr.contains("core.dump is not a bundle: its bytes are not a tar, zip"),
+        "{stderr}"
+    );
+    // A text file is a bundle of one file: prose holds nothing kdiag reads.
+    let (code, stdout, stderr) = kdiag(&["inspect", "sample-bundles/seed-incident/README.md"]);
+    assert_eq!(code, 5, "{stdout}");
+    assert!(
+        stderr.contains("nothing in sample-bundles/seed-incident/README.md could be read"),
         "{stderr}"
     );
 }

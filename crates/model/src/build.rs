@@ -6,7 +6,9 @@ use crate::logs::{LogStream, scan};
 use crate::node::Sourced;
 use crate::snapshot::{FileInfo, Located};
 use crate::{Diagnostic, LogPatterns, Snapshot, Stage};
-use kdiag_bundle::{BundleDiagnostic, DataFormat, EntrySink, FileRole, Layout, NodeFile, classify_in};
+use kdiag_bundle::{
+    BundleDiagnostic, DataFormat, EntrySink, FileRole, Layout, NodeFile, classify_in,
+};
 use kdiag_parse::Intern as _;
 use kdiag_parse::lines::decode;
 use kdiag_parse::{
@@ -53,7 +55,14 @@ impl<'p> Builder<'p> {
     pub(crate) fn finish(mut self) -> Snapshot {
         let snap = &mut self.snapshot;
         snap.layouts = (0..snap.sources.len())
-            .map(|i| Layout::main(snap.files.iter().filter(|f| f.source == i).filter_map(|f| f.layout)))
+            .map(|i| {
+                Layout::main(
+                    snap.files
+                        .iter()
+                        .filter(|f| f.source == i)
+                        .filter_map(|f| f.layout),
+                )
+            })
             .collect();
         snap.layout = Layout::main(snap.files.iter().filter_map(|f| f.layout)).unwrap_or_default();
         if snap.version.is_none() {
@@ -295,7 +304,9 @@ impl<'p> Builder<'p> {
                 }
             }
             FileRole::TroubleshootDnsDebug => self.troubleshoot_dns(path, text),
-            FileRole::KubeContent { resource, .. } => self.kube_content(path, resource.as_deref(), text),
+            FileRole::KubeContent { resource, .. } => {
+                self.kube_content(path, resource.as_deref(), text)
+            }
             FileRole::SectionedLogs { .. } => self.kube_content(path, None, text),
             FileRole::Node { node, file } => self.node_file(path, node, file, text),
             FileRole::CollectorLog
@@ -488,7 +499,9 @@ impl<'p> Builder<'p> {
                 let parsed = kdiag_parse::nft::parse_nft_ruleset_in(text, &mut self.names);
                 let d = self.parse_diags(path, &parsed.diagnostics);
                 let n = parsed.rules.len() as u64;
-                self.node_slot(node, path, "iptables", parsed, RANK_JSON, |t| &mut t.iptables);
+                self.node_slot(node, path, "iptables", parsed, RANK_JSON, |t| {
+                    &mut t.iptables
+                });
                 (n, d)
             }
             NodeFile::KubeletLog | NodeFile::Other(_) => (0, 0),
@@ -611,13 +624,19 @@ impl EntrySink for Builder<'_> {
                 | FileRole::TroubleshootVersion
                 | FileRole::Known { .. }
         ) {
-            read = matches!(role, FileRole::CollectorLog | FileRole::TroubleshootVersion | FileRole::Known { .. });
+            read = matches!(
+                role,
+                FileRole::CollectorLog | FileRole::TroubleshootVersion | FileRole::Known { .. }
+            );
             (0, 0)
         } else {
             let mut bytes = Vec::new();
             // A file only tried as kubectl output is read whole only when
             // its first bytes look like it.
-            if let FileRole::KubeContent { expected: false, .. } = role {
+            if let FileRole::KubeContent {
+                expected: false, ..
+            } = role
+            {
                 body.take(SNIFF_BYTES).read_to_end(&mut bytes)?;
                 if !might_be_objects(&bytes) {
                     self.finish_unread(info_index);
@@ -694,7 +713,11 @@ fn version_from_nodes(snap: &crate::Snapshot) -> Option<Sourced<version::Cluster
     let (node, v) = snap
         .objects_of("Node")
         .filter_map(|n| {
-            let v = n.object.value.pointer("/status/nodeInfo/kubeletVersion")?.as_str()?;
+            let v = n
+                .object
+                .value
+                .pointer("/status/nodeInfo/kubeletVersion")?
+                .as_str()?;
             let parsed = crate::components::parse_version(v)?;
             Some((n, v, parsed))
         })
@@ -733,4 +756,3 @@ impl Builder<'_> {
         info.role = FileRole::Other;
     }
 }
-

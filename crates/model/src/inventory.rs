@@ -444,8 +444,19 @@ fn network_without_agent(snap: &Snapshot) -> Option<String> {
     let docker: IpNet = "172.17.0.0/16".parse().ok()?;
     let pod_ips: Vec<IpAddr> = snap
         .objects_of("Pod")
-        .filter(|p| p.object.value.pointer("/spec/hostNetwork") != Some(&Value::Bool(true)))
-        .filter_map(|p| p.object.value.pointer("/status/podIP")?.as_str()?.parse().ok())
+        // Host-network pods share the node's address (kubectl 1.13's
+        // internal types keep hostNetwork elsewhere; the addresses say it).
+        .filter(|p| {
+            p.object.value.pointer("/status/podIP") != p.object.value.pointer("/status/hostIP")
+        })
+        .filter_map(|p| {
+            p.object
+                .value
+                .pointer("/status/podIP")?
+                .as_str()?
+                .parse()
+                .ok()
+        })
         .collect();
     (!pod_ips.is_empty() && pod_ips.iter().all(|ip| docker.contains(ip)))
         .then(|| "docker bridge (no CNI plugin)".into())
@@ -475,7 +486,12 @@ fn dns_service(snap: &Snapshot) -> Option<DnsService> {
     let dns_pods: Vec<(&str, Vec<_>)> = crate::components::catalog()
         .iter()
         .filter(|c| c.kind == "dns")
-        .map(|c| (c.name.as_str(), crate::components::pods_of(snap, &c.recognise.pods)))
+        .map(|c| {
+            (
+                c.name.as_str(),
+                crate::components::pods_of(snap, &c.recognise.pods),
+            )
+        })
         .filter(|(_, pods)| !pods.is_empty())
         .collect();
     let selects = |s: &Service| -> Option<&str> {
@@ -487,7 +503,10 @@ fn dns_service(snap: &Snapshot) -> Option<DnsService> {
                 .any(|p| {
                     p.object.namespace == s.metadata.namespace && {
                         let labels = p.object.labels();
-                        s.spec.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                        s.spec
+                            .selector
+                            .iter()
+                            .all(|(k, v)| labels.get(k) == Some(v))
                     }
                 })
                 .then_some(*name)
@@ -503,7 +522,8 @@ fn dns_service(snap: &Snapshot) -> Option<DnsService> {
         .or_else(|| candidates.iter().find(|(_, s)| selects(s).is_some()))
         .or_else(|| {
             candidates.iter().find(|(_, s)| {
-                s.metadata.name == "kube-dns" && s.metadata.namespace.as_deref() == Some("kube-system")
+                s.metadata.name == "kube-dns"
+                    && s.metadata.namespace.as_deref() == Some("kube-system")
             })
         })
         .or_else(|| {

@@ -9,6 +9,21 @@ use kdiag_model::rbac::{AccessRequest, Principal, Rbac};
 use kdiag_model::{LogPatterns, Snapshot};
 use serde_json::Value;
 
+/// Whether `../shared/real-data` is here; a clone of this repository alone
+/// has no `../shared`, and the tests over it say so and pass.
+fn absent() -> bool {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-data");
+    if dir.is_dir() {
+        false
+    } else {
+        eprintln!(
+            "skipped: {} is absent (a clone without ../shared)",
+            dir.display()
+        );
+        true
+    }
+}
+
 fn real(name: &str) -> String {
     std::fs::read_to_string(format!(
         "{}/../../../shared/real-data/{name}",
@@ -60,6 +75,9 @@ const KUBE_PROXY_NEEDS: &[(&str, &str, &str)] = &[
 
 #[test]
 fn k3s_components_are_allowed() {
+    if absent() {
+        return;
+    }
     let snap = snapshot(&[
         (
             "cluster/clusterroles.json",
@@ -106,6 +124,9 @@ fn k3s_components_are_allowed() {
 
 #[test]
 fn deleting_the_role_forbids_and_names_the_dangling_binding() {
+    if absent() {
+        return;
+    }
     let roles = real("sb-k3s131-baseline__cluster-resources__clusterroles.json");
     let bindings = real("sb-k3s131-baseline__cluster-resources__clusterrolebindings.json");
     let snap = snapshot(&[
@@ -149,6 +170,9 @@ fn deleting_the_role_forbids_and_names_the_dangling_binding() {
 
 #[test]
 fn upstream_bootstrap_policy() {
+    if absent() {
+        return;
+    }
     let role = real("manifest__k8s-bootstrappolicy__cluster-roles__system-node-proxier.yaml");
     let bindings = real("manifest__k8s-bootstrappolicy__cluster-role-bindings.yaml");
     let addon = real("manifest__k8s-cluster-addons__kube-proxy-rbac.yaml");
@@ -223,6 +247,9 @@ fn role_bindings_grant_only_in_their_namespace() {
 
 #[test]
 fn aggregated_cluster_roles_collect_their_members_rules() {
+    if absent() {
+        return;
+    }
     let yaml = r#"apiVersion: v1
 kind: List
 items:

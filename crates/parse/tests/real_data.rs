@@ -6,6 +6,21 @@
 use kdiag_parse::{flannel, iproute, iptables, ipvs, kube, log, probe, resolv, sysctl};
 use std::path::PathBuf;
 
+/// Whether `../shared/real-data` is here; a clone of this repository alone
+/// has no `../shared`, and the tests over it say so and pass.
+fn absent() -> bool {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-data");
+    if dir.is_dir() {
+        false
+    } else {
+        eprintln!(
+            "skipped: {} is absent (a clone without ../shared)",
+            dir.display()
+        );
+        true
+    }
+}
+
 fn real(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/real-data")
@@ -36,6 +51,9 @@ fn section<'a>(s: &'a [(String, String)], cmd_start: &str) -> &'a str {
 
 #[test]
 fn kube_json_dumps_from_support_bundles() {
+    if absent() {
+        return;
+    }
     for (file, kind, count) in [
         ("sb-k3d-v1244__cluster-resources__nodes.json", "Node", 1),
         (
@@ -113,6 +131,9 @@ fn kube_json_dumps_from_support_bundles() {
 
 #[test]
 fn kube_yaml_manifests() {
+    if absent() {
+        return;
+    }
     for (file, expected) in [
         (
             "manifest__flannel__kube-flannel.yml",
@@ -174,6 +195,9 @@ fn kube_yaml_manifests() {
 
 #[test]
 fn templated_manifests_never_panic() {
+    if absent() {
+        return;
+    }
     for file in [
         "manifest__flannel__chart-rbac.yaml.tpl",
         "manifest__kubespray__cni-flannel-rbac.yml.j2",
@@ -188,6 +212,9 @@ fn templated_manifests_never_panic() {
 
 #[test]
 fn flannel_node_transcript() {
+    if absent() {
+        return;
+    }
     let s = sections(&real(
         "flannel-vxlan-node-state__ip-d-addr-flannel.1_fdb_route_neigh__gravitational-workshop.txt",
     ));
@@ -220,6 +247,9 @@ fn flannel_node_transcript() {
 
 #[test]
 fn kubespray_subnet_env_and_flannel_device() {
+    if absent() {
+        return;
+    }
     let text = real("flannel-subnet.env-and-ip-a-flannel.1__kubespray-docs.txt");
     let env_part: String = text
         .lines()
@@ -255,6 +285,9 @@ fn kubespray_subnet_env_and_flannel_device() {
 
 #[test]
 fn iptables_fragments() {
+    if absent() {
+        return;
+    }
     let s = sections(&real(
         "iptables-save-kube-dns-KUBE-SERVICES-SVC-SEP__gravitational-workshop.txt",
     ));
@@ -278,6 +311,9 @@ fn iptables_fragments() {
 
 #[test]
 fn ipvsadm_outputs() {
+    if absent() {
+        return;
+    }
     let p = ipvs::parse_ipvsadm(&real("ipvsadm-ln__k8s-pkg-proxy-ipvs-readme.txt"));
     assert_eq!(p.records.len(), 3);
     assert_eq!(p.records.iter().map(|v| v.reals.len()).sum::<usize>(), 3);
@@ -291,6 +327,9 @@ fn ipvsadm_outputs() {
 
 #[test]
 fn troubleshoot_sysctl_dump() {
+    if absent() {
+        return;
+    }
     let p = sysctl::parse_sysctl(&real("sb-k3s131-baseline__sysctl__primary-node"));
     assert!(p.diagnostics.is_empty());
     assert_eq!(p.records.len(), 800);
@@ -314,6 +353,9 @@ fn troubleshoot_sysctl_dump() {
 
 #[test]
 fn resolv_confs() {
+    if absent() {
+        return;
+    }
     for (f, ns) in [
         (
             "pod-resolv.conf-gce__k8s-website-dns-debugging.conf",
@@ -336,6 +378,9 @@ fn resolv_confs() {
 
 #[test]
 fn component_logs() {
+    if absent() {
+        return;
+    }
     let count = |file: &str, format: log::LogFormat| {
         real(file)
             .lines()
@@ -391,6 +436,9 @@ fn component_logs() {
 
 #[test]
 fn dns_probe_outputs() {
+    if absent() {
+        return;
+    }
     let p = probe::parse_probe(&real(
         "nslookup-cant-resolve-kubernetes.default__k8s-website-dns-debugging.txt",
     ));

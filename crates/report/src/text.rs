@@ -398,7 +398,11 @@ pub fn render(analysis: &Analysis, out: &mut impl Write, style: Style) -> io::Re
     }
     if !analysis.not_applicable.is_empty() {
         writeln!(p.out)?;
-        writeln!(p.out, "{}", style.bold("NOT APPLICABLE (about a CNI this cluster does not run)"))?;
+        writeln!(
+            p.out,
+            "{}",
+            style.bold("NOT APPLICABLE (about a CNI this cluster does not run)")
+        )?;
         for n in &analysis.not_applicable {
             writeln!(p.out, "  {}  {}", n.rule, style.dim(&n.reason))?;
         }

@@ -184,7 +184,9 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
     let world = World::for_rules(snap.clone(), rules);
     // The CNIs the cluster runs; empty when none was recognised (then every
     // rule runs, and what it lacks is unknown).
-    let cnis = kdiag_model::inventory::NetworkInventory::of(snap).components.cni;
+    let cnis = kdiag_model::inventory::NetworkInventory::of(snap)
+        .components
+        .cni;
     for rule in &rules.rules {
         let applies = &rule.def.applies_to;
         if !applies.is_empty() && !cnis.is_empty() && !cnis.iter().any(|c| applies.contains(c)) {

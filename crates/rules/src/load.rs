@@ -713,7 +713,9 @@ fn cross_check(
                 errors.push(RuleError {
                     file,
                     pos,
-                    message: format!("applies_to names `{name}`, which is not a CNI of rules/components.yaml"),
+                    message: format!(
+                        "applies_to names `{name}`, which is not a CNI of rules/components.yaml"
+                    ),
                     hint: suggest(name, &cnis),
                 });
             }

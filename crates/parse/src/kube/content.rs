@@ -98,7 +98,9 @@ fn json_values(text: &str, kind: Option<&str>, content: &mut Content) {
         let kind = match kind {
             Some(k) => Some(k),
             None => {
-                guessed = serde_json::from_str::<Value>(text).ok().and_then(|v| shape_kind(&v));
+                guessed = serde_json::from_str::<Value>(text)
+                    .ok()
+                    .and_then(|v| shape_kind(&v));
                 guessed
             }
         };
@@ -300,9 +302,15 @@ mod tests {
 
     #[test]
     fn kindless_pods_and_events_by_shape() {
-        let c = parse_content("{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": []}}", None);
+        let c = parse_content(
+            "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": []}}",
+            None,
+        );
         assert_eq!(c.parsed.records[0].kind, "Pod");
-        let c = parse_content("{\"items\": [{\"metadata\": {\"name\": \"e\"}, \"involvedObject\": {}}]}", None);
+        let c = parse_content(
+            "{\"items\": [{\"metadata\": {\"name\": \"e\"}, \"involvedObject\": {}}]}",
+            None,
+        );
         assert_eq!(c.parsed.records[0].kind, "Event");
     }
 

@@ -63,7 +63,8 @@ pub fn parse_json_as(text: &str, default_kind: Option<&str>) -> Parsed<KubeObjec
             }
         }
     } else if value.is_object() {
-        match KubeObject::from_value(value, 1, None, None) {
+        let kind = default_kind.map(|k| format!("{k}List"));
+        match KubeObject::from_value(value, 1, kind.as_deref(), None) {
             Ok(o) => out.push(o),
             Err(e) => out.problem(1, e),
         }
