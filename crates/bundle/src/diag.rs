@@ -21,8 +21,6 @@ pub enum DiagnosticKind {
     Truncated,
     /// The archive's structure is damaged (bad header, checksum, PAX record).
     Corrupt,
-    /// The entry lies outside the bundle's single top-level directory.
-    OutsideRoot,
     /// Reading the entry failed for another reason.
     Io,
 }

@@ -158,13 +158,7 @@ fn walk(
             if let Err(e) = result {
                 sink.diagnostic(BundleDiagnostic::new(Some(&rel), K::Io, e.to_string()));
             }
-            if size > limits.max_entry_bytes {
-                sink.diagnostic(BundleDiagnostic::new(
-                    Some(&rel),
-                    K::LimitExceeded,
-                    format!("only the first {} of {size} bytes were read (per-file limit; raise it with --max-entry-bytes)", limits.max_entry_bytes),
-                ));
-            }
+            crate::entry::over_limit(sink, &rel, size, limits);
         } else {
             sink.diagnostic(BundleDiagnostic::new(
                 Some(&rel),

@@ -26,6 +26,7 @@
 
 mod diag;
 mod dir;
+mod entry;
 mod guard;
 mod input;
 mod layout;

@@ -149,18 +149,7 @@ pub(crate) fn read_tar<R: Read>(
         let path = match normalize_entry_path(&raw_name) {
             Ok(p) => p,
             Err(problem) => {
-                let kind = if problem == crate::PathProblem::NonUtf8 {
-                    K::NonUtf8Name
-                } else {
-                    K::PathTraversal
-                };
-                if problem != crate::PathProblem::Empty {
-                    sink.diagnostic(BundleDiagnostic::new(
-                        Some(&shown),
-                        kind,
-                        format!("skipped: {problem}"),
-                    ));
-                }
+                crate::entry::bad_name(sink, &shown, problem);
                 continue;
             }
         };
@@ -201,11 +190,7 @@ pub(crate) fn read_tar<R: Read>(
             continue;
         }
         if !seen.insert(path.clone()) {
-            sink.diagnostic(BundleDiagnostic::new(
-                Some(&shown),
-                K::DuplicatePath,
-                "skipped: a file with this path came earlier in the archive; the first one is used",
-            ));
+            crate::entry::duplicate(sink, &shown);
             continue;
         }
         let size = entry.size();
@@ -237,13 +222,7 @@ pub(crate) fn read_tar<R: Read>(
         if let Err(e) = sink_result {
             sink.diagnostic(BundleDiagnostic::new(Some(&shown), K::Io, e.to_string()));
         }
-        if size > limits.max_entry_bytes {
-            sink.diagnostic(BundleDiagnostic::new(
-                Some(&shown),
-                K::LimitExceeded,
-                format!("only the first {} of {size} bytes were read (per-file limit; raise it with --max-entry-bytes)", limits.max_entry_bytes),
-            ));
-        }
+        crate::entry::over_limit(sink, &shown, size, limits);
     }
     finish(summary, counters, &roots, sink)
 }

@@ -54,16 +54,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
         let path = match normalize_entry_path(entry.name_raw()) {
             Ok(p) => p,
             Err(problem) => {
-                let kind = if problem == crate::PathProblem::NonUtf8 {
-                    K::NonUtf8Name
-                } else {
-                    K::PathTraversal
-                };
-                sink.diagnostic(BundleDiagnostic::new(
-                    Some(&shown),
-                    kind,
-                    format!("skipped: {problem}"),
-                ));
+                crate::entry::bad_name(sink, &shown, problem);
                 continue;
             }
         };
@@ -76,11 +67,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
             continue;
         }
         if !seen.insert(path.clone()) {
-            sink.diagnostic(BundleDiagnostic::new(
-                Some(&shown),
-                K::DuplicatePath,
-                "skipped: a file with this path came earlier in the archive; the first one is used",
-            ));
+            crate::entry::duplicate(sink, &shown);
             continue;
         }
         let size = entry.size();
@@ -124,13 +111,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
         if let Err(e) = result {
             sink.diagnostic(BundleDiagnostic::new(Some(&shown), K::Io, e.to_string()));
         }
-        if size > limits.max_entry_bytes {
-            sink.diagnostic(BundleDiagnostic::new(
-                Some(&shown),
-                K::LimitExceeded,
-                format!("only the first {} of {size} bytes were read (per-file limit; raise it with --max-entry-bytes)", limits.max_entry_bytes),
-            ));
-        }
+        crate::entry::over_limit(sink, &shown, size, limits);
     }
     summary.bytes = counters.produced.get();
     if let Some(reason) = &summary.stopped {

@@ -218,7 +218,7 @@ fn a_node_without_tables_is_unknown_not_healthy() {
     assert_eq!(snap.layout, kdiag_bundle::Layout::Troubleshoot);
     let shown = snap.path_of(&routes.missing[0]);
     assert!(
-        shown.starts_with("node primary-node: ip-route.txt (not in troubleshoot.sh bundles"),
+        shown.starts_with("node primary-node: ip-route.txt (not in troubleshoot.sh"),
         "{shown}"
     );
     assert_eq!(table(&snap, "flannel.vxlan").unwrap().missing.len(), 2);

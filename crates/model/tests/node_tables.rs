@@ -11,8 +11,7 @@ fn snapshot(files: &[(&str, &str)]) -> Snapshot {
         h.set_size(body.len() as u64);
         h.set_mode(0o644);
         h.set_cksum();
-        b.append_data(&mut h, format!("kdiag-bundle/{path}"), body.as_bytes())
-            .unwrap();
+        b.append_data(&mut h, path, body.as_bytes()).unwrap();
     }
     let bytes = b.into_inner().unwrap();
     Snapshot::load_stream(

@@ -39,8 +39,7 @@ fn tar(files: &[(&str, String)]) -> Vec<u8> {
         h.set_size(body.len() as u64);
         h.set_mode(0o644);
         h.set_cksum();
-        b.append_data(&mut h, format!("kdiag-bundle/{path}"), body.as_bytes())
-            .unwrap();
+        b.append_data(&mut h, path, body.as_bytes()).unwrap();
     }
     b.into_inner().unwrap()
 }

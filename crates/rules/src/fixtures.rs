@@ -108,6 +108,9 @@ pub fn fixture_dir(rule_file: &Path) -> PathBuf {
     rule_file.with_extension("")
 }
 
+/// A finding's subject: contract field → value.
+type Subject = BTreeMap<String, String>;
+
 /// Runs one rule against one fixture bundle; the subjects it found.
 pub fn run_case(rule: &Rule, bundle: &Path) -> Result<Vec<BTreeMap<String, String>>, String> {
     run_case_severities(rule, bundle).map(|(subjects, _)| subjects)
@@ -118,7 +121,7 @@ pub fn run_case(rule: &Rule, bundle: &Path) -> Result<Vec<BTreeMap<String, Strin
 fn run_case_severities(
     rule: &Rule,
     bundle: &Path,
-) -> Result<(Vec<BTreeMap<String, String>>, Vec<crate::def::Severity>), String> {
+) -> Result<(Vec<Subject>, Vec<crate::def::Severity>), String> {
     let patterns = LogPatterns::new(
         rule.def
             .matcher

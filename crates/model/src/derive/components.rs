@@ -251,9 +251,15 @@ pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
         return table;
     }
     let ready = super::kube_proxy::ready_endpoints(snap);
-    let dns = NetworkInventory::of(snap)
-        .dns_service
-        .map(|d| (d.namespace, d.name));
+    // The DNS Service's component is what serves it (the kube-dns addon on
+    // old clusters, OpenShift's DNS), CoreDNS when the pods do not say.
+    let dns = NetworkInventory::of(snap).dns_service.map(|d| {
+        (
+            d.namespace,
+            d.name,
+            d.server.unwrap_or_else(|| "coredns".into()),
+        )
+    });
     for o in snap.objects_of("Service") {
         let Ok(s) = o.object.view::<Service>() else {
             continue;
@@ -268,13 +274,15 @@ pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
         }
         let ns = s.metadata.namespace.clone().unwrap_or_default();
         let key = format!("{ns}/{}", s.metadata.name);
-        let is_dns = dns
+        let dns_server = dns
             .as_ref()
-            .is_some_and(|(n, m)| *n == ns && *m == s.metadata.name);
+            .filter(|(n, m, _)| *n == ns && *m == s.metadata.name)
+            .map(|(_, _, server)| server.as_str());
+        let is_dns = dns_server.is_some();
         // The network component whose pods the Service selects (a CNI's
         // own Service, a DNS cache), if any.
-        let component = if is_dns {
-            "coredns"
+        let component = if let Some(server) = dns_server {
+            server
         } else {
             snap.pods_matching(Some(&ns), &s.spec.selector)
                 .find_map(crate::components::of_pod)
