@@ -116,6 +116,13 @@ fn real_support_bundles_inspect_cleanly() {
         "sbctl-kurl-kubeadm-v1.23.5.tar.gz",
     ] {
         let path = root().join("../shared/real-data/bundles").join(b);
+        if !path.is_file() {
+            eprintln!(
+                "skipped: {} is absent (a clone without ../shared)",
+                path.display()
+            );
+            return;
+        }
         let (code, stdout, stderr) =
             kdiag(&["inspect", "--format", "json", path.to_str().unwrap()]);
         assert_eq!(code, 0, "{b}: {stderr}");
