@@ -40,11 +40,7 @@ pub(crate) fn read_dir(
     };
     walk(top, "", 0, limits, sink, &mut summary)?;
     if let Some(reason) = &summary.stopped {
-        sink.diagnostic(BundleDiagnostic::new(
-            None,
-            K::LimitExceeded,
-            format!("reading stopped: {reason}; everything before this point was analyzed"),
-        ));
+        crate::entry::stopped(sink, reason);
     }
     Ok(summary)
 }

@@ -3,7 +3,7 @@
 //! per-file limit.
 
 use crate::diag::{BundleDiagnostic, DiagnosticKind as K};
-use crate::{EntrySink, Limits, PathProblem};
+use crate::{EntrySink, Limits, PathProblem, StopReason};
 
 /// Reports an entry name that cannot be a bundle path (an empty name, such
 /// as `./`, is the archive's top and is skipped silently).
@@ -26,6 +26,20 @@ pub(crate) fn duplicate(sink: &mut dyn EntrySink, shown: &str) {
         Some(shown),
         K::DuplicatePath,
         "skipped: a file with this path came earlier in the archive; the first one is used",
+    ));
+}
+
+/// Reports that reading stopped early, once, for the bundle as a whole.
+pub(crate) fn stopped(sink: &mut dyn EntrySink, reason: &StopReason) {
+    let kind = match reason {
+        StopReason::Truncated(_) => K::Truncated,
+        StopReason::Corrupt(_) => K::Corrupt,
+        _ => K::LimitExceeded,
+    };
+    sink.diagnostic(BundleDiagnostic::new(
+        None,
+        kind,
+        format!("reading stopped: {reason}; everything before this point was analyzed"),
     ));
 }
 

@@ -237,16 +237,7 @@ fn finish(
     summary.bytes = counters.produced.get();
     summary.compressed_bytes = counters.compressed.get();
     if let Some(reason) = &summary.stopped {
-        let kind = match reason {
-            StopReason::Truncated(_) => K::Truncated,
-            StopReason::Corrupt(_) => K::Corrupt,
-            _ => K::LimitExceeded,
-        };
-        sink.diagnostic(BundleDiagnostic::new(
-            None,
-            kind,
-            format!("reading stopped: {reason}; everything before this point was analyzed"),
-        ));
+        crate::entry::stopped(sink, reason);
     }
     summary
 }

@@ -115,11 +115,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
     }
     summary.bytes = counters.produced.get();
     if let Some(reason) = &summary.stopped {
-        sink.diagnostic(BundleDiagnostic::new(
-            None,
-            K::LimitExceeded,
-            format!("reading stopped: {reason}; everything before this point was analyzed"),
-        ));
+        crate::entry::stopped(sink, reason);
     }
     Ok(summary)
 }

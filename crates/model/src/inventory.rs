@@ -391,6 +391,50 @@ impl NetworkInventory {
                 }
             }
         }
+        // OpenShift keeps the cluster's networks in its Network config.
+        for n in snap.objects_of("Network").filter(|n| {
+            n.object.api_version.starts_with("config.openshift.io/") && n.object.name == "cluster"
+        }) {
+            let spec = n.object.value.get("spec");
+            let at = |text: String| ev(&n.file, n.object.line, text);
+            // clusterNetwork: [{cidr: ...}]; serviceNetwork: [cidr, ...].
+            for (key, kind) in [
+                ("clusterNetwork", NetworkKind::PodNetwork),
+                ("serviceNetwork", NetworkKind::ServiceNetwork),
+            ] {
+                let cidrs = spec
+                    .and_then(|s| s.get(key))
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.get("cidr").unwrap_or(c).as_str());
+                for cidr in cidrs {
+                    inv.beliefs.push(belief(
+                        "openshift network config",
+                        key,
+                        kind,
+                        cidr,
+                        at(format!("Network cluster spec.{key}: {cidr}")),
+                    ));
+                }
+            }
+            let plugin = match spec
+                .and_then(|s| s.get("networkType"))
+                .and_then(Value::as_str)
+            {
+                Some("OpenShiftSDN") => Some("openshift-sdn"),
+                Some("OVNKubernetes") => Some("ovn-kubernetes"),
+                _ => None,
+            };
+            if let Some(p) = plugin
+                && !inv.components.cni.iter().any(|c| c == p)
+            {
+                inv.components.cni.push(p.into());
+            }
+            if !inv.components.distribution.iter().any(|d| d == "openshift") {
+                inv.components.distribution.push("openshift".into());
+            }
+        }
         if let Some(v) = snap.version.as_ref().and_then(|v| v.value.server.clone()) {
             for d in ["k3s", "rke2", "eks", "gke", "aks"] {
                 if v.contains(d) && !inv.components.distribution.iter().any(|x| x == d) {
