@@ -5,7 +5,7 @@
 //! `cargo run --release -p kdiag-bundle --example inflate FILE`
 #![allow(clippy::unwrap_used)] // a benchmark tool: a bad argument panics
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: inflate FILE.tar.gz");
@@ -21,5 +21,5 @@ fn main() {
         }
         total += n as u64;
     }
-    writeln!(std::io::stdout(), "{total}").unwrap();
+    println!("{total}");
 }
