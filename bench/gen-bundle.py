@@ -3,6 +3,7 @@
 into a .tar.gz, for benchmarks. Deterministic (seeded).
 
   gen-bundle.py OUT.tar.gz --nodes N [--pods-per-node 25] [--services S]
+                (default: one Service per 250 pods, ~3 endpoints each)
                 [--log-kb-per-node 512] [--fault node-proxier-deleted]
 
 - cluster objects as `kubectl get -o yaml` prints them (sorted keys,
@@ -24,13 +25,17 @@ ap = argparse.ArgumentParser()
 ap.add_argument("out")
 ap.add_argument("--nodes", type=int, default=250)
 ap.add_argument("--pods-per-node", type=int, default=25)
-ap.add_argument("--services", type=int, default=0, help="default: one per 50 pods")
+ap.add_argument("--services", type=int, default=0, help="default: one per 250 pods")
 ap.add_argument("--log-kb-per-node", type=int, default=512)
 ap.add_argument("--fault", choices=["none", "node-proxier-deleted"], default="none")
 args = ap.parse_args()
 N = args.nodes
 PODS = N * args.pods_per_node
-SVCS = args.services or max(10, PODS // 50)
+# Services: one per 250 pods, each in front of about three of them (its app's
+# replicas); the other apps have no Service. So each node's iptables-save
+# holds every Service with its endpoints, as kube-proxy writes it.
+SVCS = args.services or max(10, PODS // 250)
+APPS = max(SVCS, PODS // 3)
 rnd = random.Random(20261127)
 ROOT = "kdiag-bundle-bench"
 MTIME = 1764230400  # 2025-11-27, fixed: the archive is byte-for-byte repeatable
@@ -210,7 +215,7 @@ for k in range(2):
     pods.append(pod(f"coredns-76f75df574-{k:05x}", "kube-system", k % N, 1, {"k8s-app": "kube-dns", "pod-template-hash": "76f75df574"}, "registry.k8s.io/coredns/coredns:v1.11.1", "coredns", owner=("ReplicaSet", "coredns-76f75df574"), container="coredns"))
 for i in range(N):
     for k in range(2, args.pods_per_node):
-        s = (i * args.pods_per_node + k) % SVCS
+        s = (i * args.pods_per_node + k) % APPS
         pods.append(pod(f"app-{s}-{i:04x}{k:02x}", f"team-{s % 40}", i, k, {"app": f"app-{s}", "pod-template-hash": "5b9c7d8f6"}, f"registry.internal/team-{s % 40}/app-{s}:1.{s % 7}", owner=("ReplicaSet", f"app-{s}-5b9c7d8f6")))
 add("cluster/pods.yaml", kube_list(pods))
 endpoints_of = {}
@@ -417,7 +422,7 @@ for i in range(N):
 
     add(f"logs/kube-system/kube-proxy-{i:05x}/kube-proxy.log", log_lines(budget // 4, proxy))
     add(f"logs/kube-flannel/kube-flannel-ds-{i:05x}/kube-flannel.log", log_lines(budget // 4, flannel))
-    s = (i * args.pods_per_node + 2) % SVCS
+    s = (i * args.pods_per_node + 2) % APPS
     add(f"logs/team-{s % 40}/app-{s}-{i:04x}02/app.log", log_lines(budget // 2, app))
 add("manifest.json", json.dumps({"format": "kdiag-bundle/v1", "collector": {"name": "bench/gen-bundle.py", "version": "0.1.0"},
                                  "collected_at": "2026-11-27T08:05:00Z", "cluster": {"context": "bench", "server": "https://172.16.0.10:6443"},

@@ -157,8 +157,17 @@ fn belief(
 }
 
 impl NetworkInventory {
-    /// Builds the inventory of a snapshot.
+    /// The inventory of a snapshot (built once, then copied).
     pub fn of(snap: &Snapshot) -> Self {
+        Self::cached(snap).clone()
+    }
+
+    /// The inventory of a snapshot, built once per snapshot.
+    pub fn cached(snap: &Snapshot) -> &NetworkInventory {
+        snap.inventory.get_or_init(|| Self::build(snap))
+    }
+
+    fn build(snap: &Snapshot) -> Self {
         let mut inv = NetworkInventory::default();
         for n in snap.objects_of("Node") {
             let Ok(node) = n.object.view::<Node>() else {

@@ -84,6 +84,8 @@ pub struct Snapshot {
     /// For each resource (`clusterroles`) the files that held a list of it
     /// or objects of it.
     pub resources: BTreeMap<String, Vec<String>>,
+    /// The network inventory, built on first use (many derivations read it).
+    pub(crate) inventory: std::sync::OnceLock<crate::inventory::NetworkInventory>,
 }
 
 impl Snapshot {
@@ -191,8 +193,14 @@ impl Snapshot {
     ) -> impl Iterator<Item = &'a Located<KubeObject>> + 'a {
         self.objects_of("Pod").filter(move |p| {
             namespace.is_none_or(|ns| p.object.namespace.as_deref() == Some(ns)) && {
-                let labels = p.object.labels();
-                selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                // Read in place: this runs per pod per selector.
+                let labels = p.object.value.pointer("/metadata/labels");
+                selector.iter().all(|(k, v)| {
+                    labels
+                        .and_then(|l| l.get(k))
+                        .and_then(serde_json::Value::as_str)
+                        == Some(v.as_str())
+                })
             }
         })
     }

@@ -272,6 +272,8 @@ pub struct Tracer<'a> {
     node_ips: HashMap<IpAddr, &'a NodeNetwork>,
     rulesets: RefCell<HashMap<&'a str, Rc<netfilter::Ruleset<'a>>>>,
     vteps: RefCell<HashMap<&'a str, Rc<Vteps<'a>>>>,
+    /// Each node's routes, indexed once (a flannel node has one per peer).
+    route_index: RefCell<HashMap<&'a str, Rc<route::RouteIndex<'a>>>>,
 }
 
 /// One node's `flannel.1` neighbours by address and FDB entries (with a
@@ -346,6 +348,7 @@ impl<'a> Tracer<'a> {
             node_ips,
             rulesets: RefCell::new(HashMap::new()),
             vteps: RefCell::new(HashMap::new()),
+            route_index: RefCell::new(HashMap::new()),
         }
     }
 
@@ -398,6 +401,16 @@ impl<'a> Tracer<'a> {
             format!("{} was not collected", self.snap.path_of(&input)),
             vec![],
         )
+    }
+
+    /// A node's routes, indexed once; `None` when they were not collected.
+    fn routes(&self, node: &str) -> Option<Rc<route::RouteIndex<'a>>> {
+        let (name, t) = self.snap.nodes.get_key_value(node)?;
+        let routes = t.routes.as_ref()?;
+        let mut cache = self.route_index.borrow_mut();
+        Some(Rc::clone(cache.entry(name.as_str()).or_insert_with(|| {
+            Rc::new(route::RouteIndex::new(&routes.value))
+        })))
     }
 
     /// A node's VXLAN entries, indexed once.
@@ -1221,11 +1234,14 @@ impl<'a> Tracer<'a> {
             ));
             return;
         }
-        let Some(routes) = self.snap.nodes.get(node).and_then(|t| t.routes.as_ref()) else {
+        let (Some(routes), Some(index)) = (
+            self.snap.nodes.get(node).and_then(|t| t.routes.as_ref()),
+            self.routes(node),
+        ) else {
             hops.push(self.not_collected(node, "route", kdiag_bundle::NodeInput::Routes));
             return;
         };
-        let r = match route::lookup(&routes.value, pkt.dst) {
+        let r = match index.lookup(pkt.dst) {
             Lookup::NoRoute => {
                 hops.push(with_fix(
                     hop(
@@ -1436,11 +1452,8 @@ impl<'a> Tracer<'a> {
     /// The device `node` would route `ip` out of (the packet's way in,
     /// for a packet from `ip`).
     fn dev_towards(&self, node: &str, ip: IpAddr) -> String {
-        self.snap
-            .nodes
-            .get(node)
-            .and_then(|t| t.routes.as_ref())
-            .and_then(|r| match route::lookup(&r.value, ip) {
+        self.routes(node)
+            .and_then(|r| match r.lookup(ip) {
                 Lookup::Route(r) => r.dev.as_deref().map(str::to_owned),
                 Lookup::NoRoute => None,
             })

@@ -3,7 +3,9 @@
 //! node's own addresses), then `main`; among equal prefixes the lowest
 //! metric. Blackhole, unreachable and prohibit routes drop.
 
+use ipnet::IpNet;
 use kdiag_parse::iproute::Route;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Where the route table sends a packet.
@@ -15,14 +17,76 @@ pub enum Lookup<'a> {
     NoRoute,
 }
 
-/// The route for `dst` among `routes` (every table `ip route` printed;
-/// `ip rule` is not collected, so the main table is used, after `local`).
-pub fn lookup(routes: &[Route], dst: IpAddr) -> Lookup<'_> {
-    let table_rank = |r: &Route| match r.table.as_deref() {
+/// Where a route's table stands in the lookup: `local` first, then
+/// `main`; other tables (reached only through `ip rule`) are not used.
+fn table_rank(r: &Route) -> u8 {
+    match r.table.as_deref() {
         Some("local") => 0,
         None | Some("main") => 1,
         _ => 2,
-    };
+    }
+}
+
+/// A node's routes indexed by table, prefix length and network, so that a
+/// lookup costs one hash probe per distinct prefix length instead of a scan
+/// of every route (a flannel node has one route per peer).
+#[derive(Debug, Default)]
+pub struct RouteIndex<'a> {
+    /// (table rank, IPv4?, prefix length, network) → the routes, in order.
+    by_prefix: HashMap<(u8, bool, u8, IpNet), Vec<&'a Route>>,
+    /// Per table rank and family, the prefix lengths present, longest first.
+    lengths: HashMap<(u8, bool), Vec<u8>>,
+}
+
+impl<'a> RouteIndex<'a> {
+    /// Indexes `routes` (every table `ip route` printed).
+    pub fn new(routes: &'a [Route]) -> Self {
+        let mut index = RouteIndex::default();
+        for r in routes {
+            let rank = table_rank(r);
+            if rank > 1 {
+                continue;
+            }
+            let v4 = r.dst.addr().is_ipv4();
+            let len = r.dst.prefix_len();
+            index
+                .by_prefix
+                .entry((rank, v4, len, r.dst.trunc()))
+                .or_default()
+                .push(r);
+            let lengths = index.lengths.entry((rank, v4)).or_default();
+            if !lengths.contains(&len) {
+                lengths.push(len);
+            }
+        }
+        for lengths in index.lengths.values_mut() {
+            lengths.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        index
+    }
+
+    /// The route for `dst`, as [`lookup`] chooses it.
+    pub fn lookup(&self, dst: IpAddr) -> Lookup<'a> {
+        let v4 = dst.is_ipv4();
+        for rank in 0..=1u8 {
+            for &len in self.lengths.get(&(rank, v4)).into_iter().flatten() {
+                let Ok(net) = IpNet::new(dst, len) else {
+                    continue;
+                };
+                if let Some(routes) = self.by_prefix.get(&(rank, v4, len, net.trunc()))
+                    && let Some(best) = routes.iter().min_by_key(|r| r.metric.unwrap_or(0))
+                {
+                    return Lookup::Route(best);
+                }
+            }
+        }
+        Lookup::NoRoute
+    }
+}
+
+/// The route for `dst` among `routes` (every table `ip route` printed;
+/// `ip rule` is not collected, so the main table is used, after `local`).
+pub fn lookup(routes: &[Route], dst: IpAddr) -> Lookup<'_> {
     let best = routes
         .iter()
         .filter(|r| table_rank(r) < 2 && r.dst.contains(&dst))
@@ -53,6 +117,31 @@ pub fn drops(r: &Route) -> bool {
 mod tests {
     use super::*;
     use kdiag_parse::iproute::parse_routes;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The index chooses what the scan chooses, whatever the table.
+        #[test]
+        fn index_and_scan_agree(
+            routes in proptest::collection::vec((0u8..4, 0u8..4, 0u8..33, 0u32..4, proptest::option::of(0u32..3), 0u8..3), 0..24),
+            probes in proptest::collection::vec((0u8..4, 0u8..4, 0u8..255), 1..16),
+        ) {
+            let text: String = routes
+                .iter()
+                .map(|(a, b, len, dev, metric, table)| {
+                    let table = ["", " table local", " table 100"][*table as usize];
+                    let metric = metric.map(|m| format!(" metric {m}")).unwrap_or_default();
+                    format!("10.{a}.{b}.0/{len} dev eth{dev}{metric}{table}\n")
+                })
+                .collect();
+            let parsed = parse_routes(&text);
+            let index = RouteIndex::new(&parsed.records);
+            for (a, b, c) in probes {
+                let ip = IpAddr::from([10, a, b, c]);
+                prop_assert_eq!(index.lookup(ip), lookup(&parsed.records, ip));
+            }
+        }
+    }
 
     #[test]
     fn longest_prefix_then_metric_and_local_first() {
@@ -76,6 +165,19 @@ mod tests {
             panic!("no route");
         };
         assert!(drops(r));
+        let index = RouteIndex::new(&p.records);
+        for ip in [
+            "10.244.2.7",
+            "10.244.3.7",
+            "10.244.1.9",
+            "10.244.1.1",
+            "8.8.8.8",
+            "10.244.9.1",
+            "fe80::1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            assert_eq!(index.lookup(ip), lookup(&p.records, ip), "{ip}");
+        }
         let none = parse_routes("10.0.0.0/8 dev eth0\n");
         assert_eq!(
             lookup(
