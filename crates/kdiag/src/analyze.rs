@@ -4,7 +4,7 @@ use crate::{Format, LimitArgs, exit};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use kdiag_rules::def::Severity;
-use kdiag_rules::load::{RuleSet, builtin_sources, load, read_dirs};
+use kdiag_rules::load::{RuleSet, builtin_sources_checked, load, read_dirs};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -56,7 +56,7 @@ pub enum Color {
 /// Loads the built-in rules plus `extra` directories; rule errors are printed.
 pub fn rules(extra: &[PathBuf], builtin: bool) -> Result<RuleSet, u8> {
     let mut sources = if builtin {
-        builtin_sources()
+        builtin_sources_checked()
     } else {
         Vec::new()
     };

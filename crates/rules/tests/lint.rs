@@ -6,6 +6,7 @@ use kdiag_rules::load::{RuleSource, load};
 
 fn src(file: &str, text: &str) -> RuleSource {
     RuleSource {
+        checked: false,
         file: file.into(),
         text: text.into(),
     }
