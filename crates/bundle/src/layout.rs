@@ -165,6 +165,18 @@ pub enum FileRole {
 }
 
 impl FileRole {
+    /// Whether the file is an input kdiag reads (not only listed: the
+    /// collector's log, troubleshoot.sh's version, a layout's known files).
+    pub fn is_input(&self) -> bool {
+        !matches!(
+            self,
+            FileRole::Other
+                | FileRole::Known { .. }
+                | FileRole::CollectorLog
+                | FileRole::TroubleshootVersion
+        )
+    }
+
     /// A short name for this kind of file, for listings.
     pub fn label(&self) -> String {
         match self {

@@ -83,7 +83,7 @@ struct FailedCommand {
 impl InspectReport {
     /// Summarises a snapshot.
     pub fn of(snap: &Snapshot) -> Self {
-        let inv = NetworkInventory::of(snap);
+        let inv = NetworkInventory::cached(snap);
         let mut nodes: Vec<NodeReport> = inv
             .nodes
             .iter()

@@ -647,6 +647,19 @@ fn an_archive_of_unrelated_files_exits_5() {
         err.contains("sonobuoy results") && err.contains("must-gather"),
         "{err}"
     );
+    // Files a layout lists but kdiag does not read (sonobuoy's plugin
+    // results and run metadata) are no input either.
+    let plugins = dir.path().join("results");
+    std::fs::create_dir_all(plugins.join("plugins/e2e/results/global")).unwrap();
+    std::fs::create_dir_all(plugins.join("meta")).unwrap();
+    std::fs::write(
+        plugins.join("plugins/e2e/results/global/e2e.log"),
+        "Ran 5 of 5 Specs\n",
+    )
+    .unwrap();
+    std::fs::write(plugins.join("meta/run.log"), "{\"msg\":\"done\"}\n").unwrap();
+    let (code, _, err) = kdiag(&["analyze", plugins.to_str().unwrap()]);
+    assert_eq!(code, 5, "{err}");
     // inspect still lists what each file was taken for, then exits 5.
     let (code, out, _) = kdiag(&["inspect", tarball.to_str().unwrap()]);
     assert_eq!(code, 5);

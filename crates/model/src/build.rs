@@ -54,17 +54,23 @@ impl<'p> Builder<'p> {
 
     pub(crate) fn finish(mut self) -> Snapshot {
         let snap = &mut self.snapshot;
+        // A bundle's layout is that of the inputs read from it: a file a
+        // layout lists but kdiag does not read (sonobuoy's plugin results,
+        // the collector's log) does not make a bundle "read".
+        let input = |f: &&FileInfo| f.layout.is_some() && f.role.is_input();
         snap.layouts = (0..snap.sources.len())
             .map(|i| {
                 Layout::main(
                     snap.files
                         .iter()
                         .filter(|f| f.source == i)
+                        .filter(input)
                         .filter_map(|f| f.layout),
                 )
             })
             .collect();
-        snap.layout = Layout::main(snap.files.iter().filter_map(|f| f.layout)).unwrap_or_default();
+        snap.layout = Layout::main(snap.files.iter().filter(input).filter_map(|f| f.layout))
+            .unwrap_or_default();
         if snap.version.is_none() {
             snap.version = version_from_nodes(snap);
         }
@@ -105,15 +111,10 @@ impl<'p> Builder<'p> {
     fn add_objects(&mut self, file: &str, parsed: Parsed<kube::KubeObject>) -> (u64, u64) {
         let (objects, count, diags) = self.take(file, parsed);
         let mut dup = 0;
-        let mut kinds: Vec<&str> = Vec::new();
-        let kinds_owned: Vec<String> = objects.iter().map(|o| o.kind.clone()).collect();
-        for k in &kinds_owned {
-            if !kinds.contains(&k.as_str()) {
-                kinds.push(k);
-            }
-        }
-        for k in kinds {
-            self.resource_read(kube::resource_of_kind(k), file);
+        // `resource_read` keeps one entry per file and resource, so a kind
+        // seen again in the same file adds nothing.
+        for o in &objects {
+            self.resource_read(kube::resource_of_kind(&o.kind), file);
         }
         for object in objects {
             let key = (
@@ -318,8 +319,9 @@ impl<'p> Builder<'p> {
     }
 
     /// Kubernetes objects found by content, and the container logs a
-    /// `cluster-info dump` file holds between them. Returns `None` when the
-    /// file is not Kubernetes objects at all.
+    /// `cluster-info dump` file holds between them. A file that is not
+    /// Kubernetes objects at all sets `not_kubernetes` (the caller lists it
+    /// as not read); one with log sections sets `cluster_info_stream`.
     fn kube_content(&mut self, path: &str, resource: Option<&str>, text: &str) -> (u64, u64) {
         let content = kube::parse_content(text, resource.and_then(kube::kind_of_resource));
         if !content.kubernetes {
@@ -617,17 +619,9 @@ impl EntrySink for Builder<'_> {
         let mut read = true;
         let (records, diagnostics) = if is_log {
             self.log(path, &role, body)?
-        } else if matches!(
-            role,
-            FileRole::Other
-                | FileRole::CollectorLog
-                | FileRole::TroubleshootVersion
-                | FileRole::Known { .. }
-        ) {
-            read = matches!(
-                role,
-                FileRole::CollectorLog | FileRole::TroubleshootVersion | FileRole::Known { .. }
-            );
+        } else if !role.is_input() {
+            // Listed as part of its layout, or not read at all.
+            read = role != FileRole::Other;
             (0, 0)
         } else {
             let mut bytes = Vec::new();

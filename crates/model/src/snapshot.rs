@@ -168,7 +168,9 @@ impl Snapshot {
     /// Whether anything at all was read: a file with records, or a list
     /// that was read and found empty.
     pub fn read_anything(&self) -> bool {
-        self.files.iter().any(|f| f.layout.is_some())
+        self.files
+            .iter()
+            .any(|f| f.layout.is_some() && f.role.is_input())
     }
 
     /// Pods scheduled on a node.

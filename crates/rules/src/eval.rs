@@ -184,7 +184,7 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
     let world = World::for_rules(snap.clone(), rules);
     // The CNIs the cluster runs; empty when none was recognised (then every
     // rule runs, and what it lacks is unknown).
-    let cnis = kdiag_model::inventory::NetworkInventory::of(snap)
+    let cnis = &kdiag_model::inventory::NetworkInventory::cached(snap)
         .components
         .cni;
     for rule in &rules.rules {

@@ -298,7 +298,7 @@ impl World {
         if let Some(c) = lock(&self.components).as_ref() {
             return c.get(name).cloned().unwrap_or(cel::Value::Null);
         }
-        let inv = NetworkInventory::of(&self.snap);
+        let inv = NetworkInventory::cached(&self.snap);
         let mut all: HashMap<String, cel::Value> = HashMap::new();
         for rec in &self.table("components").records {
             let fields = rec.fields();
@@ -329,7 +329,7 @@ impl World {
         if let Some(v) = lock(&self.dns_service).as_ref() {
             return v.clone();
         }
-        let inv = NetworkInventory::of(&self.snap);
+        let inv = NetworkInventory::cached(&self.snap);
         let v = match &inv.dns_service {
             Some(d) => to_cel(&json!({
                 "namespace": d.namespace,
@@ -349,7 +349,7 @@ impl World {
     pub fn cluster_input(&self, need: &str) -> Result<(), kdiag_bundle::Input> {
         match need.strip_prefix("cluster.") {
             Some("dns-service") => {
-                let inv = NetworkInventory::of(&self.snap);
+                let inv = NetworkInventory::cached(&self.snap);
                 if inv
                     .dns_service
                     .as_ref()
@@ -372,7 +372,7 @@ impl World {
         if let Some(v) = lock(&self.pod_networks).as_ref() {
             return v.clone();
         }
-        let inv = NetworkInventory::of(&self.snap);
+        let inv = NetworkInventory::cached(&self.snap);
         let mut v: Vec<String> = inv
             .believed_pod_networks()
             .iter()

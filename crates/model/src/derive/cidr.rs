@@ -109,7 +109,7 @@ fn current_network(
 }
 
 pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
+    let inv = NetworkInventory::cached(snap);
     let mut table = FactTable::default();
     if inv.nodes.is_empty() {
         table.missing.push(super::resource("nodes"));
@@ -153,7 +153,7 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
         .iter()
         .filter(|(_, nodes, pods)| !nodes.is_empty() || *pods > 0)
         .count();
-    let current = current_network(&inv, &in_use);
+    let current = current_network(inv, &in_use);
     for (net, nodes, pods) in &in_use {
         let mut evidence = Vec::new();
         for n in inv
@@ -224,7 +224,7 @@ fn contains_any(cidrs: &[IpNet], ip: IpAddr) -> bool {
 
 /// cni0's addresses against the node's pod CIDRs.
 pub(super) fn bridge_addresses(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
+    let inv = NetworkInventory::cached(snap);
     let mut table = FactTable::default();
     for n in inv.nodes.iter().filter(|n| !n.pod_cidrs.is_empty()) {
         let Some(addrs) = snap
@@ -276,7 +276,7 @@ pub(super) fn bridge_addresses(snap: &Snapshot) -> FactTable {
 
 /// Pod IPs against their node's pod CIDRs (host-network pods excluded).
 pub(super) fn pod_addresses(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
+    let inv = NetworkInventory::cached(snap);
     let mut table = FactTable::default();
     if !snap.has_resource("pods") {
         table.missing.push(super::resource("pods"));

@@ -116,7 +116,7 @@ pub(super) fn workloads(snap: &Snapshot) -> FactTable {
         .objects_of("Pod")
         .filter_map(|o| o.object.view::<Pod>().ok().map(|p| (o, p)))
         .collect();
-    let node_names: Vec<String> = NetworkInventory::of(snap)
+    let node_names: Vec<String> = NetworkInventory::cached(snap)
         .nodes
         .iter()
         .map(|n| n.name.clone())
@@ -253,13 +253,16 @@ pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
     let ready = super::kube_proxy::ready_endpoints(snap);
     // The DNS Service's component is what serves it (the kube-dns addon on
     // old clusters, OpenShift's DNS), CoreDNS when the pods do not say.
-    let dns = NetworkInventory::of(snap).dns_service.map(|d| {
-        (
-            d.namespace,
-            d.name,
-            d.server.unwrap_or_else(|| "coredns".into()),
-        )
-    });
+    let dns = NetworkInventory::cached(snap)
+        .dns_service
+        .as_ref()
+        .map(|d| {
+            (
+                d.namespace.as_str(),
+                d.name.as_str(),
+                d.server.as_deref().unwrap_or("coredns"),
+            )
+        });
     for o in snap.objects_of("Service") {
         let Ok(s) = o.object.view::<Service>() else {
             continue;
@@ -277,7 +280,7 @@ pub(super) fn service_endpoints(snap: &Snapshot) -> FactTable {
         let dns_server = dns
             .as_ref()
             .filter(|(n, m, _)| *n == ns && *m == s.metadata.name)
-            .map(|(_, _, server)| server.as_str());
+            .map(|(_, _, server)| *server);
         let is_dns = dns_server.is_some();
         // The network component whose pods the Service selects (a CNI's
         // own Service, a DNS cache), if any.

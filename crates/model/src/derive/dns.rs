@@ -58,7 +58,7 @@ pub struct DnsProbeRecord {
 }
 
 pub(super) fn service(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
+    let inv = NetworkInventory::cached(snap);
     let mut table = FactTable::default();
     let Some(dns) = inv.dns_service.as_ref() else {
         if !snap.has_resource("services") {
@@ -119,7 +119,7 @@ pub(super) fn service(snap: &Snapshot) -> FactTable {
 }
 
 pub(super) fn probes(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
+    let inv = NetworkInventory::cached(snap);
     let mut table = FactTable::default();
     let (ns, name, ip) = inv
         .dns_service

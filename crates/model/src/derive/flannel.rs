@@ -257,8 +257,8 @@ fn compare_routes(snap: &Snapshot, node: &NodeNetwork, nodes: &[&NodeNetwork]) -
 /// `flannel.routes`: per node and peer whose route is not as flannel
 /// programs it (the nodes' counts are in `flannel.nodes`).
 pub(super) fn routes(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
-    let nodes = route_nodes(&inv);
+    let inv = NetworkInventory::cached(snap);
+    let nodes = route_nodes(inv);
     let mut table = FactTable::default();
     for node in &nodes {
         match compare_routes(snap, node, &nodes) {
@@ -378,8 +378,8 @@ fn compare_vxlan(
 /// `flannel.vxlan`: per node and peer whose neighbour or FDB entry is not as
 /// flannel's VXLAN backend programs it.
 pub(super) fn vxlan(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
-    let nodes = vxlan_nodes(&inv);
+    let inv = NetworkInventory::cached(snap);
+    let nodes = vxlan_nodes(inv);
     let mut table = FactTable::default();
     for node in &nodes {
         match compare_vxlan(snap, node, &nodes) {
@@ -425,9 +425,9 @@ pub struct FlannelNodeRecord {
 
 /// Per flannel node: counts of the entries it holds and lacks.
 pub(super) fn nodes(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
-    let nodes = route_nodes(&inv);
-    let vxlan = vxlan_nodes(&inv);
+    let inv = NetworkInventory::cached(snap);
+    let nodes = route_nodes(inv);
+    let vxlan = vxlan_nodes(inv);
     let mut table = FactTable::default();
     for node in &nodes {
         let routes = compare_routes(snap, node, &nodes);
@@ -480,8 +480,8 @@ pub(super) fn nodes(snap: &Snapshot) -> FactTable {
 
 /// flannel.1 entries that point at no current node.
 pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
-    let nodes = vxlan_nodes(&inv);
+    let inv = NetworkInventory::cached(snap);
+    let nodes = vxlan_nodes(inv);
     let cidrs: Vec<IpNet> = nodes.iter().filter_map(|n| v4_cidr(n)).collect();
     let macs: Vec<Mac> = nodes
         .iter()

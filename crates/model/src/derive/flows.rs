@@ -262,10 +262,10 @@ fn pod_network_targets(inv: &NetworkInventory, tr: &Tracer) -> Vec<(String, IpAd
 
 /// Every required flow from every node whose routes were collected.
 pub(super) fn flows(snap: &Snapshot) -> FactTable {
-    let inv = NetworkInventory::of(snap);
-    let tracer = trace::Tracer::new(snap, &inv);
-    let dns = dns_flows(snap, &inv, &tracer);
-    let targets = pod_network_targets(&inv, &tracer);
+    let inv = NetworkInventory::cached(snap);
+    let tracer = trace::Tracer::new(snap, inv);
+    let dns = dns_flows(snap, inv, &tracer);
+    let targets = pod_network_targets(inv, &tracer);
     let mut table = FactTable::default();
     // Dropped flows folded by (kind, dropping hop, cause).
     let mut groups: Vec<(FlowRecord, Vec<crate::inventory::Evidence>)> = Vec::new();
@@ -329,7 +329,7 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
                 }
             }
             for (d, dst, target_node) in drops {
-                let cause = cause_of(&tracer, &inv, &d, dst, original);
+                let cause = cause_of(&tracer, inv, &d, dst, original);
                 let key = (
                     kind,
                     d.node.clone(),

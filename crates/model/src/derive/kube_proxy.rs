@@ -262,7 +262,7 @@ pub(super) fn check(
     keep: impl Fn(&str, &str) -> bool,
     list_programmed: bool,
 ) -> Checked {
-    let inv = NetworkInventory::of(snap);
+    let inv = NetworkInventory::cached(snap);
     let mut missing_inputs = Vec::new();
     // Cilium's kube-proxy replacement programs Services in eBPF: no kube-proxy
     // pods beside Cilium means there are no kube-proxy rules to expect.

@@ -973,7 +973,7 @@ pub struct NetworkBeliefRecord {
 }
 
 pub(crate) fn networks(snap: &Snapshot) -> FactTable {
-    let inv = crate::inventory::NetworkInventory::of(snap);
+    let inv = crate::inventory::NetworkInventory::cached(snap);
     let mut table = FactTable::default();
     for b in &inv.beliefs {
         table.records.push(Fact {
@@ -1042,7 +1042,7 @@ pub fn input_of(node: &str, table: &str) -> Option<Input> {
 
 pub(crate) fn nodes(snap: &Snapshot) -> FactTable {
     let mut table = FactTable::default();
-    let inv = crate::inventory::NetworkInventory::of(snap);
+    let inv = crate::inventory::NetworkInventory::cached(snap);
     let mut pods_on: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for p in &inv.pod_ips {
         if let Some(n) = p.node.as_deref() {

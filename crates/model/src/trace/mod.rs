@@ -253,8 +253,8 @@ pub struct Trace {
 
 /// Traces one packet from `from` to `to` through the snapshot.
 pub fn trace(snap: &Snapshot, from: &From, to: &To) -> Trace {
-    let inv = NetworkInventory::of(snap);
-    Tracer::new(snap, &inv).trace(from, to)
+    let inv = NetworkInventory::cached(snap);
+    Tracer::new(snap, inv).trace(from, to)
 }
 
 /// Traces packets through one snapshot: the indexes it needs (pods and

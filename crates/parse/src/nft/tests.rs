@@ -493,7 +493,7 @@ fn kube_proxy_nftables_mode() {
 
 #[test]
 fn compact_map_on_one_line() {
-    let text = "table ip kube-proxy {\n  map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; elements = { 10.96.0.10 . udp . 53 : goto service-XXXX-kube-system/kube-dns/dns } }\n  chain nat-prerouting { type nat hook prerouting priority dstnat; policy accept; jump services; }\n  chain services {\n    ip daddr . meta l4proto . th dport vmap @service-ips\n  }\n  chain service-XXXX-kube-system/kube-dns/dns {\n  }\n}\n";
+    let text = "table ip kube-proxy {\n  map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; elements = { 10.96.0.10 . udp . 53 : goto service-ULMVA6XW-kube-system/kube-dns/dns } }\n  chain nat-prerouting { type nat hook prerouting priority dstnat; policy accept; jump services; }\n  chain services {\n    ip daddr . meta l4proto . th dport vmap @service-ips\n  }\n  chain service-ULMVA6XW-kube-system/kube-dns/dns {\n  }\n}\n";
     let p = parse_nft_ruleset(text);
     assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
     let s = rules(&p, "nat", "services");
@@ -504,7 +504,7 @@ fn compact_map_on_one_line() {
     );
     assert_eq!(
         s[0].target.as_deref(),
-        Some("service-XXXX-kube-system/kube-dns/dns")
+        Some("service-ULMVA6XW-kube-system/kube-dns/dns")
     );
     assert_eq!(s[0].line, 2);
     assert_eq!(
