@@ -348,3 +348,66 @@ fn forwarding_off_on_the_device_the_packet_came_in_by_drops_it() {
         "{t:#}"
     );
 }
+
+/// The drops-only trace `analyze` runs for every pair of nodes says what the
+/// full trace says: the same verdict, the same dropping hops, and the same
+/// dropped branches, on every sample bundle, for every node to every other
+/// node's pods and to the DNS Service.
+#[test]
+fn drops_only_traces_agree_with_full_traces() {
+    use kdiag_model::inventory::NetworkInventory;
+    use kdiag_model::trace::{From, Proto, To, Tracer, Verdict};
+    let mut compared = 0;
+    for entry in std::fs::read_dir(root().join("sample-bundles")).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.file_name().is_some_and(|n| n == "tools") {
+            continue;
+        }
+        let snap = kdiag_model::Snapshot::load(
+            &dir,
+            &Default::default(),
+            &kdiag_model::LogPatterns::none(),
+        )
+        .unwrap();
+        let inv = NetworkInventory::cached(&snap);
+        let tracer = Tracer::new(&snap, inv);
+        let mut targets: Vec<To> = inv
+            .nodes
+            .iter()
+            .flat_map(|n| n.pod_cidrs.iter())
+            .filter_map(|c| c.hosts().next())
+            .map(|ip| To::Addr(ip, None, Proto::Tcp))
+            .collect();
+        targets.extend(inv.pod_ips.iter().map(|p| To::Addr(p.ip, None, Proto::Tcp)));
+        if let Some(ip) = inv.dns_service.as_ref().and_then(|d| d.cluster_ip) {
+            targets.push(To::Addr(ip, Some(53), Proto::Udp));
+            targets.push(To::Addr(ip, Some(53), Proto::Tcp));
+        }
+        for n in &inv.nodes {
+            for from in [From::Node(n.name.clone()), From::Host(n.name.clone())] {
+                for to in &targets {
+                    let full = tracer.trace(&from, to);
+                    let quick = tracer.trace_drops(&from, to);
+                    let drops = |hops: &[kdiag_model::trace::Hop]| {
+                        hops.iter()
+                            .filter(|h| h.verdict == Verdict::Drop)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    };
+                    let what = format!("{}: {from:?} → {to:?}", dir.display());
+                    assert_eq!(full.verdict, quick.verdict, "{what}");
+                    assert_eq!(drops(&full.hops), quick.hops, "{what}");
+                    assert_eq!(full.drop, quick.drop, "{what}");
+                    assert_eq!(full.branches.len(), quick.branches.len(), "{what}");
+                    for (f, q) in full.branches.iter().zip(&quick.branches) {
+                        assert_eq!(f.verdict, q.verdict, "{what}");
+                        assert_eq!(drops(&f.hops), q.hops, "{what}");
+                        assert_eq!(f.drop, q.drop, "{what}");
+                    }
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} flows compared");
+}

@@ -271,6 +271,12 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
     let mut groups: Vec<(FlowRecord, Vec<crate::inventory::Evidence>)> = Vec::new();
     let mut index: HashMap<(&str, String, String, String), usize> = HashMap::new();
     let names = crate::tables::node::node_names(snap);
+    let with_cidr: std::collections::HashSet<&str> = inv
+        .nodes
+        .iter()
+        .filter(|n| !n.pod_cidrs.is_empty())
+        .map(|n| n.name.as_str())
+        .collect();
     for node in &names {
         if snap
             .nodes
@@ -283,32 +289,32 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
                 .push(super::node_input(node, kdiag_bundle::NodeInput::Routes));
             continue;
         }
-        if !inv
-            .nodes
-            .iter()
-            .any(|n| n.name == *node && !n.pod_cidrs.is_empty())
-        {
+        if !with_cidr.contains(node.as_str()) {
             continue;
         }
         let source = Name::from(node.as_str());
+        let from = From::Node(node.clone());
         let peers = targets.iter().filter(|(n, _)| n != node).map(|(n, ip)| {
             (
                 "pod-network",
                 To::Addr(*ip, None, Proto::Tcp),
-                Some(n.clone()),
+                Some(n.as_str()),
             )
         });
-        for (kind, to, target) in dns.iter().cloned().chain(peers) {
+        let dns = dns.iter().map(|(k, to, t)| (*k, to.clone(), t.as_deref()));
+        for (kind, to, target) in dns.chain(peers) {
             let original = match &to {
                 To::Addr(ip, ..) => *ip,
                 _ => continue,
             };
-            let t = tracer.trace(&From::Node(node.clone()), &to);
+            // Only a dropped flow is a record: the others need no hops.
+            let t = tracer.trace_drops(&from, &to);
             if t.verdict != FlowVerdict::Dropped {
                 continue;
             }
             // Each dropped way through (each endpoint, or the shared hops).
             let mut drops: Vec<(Hop, IpAddr, Option<String>)> = Vec::new();
+            let target = target.map(str::to_owned);
             // A drop before the paths split (no rule for the ClusterIP).
             if let Some(d) = t.hops.iter().find(|h| {
                 h.verdict == Verdict::Drop && !t.branches.iter().any(|b| b.hops.contains(h))

@@ -13,7 +13,9 @@ pub mod route;
 
 use crate::Snapshot;
 use crate::inventory::{Evidence, NetworkInventory, NodeNetwork, PodAddress};
+use kdiag_parse::Name;
 use kdiag_parse::kube::types::Service;
+use kdiag_parse::sysctl::Sysctl;
 use netfilter::Outcome;
 use route::Lookup;
 use serde::Serialize;
@@ -83,12 +85,12 @@ pub struct Packet {
     /// Whether a DNAT rewrote the destination (conntrack state `DNAT`).
     pub dnat: bool,
     /// Interface it came in on, when known.
-    pub in_dev: Option<String>,
+    pub in_dev: Option<Name>,
     /// Interface it leaves by, once routed.
-    pub out_dev: Option<String>,
+    pub out_dev: Option<Name>,
     /// The node's own addresses (for `-m addrtype --dst-type LOCAL`);
     /// `None` when `ip addr` was not collected.
-    pub local: Option<Vec<IpAddr>>,
+    pub local: Option<Rc<[IpAddr]>>,
 }
 
 /// Where the traced packet starts.
@@ -262,7 +264,6 @@ pub fn trace(snap: &Snapshot, from: &From, to: &To) -> Trace {
 /// built once, so tracing many flows costs little more than walking them.
 pub struct Tracer<'a> {
     snap: &'a Snapshot,
-    inv: &'a NetworkInventory,
     pods: HashMap<IpAddr, &'a PodAddress>,
     pods_by_name: HashMap<&'a str, &'a PodAddress>,
     pods_by_node: HashMap<&'a str, Vec<&'a PodAddress>>,
@@ -270,6 +271,20 @@ pub struct Tracer<'a> {
     services: HashMap<IpAddr, String>,
     endpoints: std::collections::BTreeMap<String, usize>,
     node_ips: HashMap<IpAddr, &'a NodeNetwork>,
+    /// The inventory's nodes by name.
+    nets: HashMap<&'a str, &'a NodeNetwork>,
+    /// Every node's pod CIDRs.
+    pod_cidrs: route::NetSet,
+    /// Every node's InternalIPs.
+    internal_ips: std::collections::HashSet<IpAddr>,
+    /// `cni0` and `flannel.1`, shared by every packet.
+    cni0: Name,
+    vxlan_dev: Name,
+    /// Per node: its sysctls by key, its own addresses, the pods a flow
+    /// from it starts at (an application's first), each built once.
+    sysctls: RefCell<HashMap<&'a str, Rc<HashMap<&'a str, &'a Sysctl>>>>,
+    locals: RefCell<HashMap<&'a str, Option<Rc<[IpAddr]>>>>,
+    sources: RefCell<HashMap<&'a str, Rc<[&'a PodAddress]>>>,
     rulesets: RefCell<HashMap<&'a str, Rc<netfilter::Ruleset<'a>>>>,
     vteps: RefCell<HashMap<&'a str, Rc<Vteps<'a>>>>,
     /// Each node's routes, indexed once (a flannel node has one per peer).
@@ -331,14 +346,21 @@ impl<'a> Tracer<'a> {
             })
             .collect();
         let mut node_ips = HashMap::new();
+        let mut nets = HashMap::new();
+        let mut pod_cidrs = route::NetSet::default();
+        let mut internal_ips = std::collections::HashSet::new();
         for n in &inv.nodes {
             for ip in n.internal_ips.iter().chain(n.flannel_public_ip.as_ref()) {
                 node_ips.entry(*ip).or_insert(n);
             }
+            nets.entry(n.name.as_str()).or_insert(n);
+            for c in &n.pod_cidrs {
+                pod_cidrs.insert(*c);
+            }
+            internal_ips.extend(n.internal_ips.iter().copied());
         }
         Tracer {
             snap,
-            inv,
             pods,
             pods_by_name,
             pods_by_node,
@@ -346,6 +368,14 @@ impl<'a> Tracer<'a> {
             services,
             endpoints: crate::derive::kube_proxy::ready_endpoints(snap),
             node_ips,
+            nets,
+            pod_cidrs,
+            internal_ips,
+            cni0: Name::from("cni0"),
+            vxlan_dev: Name::from(VXLAN_DEV),
+            sysctls: RefCell::new(HashMap::new()),
+            locals: RefCell::new(HashMap::new()),
+            sources: RefCell::new(HashMap::new()),
             rulesets: RefCell::new(HashMap::new()),
             vteps: RefCell::new(HashMap::new()),
             route_index: RefCell::new(HashMap::new()),
@@ -354,7 +384,14 @@ impl<'a> Tracer<'a> {
 
     /// Traces one packet from `from` to `to`.
     pub fn trace(&self, from: &From, to: &To) -> Trace {
-        self.run(from, to)
+        self.run(from, to, true)
+    }
+
+    /// Traces one flow keeping only what a dropped flow needs: its verdict,
+    /// the hops that drop, and (when dropped) the endpoints and branch
+    /// destinations. Pass and unknown hops are not built.
+    pub fn trace_drops(&self, from: &From, to: &To) -> Trace {
+        self.run(from, to, false)
     }
 
     /// The Service (`namespace/name`) whose ClusterIP this is.
@@ -489,14 +526,94 @@ fn ev(file: &str, line: u32, text: &str) -> Evidence {
     }
 }
 
-/// How a path (list of hops) ended.
-fn verdict_of(hops: &[Hop]) -> FlowVerdict {
-    if hops.iter().any(|h| h.verdict == Verdict::Drop) {
-        FlowVerdict::Dropped
-    } else if hops.iter().any(|h| h.verdict == Verdict::Unknown) {
-        FlowVerdict::Unknown
-    } else {
-        FlowVerdict::Delivered
+/// Where a trace puts its hops. A full record keeps every hop (`kdiag
+/// trace`, the report); a drops-only one builds just the hops that drop and
+/// notes that some were unknown: the flows `analyze` checks between every
+/// pair of nodes nearly all pass, and a pass then costs no text at all.
+#[derive(Debug)]
+pub(crate) struct Hops {
+    all: bool,
+    list: Vec<Hop>,
+    dropped: bool,
+    unknown: bool,
+}
+
+impl Hops {
+    fn new(all: bool) -> Hops {
+        Hops {
+            all,
+            list: Vec::new(),
+            dropped: false,
+            unknown: false,
+        }
+    }
+
+    /// An empty record of the same kind (a branch's).
+    fn child(&self) -> Hops {
+        Hops::new(self.all)
+    }
+
+    /// Records a hop with this verdict; `make` runs only when it is kept.
+    fn add(&mut self, verdict: Verdict, make: impl FnOnce() -> Hop) {
+        match verdict {
+            Verdict::Drop => self.dropped = true,
+            Verdict::Unknown => self.unknown = true,
+            Verdict::Pass => {}
+        }
+        if self.all || verdict == Verdict::Drop {
+            self.list.push(make());
+        }
+    }
+
+    /// Records a hop already built.
+    fn push(&mut self, h: Hop) {
+        let verdict = h.verdict;
+        self.add(verdict, || h);
+    }
+
+    /// How the path ended.
+    fn verdict(&self) -> FlowVerdict {
+        if self.dropped {
+            FlowVerdict::Dropped
+        } else if self.unknown {
+            FlowVerdict::Unknown
+        } else {
+            FlowVerdict::Delivered
+        }
+    }
+}
+
+/// A source as the command line writes it.
+fn endpoint_from(from: &From) -> String {
+    match from {
+        From::Node(n) => format!("node/{n}"),
+        From::Host(n) => format!("host/{n}"),
+        From::Pod(ns, n) => format!("pod/{ns}/{n}"),
+    }
+}
+
+/// A destination as the command line writes it.
+fn endpoint_to(to: &To) -> String {
+    match to {
+        To::Addr(ip, Some(p), proto) => format!("{}/{proto}", SocketAddr::new(*ip, *p)),
+        To::Addr(ip, None, proto) => format!("{ip}/{proto}"),
+        To::Service(ns, n, Some(p)) => format!("service/{ns}/{n}:{p}"),
+        To::Service(ns, n, None) => format!("service/{ns}/{n}"),
+        To::Pod(ns, n) => format!("pod/{ns}/{n}"),
+    }
+}
+
+/// A line of a node's file, made evidence only for a hop that is kept.
+#[derive(Debug, Clone, Copy)]
+struct Line<'a> {
+    file: &'a str,
+    line: u32,
+    text: &'a str,
+}
+
+impl Line<'_> {
+    fn ev(&self) -> Evidence {
+        ev(self.file, self.line, self.text)
     }
 }
 
@@ -508,33 +625,11 @@ struct Source {
 }
 
 impl<'a> Tracer<'a> {
-    fn run(&self, from: &From, to: &To) -> Trace {
-        let from_s = match from {
-            From::Node(n) => format!("node/{n}"),
-            From::Host(n) => format!("host/{n}"),
-            From::Pod(ns, n) => format!("pod/{ns}/{n}"),
-        };
-        let to_s = match to {
-            To::Addr(ip, Some(p), proto) => format!("{}/{proto}", SocketAddr::new(*ip, *p)),
-            To::Addr(ip, None, proto) => format!("{ip}/{proto}"),
-            To::Service(ns, n, Some(p)) => format!("service/{ns}/{n}:{p}"),
-            To::Service(ns, n, None) => format!("service/{ns}/{n}"),
-            To::Pod(ns, n) => format!("pod/{ns}/{n}"),
-        };
-        let mut common = Vec::new();
-        let done = |common: Vec<Hop>| {
-            let verdict = verdict_of(&common);
-            let drop = common.iter().find(|h| h.verdict == Verdict::Drop).cloned();
-            Trace {
-                format: "kdiag-trace/v1",
-                from: from_s.clone(),
-                to: to_s.clone(),
-                verdict,
-                hops: common,
-                drop,
-                branches: Vec::new(),
-            }
-        };
+    /// Traces one flow. With `all` every hop is kept; without, only the
+    /// hops that drop (see [`Hops`]) and, unless it is dropped, neither
+    /// the endpoints' text nor the branches' destinations.
+    fn run(&self, from: &From, to: &To, all: bool) -> Trace {
+        let mut common = Hops::new(all);
         let start = match from {
             From::Node(n) | From::Host(n) => n.clone(),
             From::Pod(ns, n) => self
@@ -543,53 +638,60 @@ impl<'a> Tracer<'a> {
                 .and_then(|p| p.node.clone())
                 .unwrap_or_default(),
         };
-        let Some((dst, dport, proto)) = self.destination(to, &start, &mut common) else {
-            return done(common);
-        };
-        let src = match self.source(from, dst, &mut common) {
-            Some(s) => s,
-            None => return done(common),
-        };
-        let local = self.local_addresses(&src.node);
-        let packet = Packet {
-            src: src.ip,
-            dst,
-            proto,
-            sport: Some(40000),
-            dport,
-            mark: 0,
-            dnat: false,
-            in_dev: src.pod.then(|| "cni0".to_owned()),
-            out_dev: None,
-            local,
-        };
-        let service_ip = self.is_service_ip(dst);
-        let starts = self.nat(&src, packet, service_ip, &mut common);
-        if starts.is_empty() {
-            return done(common);
-        }
         let mut branches = Vec::new();
-        for (pkt, mut hops) in starts {
-            let to = match pkt.dport {
-                Some(p) => SocketAddr::new(pkt.dst, p).to_string(),
-                None => pkt.dst.to_string(),
+        'trace: {
+            let Some((dst, dport, proto)) = self.destination(to, &start, &mut common) else {
+                break 'trace;
             };
-            self.forward(&src.node, pkt, src.pod, &mut hops, 0);
-            let verdict = verdict_of(&hops);
-            let drop = hops.iter().find(|h| h.verdict == Verdict::Drop).cloned();
-            branches.push(Branch {
-                to,
-                verdict,
-                hops,
-                drop,
-            });
+            let Some(src) = self.source(from, dst, &mut common) else {
+                break 'trace;
+            };
+            let packet = Packet {
+                src: src.ip,
+                dst,
+                proto,
+                sport: Some(40000),
+                dport,
+                mark: 0,
+                dnat: false,
+                in_dev: src.pod.then(|| self.cni0.clone()),
+                out_dev: None,
+                local: self.local_addresses(&src.node),
+            };
+            let service_ip = self.is_service_ip(dst);
+            for (pkt, mut hops) in self.nat(&src, packet, service_ip, &mut common) {
+                let (dst, dport) = (pkt.dst, pkt.dport);
+                self.forward(&src.node, pkt, src.pod, &mut hops, 0);
+                let verdict = hops.verdict();
+                let to = if all || verdict == FlowVerdict::Dropped {
+                    match dport {
+                        Some(p) => SocketAddr::new(dst, p).to_string(),
+                        None => dst.to_string(),
+                    }
+                } else {
+                    String::new()
+                };
+                let drop = hops
+                    .list
+                    .iter()
+                    .find(|h| h.verdict == Verdict::Drop)
+                    .cloned();
+                branches.push(Branch {
+                    to,
+                    verdict,
+                    hops: hops.list,
+                    drop,
+                });
+            }
         }
-        let verdict = if branches.iter().any(|b| b.verdict == FlowVerdict::Dropped)
-            || verdict_of(&common) == FlowVerdict::Dropped
+        let common_verdict = common.verdict();
+        let verdict = if common_verdict == FlowVerdict::Dropped
+            || branches.iter().any(|b| b.verdict == FlowVerdict::Dropped)
         {
             FlowVerdict::Dropped
-        } else if branches.iter().all(|b| b.verdict == FlowVerdict::Delivered)
-            && verdict_of(&common) == FlowVerdict::Delivered
+        } else if common_verdict == FlowVerdict::Delivered
+            && !branches.is_empty()
+            && branches.iter().all(|b| b.verdict == FlowVerdict::Delivered)
         {
             FlowVerdict::Delivered
         } else {
@@ -600,9 +702,14 @@ impl<'a> Tracer<'a> {
             .find(|b| b.verdict == FlowVerdict::Dropped)
             .or_else(|| branches.iter().find(|b| b.verdict == FlowVerdict::Unknown))
             .or(branches.first());
-        let mut hops = common.clone();
+        let mut hops = common.list;
         hops.extend(shown.map(|b| b.hops.clone()).unwrap_or_default());
         let drop = hops.iter().find(|h| h.verdict == Verdict::Drop).cloned();
+        let (from_s, to_s) = if all || verdict == FlowVerdict::Dropped {
+            (endpoint_from(from), endpoint_to(to))
+        } else {
+            (String::new(), String::new())
+        };
         Trace {
             format: "kdiag-trace/v1",
             from: from_s,
@@ -614,24 +721,26 @@ impl<'a> Tracer<'a> {
         }
     }
 
-    fn node_net(&self, name: &str) -> Option<&NodeNetwork> {
-        self.inv.nodes.iter().find(|n| n.name == name)
+    fn node_net(&self, name: &str) -> Option<&'a NodeNetwork> {
+        self.nets.get(name).copied()
     }
 
     fn node_known(&self, name: &str) -> bool {
         self.node_net(name).is_some() || self.snap.nodes.contains_key(name)
     }
 
-    fn source(&self, from: &From, dst: IpAddr, hops: &mut Vec<Hop>) -> Option<Source> {
+    fn source(&self, from: &From, dst: IpAddr, hops: &mut Hops) -> Option<Source> {
         match from {
             From::Node(n) | From::Host(n) if !self.node_known(n) => {
-                hops.push(hop(
-                    n,
-                    "source",
-                    Verdict::Unknown,
-                    format!("the bundle knows no node {n}"),
-                    vec![],
-                ));
+                hops.add(Verdict::Unknown, || {
+                    hop(
+                        n,
+                        "source",
+                        Verdict::Unknown,
+                        format!("the bundle knows no node {n}"),
+                        vec![],
+                    )
+                });
                 None
             }
             From::Node(n) => {
@@ -639,7 +748,7 @@ impl<'a> Tracer<'a> {
                 let cidr =
                     net.and_then(|x| x.pod_cidrs.iter().find(|c| c.addr().is_ipv4()).copied());
                 let Some(cidr) = cidr else {
-                    hops.push(hop(
+                    hops.add(Verdict::Unknown, || hop(
                         n,
                         "source",
                         Verdict::Unknown,
@@ -653,16 +762,11 @@ impl<'a> Tracer<'a> {
                 // A real pod of the node when there is one (an application's
                 // rather than a system pod, and not the destination), else an
                 // address of its pod CIDR.
-                let mut pods: Vec<&PodAddress> = self
-                    .pods_by_node
-                    .get(n.as_str())
-                    .into_iter()
-                    .flatten()
-                    .filter(|p| cidr.contains(&p.ip) && p.ip != dst)
-                    .copied()
-                    .collect();
-                pods.sort_by_key(|p| p.pod.starts_with("kube-system/"));
-                let pod = pods.first();
+                let pod = self
+                    .source_pods(n, cidr)
+                    .iter()
+                    .find(|p| p.ip != dst)
+                    .copied();
                 let (ip, detail, evidence) = match pod {
                     Some(p) => (
                         p.ip,
@@ -680,7 +784,9 @@ impl<'a> Tracer<'a> {
                         )
                     }
                 };
-                hops.push(hop(n, "source", Verdict::Pass, detail, evidence));
+                hops.add(Verdict::Pass, || {
+                    hop(n, "source", Verdict::Pass, detail, evidence)
+                });
                 Some(Source {
                     node: n.clone(),
                     ip,
@@ -692,26 +798,30 @@ impl<'a> Tracer<'a> {
                     .node_net(n)
                     .and_then(|x| x.internal_ips.iter().find(|i| i.is_ipv4()).copied());
                 let Some(ip) = ip else {
-                    hops.push(hop(
-                        n,
-                        "source",
-                        Verdict::Unknown,
-                        format!("{n} has no InternalIP in the bundle"),
-                        vec![],
-                    ));
+                    hops.add(Verdict::Unknown, || {
+                        hop(
+                            n,
+                            "source",
+                            Verdict::Unknown,
+                            format!("{n} has no InternalIP in the bundle"),
+                            vec![],
+                        )
+                    });
                     return None;
                 };
                 let evidence = self
                     .node_net(n)
                     .map(|x| vec![x.evidence.clone()])
                     .unwrap_or_default();
-                hops.push(hop(
-                    n,
-                    "source",
-                    Verdict::Pass,
-                    format!("{n}'s own network namespace ({ip})"),
-                    evidence,
-                ));
+                hops.add(Verdict::Pass, || {
+                    hop(
+                        n,
+                        "source",
+                        Verdict::Pass,
+                        format!("{n}'s own network namespace ({ip})"),
+                        evidence,
+                    )
+                });
                 Some(Source {
                     node: n.clone(),
                     ip,
@@ -721,35 +831,41 @@ impl<'a> Tracer<'a> {
             From::Pod(ns, name) => {
                 let key = format!("{ns}/{name}");
                 let Some(p) = self.pods_by_name.get(key.as_str()).copied() else {
-                    hops.push(hop(
-                        "",
-                        "source",
-                        Verdict::Unknown,
-                        format!("no pod {key} with an IP in the bundle"),
-                        vec![],
-                    ));
+                    hops.add(Verdict::Unknown, || {
+                        hop(
+                            "",
+                            "source",
+                            Verdict::Unknown,
+                            format!("no pod {key} with an IP in the bundle"),
+                            vec![],
+                        )
+                    });
                     return None;
                 };
                 let Some(node) = p.node.clone() else {
-                    hops.push(hop(
-                        "",
-                        "source",
-                        Verdict::Unknown,
-                        format!("pod {key} is on no node"),
-                        vec![p.evidence.clone()],
-                    ));
+                    hops.add(Verdict::Unknown, || {
+                        hop(
+                            "",
+                            "source",
+                            Verdict::Unknown,
+                            format!("pod {key} is on no node"),
+                            vec![p.evidence.clone()],
+                        )
+                    });
                     return None;
                 };
                 let host_net = self
                     .node_net(&node)
                     .is_some_and(|x| x.internal_ips.contains(&p.ip));
-                hops.push(hop(
-                    &node,
-                    "source",
-                    Verdict::Pass,
-                    format!("pod {key} ({}) on {node}", p.ip),
-                    vec![p.evidence.clone()],
-                ));
+                hops.add(Verdict::Pass, || {
+                    hop(
+                        &node,
+                        "source",
+                        Verdict::Pass,
+                        format!("pod {key} ({}) on {node}", p.ip),
+                        vec![p.evidence.clone()],
+                    )
+                });
                 Some(Source {
                     node,
                     ip: p.ip,
@@ -763,7 +879,7 @@ impl<'a> Tracer<'a> {
         &self,
         to: &To,
         node: &str,
-        hops: &mut Vec<Hop>,
+        hops: &mut Hops,
     ) -> Option<(IpAddr, Option<u16>, Proto)> {
         match to {
             To::Addr(ip, port, proto) => Some((*ip, *port, *proto)),
@@ -772,26 +888,30 @@ impl<'a> Tracer<'a> {
                 match self.pods_by_name.get(key.as_str()).copied() {
                     Some(p) => Some((p.ip, None, Proto::Tcp)),
                     None => {
-                        hops.push(hop(
-                            node,
-                            "destination",
-                            Verdict::Unknown,
-                            format!("no pod {key} with an IP in the bundle"),
-                            vec![],
-                        ));
+                        hops.add(Verdict::Unknown, || {
+                            hop(
+                                node,
+                                "destination",
+                                Verdict::Unknown,
+                                format!("no pod {key} with an IP in the bundle"),
+                                vec![],
+                            )
+                        });
                         None
                     }
                 }
             }
             To::Service(ns, name, port) => {
                 let Some(o) = self.snap.object("Service", ns, name) else {
-                    hops.push(hop(
-                        node,
-                        "destination",
-                        Verdict::Unknown,
-                        format!("no Service {ns}/{name} in the bundle"),
-                        vec![],
-                    ));
+                    hops.add(Verdict::Unknown, || {
+                        hop(
+                            node,
+                            "destination",
+                            Verdict::Unknown,
+                            format!("no Service {ns}/{name} in the bundle"),
+                            vec![],
+                        )
+                    });
                     return None;
                 };
                 let s = o.object.view::<Service>().ok();
@@ -800,13 +920,15 @@ impl<'a> Tracer<'a> {
                     .and_then(|s| s.spec.cluster_ip.as_deref())
                     .and_then(|ip| ip.parse::<IpAddr>().ok());
                 let Some(ip) = ip else {
-                    hops.push(hop(
-                        node,
-                        "destination",
-                        Verdict::Unknown,
-                        format!("Service {ns}/{name} has no ClusterIP"),
-                        vec![ev(&o.file, o.object.line, &format!("Service {ns}/{name}"))],
-                    ));
+                    hops.add(Verdict::Unknown, || {
+                        hop(
+                            node,
+                            "destination",
+                            Verdict::Unknown,
+                            format!("Service {ns}/{name} has no ClusterIP"),
+                            vec![ev(&o.file, o.object.line, &format!("Service {ns}/{name}"))],
+                        )
+                    });
                     return None;
                 };
                 let ports = s.map(|s| s.spec.ports).unwrap_or_default();
@@ -817,20 +939,22 @@ impl<'a> Tracer<'a> {
                     }),
                 };
                 let Some(chosen) = chosen else {
-                    hops.push(hop(
-                        node,
-                        "destination",
-                        Verdict::Unknown,
-                        format!(
-                            "Service {ns}/{name} has no port {}",
-                            port.clone().unwrap_or_default()
-                        ),
-                        vec![ev(
-                            &o.file,
-                            o.object.line,
-                            &format!("Service {ns}/{name} clusterIP {ip}"),
-                        )],
-                    ));
+                    hops.add(Verdict::Unknown, || {
+                        hop(
+                            node,
+                            "destination",
+                            Verdict::Unknown,
+                            format!(
+                                "Service {ns}/{name} has no port {}",
+                                port.clone().unwrap_or_default()
+                            ),
+                            vec![ev(
+                                &o.file,
+                                o.object.line,
+                                &format!("Service {ns}/{name} clusterIP {ip}"),
+                            )],
+                        )
+                    });
                     return None;
                 };
                 let proto = chosen
@@ -843,15 +967,40 @@ impl<'a> Tracer<'a> {
         }
     }
 
-    fn local_addresses(&self, node: &str) -> Option<Vec<IpAddr>> {
-        let t = self.snap.nodes.get(node)?;
-        let ifs = t.addrs.as_ref()?;
-        Some(
-            ifs.value
+    /// The pods of a node's pod CIDR a flow from it may start at, an
+    /// application's before a system pod's; sorted once per node.
+    fn source_pods(&self, node: &str, cidr: ipnet::IpNet) -> Rc<[&'a PodAddress]> {
+        let Some((name, list)) = self.pods_by_node.get_key_value(node) else {
+            return Rc::from(Vec::new());
+        };
+        let mut cache = self.sources.borrow_mut();
+        Rc::clone(cache.entry(name).or_insert_with(|| {
+            let mut pods: Vec<&PodAddress> = list
                 .iter()
-                .flat_map(|i| i.addrs.iter().map(|a| a.addr.addr()))
-                .collect(),
-        )
+                .filter(|p| cidr.contains(&p.ip))
+                .copied()
+                .collect();
+            pods.sort_by_key(|p| p.pod.starts_with("kube-system/"));
+            pods.into()
+        }))
+    }
+
+    /// A node's own addresses (`ip addr`), read once.
+    fn local_addresses(&self, node: &str) -> Option<Rc<[IpAddr]>> {
+        let (name, t) = self.snap.nodes.get_key_value(node)?;
+        self.locals
+            .borrow_mut()
+            .entry(name.as_str())
+            .or_insert_with(|| {
+                let ifs = t.addrs.as_ref()?;
+                Some(
+                    ifs.value
+                        .iter()
+                        .flat_map(|i| i.addrs.iter().map(|a| a.addr.addr()))
+                        .collect(),
+                )
+            })
+            .clone()
     }
 
     /// The Service (`namespace/name`) with this ClusterIP, when it has no
@@ -873,8 +1022,8 @@ impl<'a> Tracer<'a> {
         src: &Source,
         pkt: Packet,
         service_ip: bool,
-        common: &mut Vec<Hop>,
-    ) -> Vec<(Packet, Vec<Hop>)> {
+        common: &mut Hops,
+    ) -> Vec<(Packet, Hops)> {
         let node = src.node.as_str();
         let t = self.snap.nodes.get(node);
         // IPVS first: a virtual server for the address decides.
@@ -887,23 +1036,25 @@ impl<'a> Tracer<'a> {
         {
             let vs_ev = ev(&ipvs.file, vs.line, &vs.text);
             if vs.reals.is_empty() {
-                common.push(with_fix(
+                common.add(Verdict::Drop, || with_fix(
                     hop(node, "ipvs", Verdict::Drop, format!("virtual server {} has no real server", vs.addr), vec![vs_ev]),
                     "kube-proxy programs real servers from the Service's ready endpoints: check the endpoints and kube-proxy's logs",
                 ));
                 return Vec::new();
             }
-            common.push(hop(
-                node,
-                "ipvs",
-                Verdict::Pass,
-                format!(
-                    "virtual server {} → {} real server(s)",
-                    vs.addr,
-                    vs.reals.len()
-                ),
-                vec![vs_ev.clone()],
-            ));
+            common.add(Verdict::Pass, || {
+                hop(
+                    node,
+                    "ipvs",
+                    Verdict::Pass,
+                    format!(
+                        "virtual server {} → {} real server(s)",
+                        vs.addr,
+                        vs.reals.len()
+                    ),
+                    vec![vs_ev.clone()],
+                )
+            });
             return vs
                 .reals
                 .iter()
@@ -914,14 +1065,17 @@ impl<'a> Tracer<'a> {
                     p.dst = ip;
                     p.dport = port.parse().ok();
                     p.dnat = true;
-                    let h = hop(
-                        node,
-                        "ipvs",
-                        Verdict::Pass,
-                        format!("real server {}", r.addr),
-                        vec![ev(&ipvs.file, r.line, &format!("-> {}", r.addr))],
-                    );
-                    Some((p, vec![h]))
+                    let mut branch = common.child();
+                    branch.add(Verdict::Pass, || {
+                        hop(
+                            node,
+                            "ipvs",
+                            Verdict::Pass,
+                            format!("real server {}", r.addr),
+                            vec![ev(&ipvs.file, r.line, &format!("-> {}", r.addr))],
+                        )
+                    });
+                    Some((p, branch))
                 })
                 .collect();
         }
@@ -935,7 +1089,7 @@ impl<'a> Tracer<'a> {
                 .first()
                 .map(|v| vec![ev(&ipvs.file, v.line, &v.text)])
                 .unwrap_or_default();
-            common.push(with_fix(
+            common.add(Verdict::Drop, || with_fix(
                 hop(node, "ipvs", Verdict::Drop, format!("no IPVS virtual server for the ClusterIP {}:{}/{} among {}: nothing balances it to an endpoint", pkt.dst, pkt.dport.unwrap_or(0), pkt.proto, ipvs.value.len()), shown),
                 "kube-proxy (ipvs mode) creates one virtual server per Service port: make kube-proxy healthy on this node and restart it",
             ));
@@ -944,18 +1098,20 @@ impl<'a> Tracer<'a> {
         let Some(ipt) = t.and_then(|t| t.iptables.as_ref()) else {
             let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Iptables);
             let path = self.snap.path_of(&input);
-            common.push(hop(
-                node,
-                "nat",
-                Verdict::Unknown,
-                format!("{path} was not collected: kube-proxy's rules cannot be read"),
-                vec![],
-            ));
+            common.add(Verdict::Unknown, || {
+                hop(
+                    node,
+                    "nat",
+                    Verdict::Unknown,
+                    format!("{path} was not collected: kube-proxy's rules cannot be read"),
+                    vec![],
+                )
+            });
             // Without the rules a ClusterIP goes nowhere kdiag can follow.
             return if service_ip {
                 Vec::new()
             } else {
-                vec![(pkt, Vec::new())]
+                vec![(pkt, common.child())]
             };
         };
         let chain = if src.pod { "PREROUTING" } else { "OUTPUT" };
@@ -963,24 +1119,39 @@ impl<'a> Tracer<'a> {
             return Vec::new();
         };
         let walks = netfilter::walk(&rs, "nat", chain, &pkt);
+        let file = rs.file();
         let mut out = Vec::new();
         for w in walks {
-            match w.outcome {
+            let netfilter::Walk {
+                lines,
+                outcome,
+                packet,
+            } = w;
+            let cite = || {
+                lines
+                    .iter()
+                    .map(|(l, t)| ev(file, *l, t))
+                    .collect::<Vec<_>>()
+            };
+            match outcome {
                 Outcome::Dnat(to) => {
-                    let h = hop(
-                        node,
-                        &format!("nat {chain}"),
-                        Verdict::Pass,
-                        format!(
-                            "DNAT {} → {to}",
-                            SocketAddr::new(pkt.dst, pkt.dport.unwrap_or(0))
-                        ),
-                        w.evidence,
-                    );
-                    out.push((w.packet, vec![h]));
+                    let mut branch = common.child();
+                    branch.add(Verdict::Pass, || {
+                        hop(
+                            node,
+                            &format!("nat {chain}"),
+                            Verdict::Pass,
+                            format!(
+                                "DNAT {} → {to}",
+                                SocketAddr::new(pkt.dst, pkt.dport.unwrap_or(0))
+                            ),
+                            cite(),
+                        )
+                    });
+                    out.push((packet, branch));
                 }
                 Outcome::Accept if service_ip => {
-                    let mut evidence = w.evidence;
+                    let mut evidence = cite();
                     match ipt
                         .value
                         .chains
@@ -1028,45 +1199,71 @@ impl<'a> Tracer<'a> {
                     common.push(h);
                 }
                 Outcome::Accept => {
-                    let h = hop(
-                        node,
-                        &format!("nat {chain}"),
-                        Verdict::Pass,
-                        "no DNAT: the destination is unchanged",
-                        w.evidence,
-                    );
-                    out.push((w.packet, vec![h]));
+                    let mut branch = common.child();
+                    branch.add(Verdict::Pass, || {
+                        hop(
+                            node,
+                            &format!("nat {chain}"),
+                            Verdict::Pass,
+                            "no DNAT: the destination is unchanged",
+                            cite(),
+                        )
+                    });
+                    out.push((packet, branch));
                 }
                 Outcome::Drop(what) => {
-                    common.push(hop(
-                        node,
-                        &format!("nat {chain}"),
-                        Verdict::Drop,
-                        format!("{what} in the nat table"),
-                        w.evidence,
-                    ));
+                    common.add(Verdict::Drop, || {
+                        hop(
+                            node,
+                            &format!("nat {chain}"),
+                            Verdict::Drop,
+                            format!("{what} in the nat table"),
+                            cite(),
+                        )
+                    });
                 }
                 Outcome::Unknown(why) => {
-                    common.push(hop(
-                        node,
-                        &format!("nat {chain}"),
-                        Verdict::Unknown,
-                        why,
-                        w.evidence,
-                    ));
+                    common.add(Verdict::Unknown, || {
+                        hop(node, &format!("nat {chain}"), Verdict::Unknown, why, cite())
+                    });
                 }
             }
         }
         out
     }
 
-    fn sysctl(&self, node: &str, key: &str) -> Result<(String, Evidence), String> {
+    /// A node's sysctl: its value (trimmed) and the line it is on.
+    fn sysctl(&self, node: &str, key: &str) -> Result<(&'a str, Line<'a>), String> {
         let Some(s) = self.snap.nodes.get(node).and_then(|t| t.sysctl.as_ref()) else {
             let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Sysctl);
             return Err(format!("{} was not collected", self.snap.path_of(&input)));
         };
-        match s.value.iter().find(|x| x.key == key) {
-            Some(x) => Ok((x.value.trim().to_owned(), ev(&s.file, x.line, &x.text))),
+        let (name, _) = self
+            .snap
+            .nodes
+            .get_key_value(node)
+            .ok_or_else(String::new)?;
+        let index = Rc::clone(
+            self.sysctls
+                .borrow_mut()
+                .entry(name.as_str())
+                .or_insert_with(|| {
+                    let mut by_key = HashMap::new();
+                    for x in &s.value {
+                        by_key.entry(x.key.as_str()).or_insert(x);
+                    }
+                    Rc::new(by_key)
+                }),
+        );
+        match index.get(key) {
+            Some(x) => Ok((
+                x.value.trim(),
+                Line {
+                    file: &s.file,
+                    line: x.line,
+                    text: &x.text,
+                },
+            )),
             None => Err(format!("{} has no {key}", s.file)),
         }
     }
@@ -1074,11 +1271,13 @@ impl<'a> Tracer<'a> {
     /// `net.ipv4.ip_forward` must be 1 for a node to pass pods' packets on,
     /// and the input device's own forwarding must not be off (`ip_forward`
     /// sets every device's; one can be turned off alone).
-    fn forwarding(&self, node: &str, in_dev: Option<&str>, hops: &mut Vec<Hop>) -> bool {
+    fn forwarding(&self, node: &str, in_dev: Option<&str>, hops: &mut Hops) -> bool {
         let (v, e) = match self.sysctl(node, "net.ipv4.ip_forward") {
             Ok(found) => found,
             Err(why) => {
-                hops.push(hop(node, "forwarding", Verdict::Unknown, why, vec![]));
+                hops.add(Verdict::Unknown, || {
+                    hop(node, "forwarding", Verdict::Unknown, why, vec![])
+                });
                 return true;
             }
         };
@@ -1089,35 +1288,39 @@ impl<'a> Tracer<'a> {
         });
         let (key, detail, evidence) = match (v == "1", dev) {
             (true, None) => {
-                hops.push(hop(
-                    node,
-                    "forwarding",
-                    Verdict::Pass,
-                    "net.ipv4.ip_forward = 1",
-                    vec![e],
-                ));
+                hops.add(Verdict::Pass, || {
+                    hop(
+                        node,
+                        "forwarding",
+                        Verdict::Pass,
+                        "net.ipv4.ip_forward = 1",
+                        vec![e.ev()],
+                    )
+                });
                 return true;
             }
             (true, Some((key, de, d))) => {
                 let detail = format!("{key} = 0: the node does not forward what arrives on {d}");
-                (key, detail, vec![e, de])
+                (key, detail, vec![e.ev(), de.ev()])
             }
             (false, _) => (
                 "net.ipv4.ip_forward".to_owned(),
                 format!("net.ipv4.ip_forward = {v}: the node does not forward pods' packets"),
-                vec![e],
+                vec![e.ev()],
             ),
         };
-        hops.push(with_fix(
-            hop(node, "forwarding", Verdict::Drop, detail, evidence),
-            format!("sysctl -w {key}=1, and persist it in /etc/sysctl.d/"),
-        ));
+        hops.add(Verdict::Drop, || {
+            with_fix(
+                hop(node, "forwarding", Verdict::Drop, detail, evidence),
+                format!("sysctl -w {key}=1, and persist it in /etc/sysctl.d/"),
+            )
+        });
         false
     }
 
     /// Whether the packet may leave `node`: forwarding and `filter FORWARD`
     /// for a forwarded one, `filter OUTPUT` for the node's own.
-    fn leave(&self, node: &str, pkt: &Packet, forwarded: bool, hops: &mut Vec<Hop>) -> bool {
+    fn leave(&self, node: &str, pkt: &Packet, forwarded: bool, hops: &mut Hops) -> bool {
         if forwarded {
             self.forwarding(node, pkt.in_dev.as_deref(), hops)
                 && self.filter(node, "FORWARD", pkt, hops)
@@ -1127,7 +1330,7 @@ impl<'a> Tracer<'a> {
     }
 
     /// The filter table's verdict on one hook; false when it drops.
-    fn filter(&self, node: &str, chain: &str, pkt: &Packet, hops: &mut Vec<Hop>) -> bool {
+    fn filter(&self, node: &str, chain: &str, pkt: &Packet, hops: &mut Hops) -> bool {
         if self
             .snap
             .nodes
@@ -1135,11 +1338,13 @@ impl<'a> Tracer<'a> {
             .and_then(|t| t.iptables.as_ref())
             .is_none()
         {
-            hops.push(self.not_collected(
-                node,
-                &format!("filter {chain}"),
-                kdiag_bundle::NodeInput::Iptables,
-            ));
+            hops.add(Verdict::Unknown, || {
+                self.not_collected(
+                    node,
+                    &format!("filter {chain}"),
+                    kdiag_bundle::NodeInput::Iptables,
+                )
+            });
             return true;
         };
         let step = format!("filter {chain}");
@@ -1148,28 +1353,32 @@ impl<'a> Tracer<'a> {
         };
         let walks = netfilter::walk(&rs, "filter", chain, pkt);
         let mut ok = true;
+        let file = rs.file();
         for w in walks {
-            match w.outcome {
+            let cite = || w.evidence(file);
+            match &w.outcome {
                 Outcome::Accept | Outcome::Dnat(_) => {
-                    hops.push(hop(
-                        node,
-                        &step,
-                        Verdict::Pass,
-                        format!(
-                            "{} → {}:{}/{} accepted",
-                            pkt.src,
-                            pkt.dst,
-                            pkt.dport.unwrap_or(0),
-                            pkt.proto
-                        ),
-                        w.evidence,
-                    ));
+                    hops.add(Verdict::Pass, || {
+                        hop(
+                            node,
+                            &step,
+                            Verdict::Pass,
+                            format!(
+                                "{} → {}:{}/{} accepted",
+                                pkt.src,
+                                pkt.dst,
+                                pkt.dport.unwrap_or(0),
+                                pkt.proto
+                            ),
+                            cite(),
+                        )
+                    });
                 }
                 Outcome::Drop(what) => {
                     let rule = w
-                        .evidence
+                        .lines
                         .last()
-                        .map(|e| e.text.clone())
+                        .map(|(_, t)| t.trim_end())
                         .unwrap_or_default();
                     let fix = if rule.starts_with("-A ") {
                         format!(
@@ -1183,26 +1392,30 @@ impl<'a> Tracer<'a> {
                             pkt.dport.unwrap_or(0)
                         )
                     };
-                    hops.push(with_fix(
-                        hop(
-                            node,
-                            &step,
-                            Verdict::Drop,
-                            format!(
-                                "{what}: {} → {}:{}/{}",
-                                pkt.src,
-                                pkt.dst,
-                                pkt.dport.unwrap_or(0),
-                                pkt.proto
+                    hops.add(Verdict::Drop, || {
+                        with_fix(
+                            hop(
+                                node,
+                                &step,
+                                Verdict::Drop,
+                                format!(
+                                    "{what}: {} → {}:{}/{}",
+                                    pkt.src,
+                                    pkt.dst,
+                                    pkt.dport.unwrap_or(0),
+                                    pkt.proto
+                                ),
+                                cite(),
                             ),
-                            w.evidence,
-                        ),
-                        fix,
-                    ));
+                            fix,
+                        )
+                    });
                     ok = false;
                 }
                 Outcome::Unknown(why) => {
-                    hops.push(hop(node, &step, Verdict::Unknown, why, w.evidence));
+                    hops.add(Verdict::Unknown, || {
+                        hop(node, &step, Verdict::Unknown, why, cite())
+                    });
                 }
             }
         }
@@ -1216,34 +1429,32 @@ impl<'a> Tracer<'a> {
 
     /// Routes the packet on `node` and follows it to where it is delivered
     /// or dropped. `forwarded`: the packet is not the node's own.
-    fn forward(
-        &self,
-        node: &str,
-        mut pkt: Packet,
-        forwarded: bool,
-        hops: &mut Vec<Hop>,
-        depth: usize,
-    ) {
+    fn forward(&self, node: &str, mut pkt: Packet, forwarded: bool, hops: &mut Hops, depth: usize) {
         if depth >= MAX_NODES {
-            hops.push(hop(
-                node,
-                "route",
-                Verdict::Unknown,
-                format!("the packet crossed {MAX_NODES} nodes (a routing loop?)"),
-                vec![],
-            ));
+            hops.add(Verdict::Unknown, || {
+                hop(
+                    node,
+                    "route",
+                    Verdict::Unknown,
+                    format!("the packet crossed {MAX_NODES} nodes (a routing loop?)"),
+                    vec![],
+                )
+            });
             return;
         }
         let (Some(routes), Some(index)) = (
             self.snap.nodes.get(node).and_then(|t| t.routes.as_ref()),
             self.routes(node),
         ) else {
-            hops.push(self.not_collected(node, "route", kdiag_bundle::NodeInput::Routes));
+            hops.add(Verdict::Unknown, || {
+                self.not_collected(node, "route", kdiag_bundle::NodeInput::Routes)
+            });
             return;
         };
-        let r = match index.lookup(pkt.dst) {
-            Lookup::NoRoute => {
-                hops.push(with_fix(
+        let r =
+            match index.lookup(pkt.dst) {
+                Lookup::NoRoute => {
+                    hops.add(Verdict::Drop, || with_fix(
                     hop(
                         node,
                         "route",
@@ -1257,91 +1468,103 @@ impl<'a> Tracer<'a> {
                     ),
                     "the CNI programs a route per pod network; restart its pod on this node",
                 ));
-                return;
-            }
-            Lookup::Route(r) => r,
-        };
-        let rev = ev(&routes.file, r.line, &r.text);
+                    return;
+                }
+                Lookup::Route(r) => r,
+            };
+        let rev = || ev(&routes.file, r.line, &r.text);
         if route::drops(r) {
-            hops.push(hop(
-                node,
-                "route",
-                Verdict::Drop,
-                format!(
-                    "{} route to {}",
-                    r.route_type.as_deref().unwrap_or("blackhole"),
-                    r.dst
-                ),
-                vec![rev],
-            ));
+            hops.add(Verdict::Drop, || {
+                hop(
+                    node,
+                    "route",
+                    Verdict::Drop,
+                    format!(
+                        "{} route to {}",
+                        r.route_type.as_deref().unwrap_or("blackhole"),
+                        r.dst
+                    ),
+                    vec![rev()],
+                )
+            });
             return;
         }
         // The node's own address: delivered to the host.
         if r.table.as_deref() == Some("local")
             || pkt.local.as_ref().is_some_and(|l| l.contains(&pkt.dst))
         {
-            hops.push(hop(
-                node,
-                "route",
-                Verdict::Pass,
-                format!("{} is {node}'s own address", pkt.dst),
-                vec![rev],
-            ));
-            if self.filter(node, "INPUT", &pkt, hops) {
-                hops.push(hop(
+            hops.add(Verdict::Pass, || {
+                hop(
                     node,
-                    "deliver",
+                    "route",
                     Verdict::Pass,
-                    format!("delivered to {node} itself"),
-                    vec![],
-                ));
+                    format!("{} is {node}'s own address", pkt.dst),
+                    vec![rev()],
+                )
+            });
+            if self.filter(node, "INPUT", &pkt, hops) {
+                hops.add(Verdict::Pass, || {
+                    hop(
+                        node,
+                        "deliver",
+                        Verdict::Pass,
+                        format!("delivered to {node} itself"),
+                        vec![],
+                    )
+                });
             }
             return;
         }
-        let dev = r.dev.as_deref().unwrap_or_default().to_owned();
+        let dev = r.dev.clone().unwrap_or_default();
         pkt.out_dev = Some(dev.clone());
         let cluster_dst = self.is_cluster_address(pkt.dst);
         // Where the route leads.
         if dev == VXLAN_DEV {
-            hops.push(hop(
-                node,
-                "route",
-                Verdict::Pass,
-                format!(
-                    "{} via {} dev {VXLAN_DEV}",
-                    r.dst,
-                    r.gateway.map(|g| g.to_string()).unwrap_or_default()
-                ),
-                vec![rev],
-            ));
+            hops.add(Verdict::Pass, || {
+                hop(
+                    node,
+                    "route",
+                    Verdict::Pass,
+                    format!(
+                        "{} via {} dev {VXLAN_DEV}",
+                        r.dst,
+                        r.gateway.map(|g| g.to_string()).unwrap_or_default()
+                    ),
+                    vec![rev()],
+                )
+            });
             if !self.leave(node, &pkt, forwarded, hops) {
                 return;
             }
             let Some(peer) = self.vxlan(node, r.gateway.unwrap_or(pkt.dst), hops) else {
                 return;
             };
-            self.arrive(node, &peer, pkt, VXLAN_DEV, hops, depth);
+            self.arrive(node, &peer, pkt, self.vxlan_dev.clone(), hops, depth);
             return;
         }
         if self.is_bridge(node, &dev) {
-            hops.push(hop(
-                node,
-                "route",
-                Verdict::Pass,
-                format!("{} dev {dev}: a pod on this node", r.dst),
-                vec![rev],
-            ));
+            hops.add(Verdict::Pass, || {
+                hop(
+                    node,
+                    "route",
+                    Verdict::Pass,
+                    format!("{} dev {dev}: a pod on this node", r.dst),
+                    vec![rev()],
+                )
+            });
             // Between two pods of one bridge an untranslated packet is
             // bridged, not routed: no forwarding, and iptables sees it only
             // with bridge-nf-call-iptables.
             if forwarded && !pkt.dnat && pkt.in_dev.as_deref() == Some(dev.as_str()) {
-                hops.push(hop(
-                    node,
-                    "bridge",
-                    Verdict::Pass,
-                    format!("{} → {} on {dev}: bridged, not routed", pkt.src, pkt.dst),
-                    vec![],
-                ));
+                hops.add(Verdict::Pass, || {
+                    hop(
+                        node,
+                        "bridge",
+                        Verdict::Pass,
+                        format!("{} → {} on {dev}: bridged, not routed", pkt.src, pkt.dst),
+                        vec![],
+                    )
+                });
                 if matches!(self.sysctl(node, "net.bridge.bridge-nf-call-iptables"), Ok((v, _)) if v == "1")
                     && !self.filter(node, "FORWARD", &pkt, hops)
                 {
@@ -1362,15 +1585,15 @@ impl<'a> Tracer<'a> {
             // packets go through iptables.
             if pkt.dnat && pkt.in_dev.as_deref() == Some(dev.as_str()) {
                 match self.sysctl(node, "net.bridge.bridge-nf-call-iptables") {
-                    Ok((v, e)) if v == "1" => hops.push(hop(node, "bridge netfilter", Verdict::Pass, "net.bridge.bridge-nf-call-iptables = 1: the reply goes back through conntrack", vec![e])),
+                    Ok(("1", e)) => hops.add(Verdict::Pass, || hop(node, "bridge netfilter", Verdict::Pass, "net.bridge.bridge-nf-call-iptables = 1: the reply goes back through conntrack", vec![e.ev()])),
                     Ok((v, e)) => {
-                        hops.push(with_fix(hop(node, "bridge netfilter", Verdict::Drop, format!("net.bridge.bridge-nf-call-iptables = {v}: the endpoint's reply is bridged to the client without reverse NAT, and the client drops it"), vec![e]), "modprobe br_netfilter && sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)"));
+                        hops.add(Verdict::Drop, || with_fix(hop(node, "bridge netfilter", Verdict::Drop, format!("net.bridge.bridge-nf-call-iptables = {v}: the endpoint's reply is bridged to the client without reverse NAT, and the client drops it"), vec![e.ev()]), "modprobe br_netfilter && sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)"));
                         return;
                     }
-                    Err(_) => hops.push(with_fix(hop(node, "bridge netfilter", Verdict::Drop, "net.bridge.bridge-nf-call-iptables is absent: br_netfilter is not loaded, so the endpoint's reply is bridged to the client without reverse NAT", self.sysctl_file(node)), "modprobe br_netfilter && sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)")),
-                }
-                if hops.last().is_some_and(|h| h.verdict == Verdict::Drop) {
-                    return;
+                    Err(_) => {
+                        hops.add(Verdict::Drop, || with_fix(hop(node, "bridge netfilter", Verdict::Drop, "net.bridge.bridge-nf-call-iptables is absent: br_netfilter is not loaded, so the endpoint's reply is bridged to the client without reverse NAT", self.sysctl_file(node)), "modprobe br_netfilter && sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)"));
+                        return;
+                    }
                 }
             }
             self.pod_at(node, &pkt, hops);
@@ -1381,28 +1604,30 @@ impl<'a> Tracer<'a> {
         let next = r.gateway.unwrap_or(pkt.dst);
         match self.node_by_ip(next) {
             Some(peer) if peer.name != node => {
-                hops.push(hop(
-                    node,
-                    "route",
-                    Verdict::Pass,
-                    format!("{} via {next} dev {dev}: {}", r.dst, peer.name),
-                    vec![rev],
-                ));
+                hops.add(Verdict::Pass, || {
+                    hop(
+                        node,
+                        "route",
+                        Verdict::Pass,
+                        format!("{} via {next} dev {dev}: {}", r.dst, peer.name),
+                        vec![rev()],
+                    )
+                });
                 if !self.leave(node, &pkt, forwarded, hops) {
                     return;
                 }
                 let peer = peer.name.clone();
                 let in_dev = self.dev_towards(&peer, pkt.src);
-                self.arrive(node, &peer, pkt, &in_dev, hops, depth);
+                self.arrive(node, &peer, pkt, in_dev, hops, depth);
             }
             _ if cluster_dst => {
-                hops.push(with_fix(
-                    hop(node, "route", Verdict::Drop, format!("{} goes {} dev {dev}, not to the node that holds it: no route for its pod network", pkt.dst, r.gateway.map(|g| format!("via {g}")).unwrap_or_else(|| "out".into())), vec![rev]),
+                hops.add(Verdict::Drop, || with_fix(
+                    hop(node, "route", Verdict::Drop, format!("{} goes {} dev {dev}, not to the node that holds it: no route for its pod network", pkt.dst, r.gateway.map(|g| format!("via {g}")).unwrap_or_else(|| "out".into())), vec![rev()]),
                     "the CNI programs a route per peer's pod CIDR: restart its pod on this node (flannel: the kube-flannel pod)",
                 ));
             }
             _ => {
-                hops.push(hop(
+                hops.add(Verdict::Unknown, || hop(
                     node,
                     "route",
                     Verdict::Unknown,
@@ -1410,7 +1635,7 @@ impl<'a> Tracer<'a> {
                         "{} leaves the cluster via {next} dev {dev}: beyond what the bundle shows",
                         pkt.dst
                     ),
-                    vec![rev],
+                    vec![rev()],
                 ));
             }
         }
@@ -1428,10 +1653,8 @@ impl<'a> Tracer<'a> {
 
     /// A pod address or a node's: one the cluster should route itself.
     fn is_cluster_address(&self, ip: IpAddr) -> bool {
-        self.inv
-            .nodes
-            .iter()
-            .any(|n| n.pod_cidrs.iter().any(|c| c.contains(&ip)) || n.internal_ips.contains(&ip))
+        self.pod_cidrs.contains(ip)
+            || self.internal_ips.contains(&ip)
             || self.pods.contains_key(&ip)
     }
 
@@ -1451,10 +1674,10 @@ impl<'a> Tracer<'a> {
 
     /// The device `node` would route `ip` out of (the packet's way in,
     /// for a packet from `ip`).
-    fn dev_towards(&self, node: &str, ip: IpAddr) -> String {
+    fn dev_towards(&self, node: &str, ip: IpAddr) -> Name {
         self.routes(node)
             .and_then(|r| match r.lookup(ip) {
-                Lookup::Route(r) => r.dev.as_deref().map(str::to_owned),
+                Lookup::Route(r) => r.dev.clone(),
                 Lookup::NoRoute => None,
             })
             .unwrap_or_default()
@@ -1462,47 +1685,51 @@ impl<'a> Tracer<'a> {
 
     /// The VXLAN hop: neighbour entry for the gateway on flannel.1, FDB entry
     /// for its MAC, the node that owns the FDB destination.
-    fn vxlan(&self, node: &str, gateway: IpAddr, hops: &mut Vec<Hop>) -> Option<String> {
+    fn vxlan(&self, node: &str, gateway: IpAddr, hops: &mut Hops) -> Option<String> {
         let t = self.snap.nodes.get(node);
         let Some(n) = t.and_then(|t| t.neighbors.as_ref()) else {
-            hops.push(self.not_collected(
-                node,
-                "vxlan neighbor",
-                kdiag_bundle::NodeInput::Neighbors,
-            ));
+            hops.add(Verdict::Unknown, || {
+                self.not_collected(node, "vxlan neighbor", kdiag_bundle::NodeInput::Neighbors)
+            });
             return None;
         };
         let vteps = self.vteps(node);
         let Some(neigh) = vteps.neighbors.get(&gateway).copied() else {
-            hops.push(with_fix(
+            hops.add(Verdict::Drop, || with_fix(
                 hop(node, "vxlan neighbor", Verdict::Drop, format!("no neighbour entry for {gateway} on {VXLAN_DEV}: the kernel cannot find the peer's VTEP MAC"), n.value.first().map(|x| vec![ev(&n.file, x.line, &x.text)]).unwrap_or_default()),
                 "flannel programs one PERMANENT neighbour per peer: restart the flannel pod on this node",
             ));
             return None;
         };
         let Some(mac) = neigh.lladdr else {
-            hops.push(hop(
-                node,
-                "vxlan neighbor",
-                Verdict::Drop,
-                format!("the neighbour entry for {gateway} has no link-layer address"),
-                vec![ev(&n.file, neigh.line, &neigh.text)],
-            ));
+            hops.add(Verdict::Drop, || {
+                hop(
+                    node,
+                    "vxlan neighbor",
+                    Verdict::Drop,
+                    format!("the neighbour entry for {gateway} has no link-layer address"),
+                    vec![ev(&n.file, neigh.line, &neigh.text)],
+                )
+            });
             return None;
         };
-        hops.push(hop(
-            node,
-            "vxlan neighbor",
-            Verdict::Pass,
-            format!("{gateway} is VTEP {mac}"),
-            vec![ev(&n.file, neigh.line, &neigh.text)],
-        ));
+        hops.add(Verdict::Pass, || {
+            hop(
+                node,
+                "vxlan neighbor",
+                Verdict::Pass,
+                format!("{gateway} is VTEP {mac}"),
+                vec![ev(&n.file, neigh.line, &neigh.text)],
+            )
+        });
         let Some(f) = t.and_then(|t| t.fdb.as_ref()) else {
-            hops.push(self.not_collected(node, "vxlan fdb", kdiag_bundle::NodeInput::Fdb));
+            hops.add(Verdict::Unknown, || {
+                self.not_collected(node, "vxlan fdb", kdiag_bundle::NodeInput::Fdb)
+            });
             return None;
         };
         let Some(entry) = vteps.fdb.get(&mac).copied() else {
-            hops.push(with_fix(
+            hops.add(Verdict::Drop, || with_fix(
                 hop(node, "vxlan fdb", Verdict::Drop, format!("no FDB entry for {mac} on {VXLAN_DEV}: the kernel does not know which node has that VTEP"), f.value.first().map(|x| vec![ev(&f.file, x.line, &x.text)]).unwrap_or_default()),
                 "flannel programs one FDB entry per peer: restart the flannel pod on this node",
             ));
@@ -1512,20 +1739,22 @@ impl<'a> Tracer<'a> {
         let fev = ev(&f.file, entry.line, &entry.text);
         match self.node_by_ip(dst) {
             Some(peer) => {
-                hops.push(hop(
-                    node,
-                    "vxlan fdb",
-                    Verdict::Pass,
-                    format!(
-                        "{mac} is at {dst} ({}): encapsulated in udp/{VXLAN_PORT}",
-                        peer.name
-                    ),
-                    vec![fev],
-                ));
+                hops.add(Verdict::Pass, || {
+                    hop(
+                        node,
+                        "vxlan fdb",
+                        Verdict::Pass,
+                        format!(
+                            "{mac} is at {dst} ({}): encapsulated in udp/{VXLAN_PORT}",
+                            peer.name
+                        ),
+                        vec![fev],
+                    )
+                });
                 Some(peer.name.clone())
             }
             None => {
-                hops.push(with_fix(
+                hops.add(Verdict::Drop, || with_fix(
                     hop(node, "vxlan fdb", Verdict::Drop, format!("{mac} points at {dst}, which is no current node"), vec![fev]),
                     "a stale flannel entry: restart the flannel pod on this node to reprogram its peers",
                 ));
@@ -1541,11 +1770,11 @@ impl<'a> Tracer<'a> {
         from: &str,
         peer: &str,
         mut pkt: Packet,
-        in_dev: &str,
-        hops: &mut Vec<Hop>,
+        in_dev: Name,
+        hops: &mut Hops,
         depth: usize,
     ) {
-        if in_dev == VXLAN_DEV {
+        if *in_dev == *VXLAN_DEV {
             // The encapsulated packet: out of `from`, into `peer`'s INPUT.
             let from_ip = self
                 .node_net(from)
@@ -1577,7 +1806,7 @@ impl<'a> Tracer<'a> {
                 }
             }
         }
-        pkt.in_dev = Some(in_dev.to_owned()).filter(|d| !d.is_empty());
+        pkt.in_dev = Some(in_dev).filter(|d| !d.is_empty());
         pkt.out_dev = None;
         pkt.local = self.local_addresses(peer);
         // Strict reverse-path filtering drops a packet whose source the node
@@ -1596,9 +1825,9 @@ impl<'a> Tracer<'a> {
                 let evidence = [dev_v, all_v]
                     .into_iter()
                     .flatten()
-                    .map(|(_, e)| e)
+                    .map(|(_, e)| e.ev())
                     .collect();
-                hops.push(with_fix(
+                hops.add(Verdict::Drop, || with_fix(
                     hop(peer, "rp_filter", Verdict::Drop, format!("strict rp_filter on {dev}: {peer} would not route {} back out of {dev}", pkt.src), evidence),
                     format!("sysctl -w {key}=2 (loose), or fix the route back to {}", pkt.src),
                 ));
@@ -1609,53 +1838,61 @@ impl<'a> Tracer<'a> {
     }
 
     /// The last hop: a pod (or the node) that has the destination address.
-    fn pod_at(&self, node: &str, pkt: &Packet, hops: &mut Vec<Hop>) {
+    fn pod_at(&self, node: &str, pkt: &Packet, hops: &mut Hops) {
         match self.pods.get(&pkt.dst).copied() {
             Some(p) if p.node.as_deref() == Some(node) => {
                 let ready = self.ready.get(&p.pod).copied();
                 match ready {
-                    Some(false) => hops.push(with_fix(
+                    Some(false) => hops.add(Verdict::Drop, || {
+                        with_fix(
+                            hop(
+                                node,
+                                "pod",
+                                Verdict::Drop,
+                                format!("{} ({}) is not Ready", p.pod, p.ip),
+                                vec![p.evidence.clone()],
+                            ),
+                            format!(
+                                "kubectl describe pod -n {} {}",
+                                p.pod.split('/').next().unwrap_or_default(),
+                                p.pod.split('/').nth(1).unwrap_or_default()
+                            ),
+                        )
+                    }),
+                    _ => hops.add(Verdict::Pass, || {
                         hop(
                             node,
                             "pod",
-                            Verdict::Drop,
-                            format!("{} ({}) is not Ready", p.pod, p.ip),
+                            Verdict::Pass,
+                            format!("delivered to {} ({})", p.pod, p.ip),
                             vec![p.evidence.clone()],
-                        ),
-                        format!(
-                            "kubectl describe pod -n {} {}",
-                            p.pod.split('/').next().unwrap_or_default(),
-                            p.pod.split('/').nth(1).unwrap_or_default()
-                        ),
-                    )),
-                    _ => hops.push(hop(
-                        node,
-                        "pod",
-                        Verdict::Pass,
-                        format!("delivered to {} ({})", p.pod, p.ip),
-                        vec![p.evidence.clone()],
-                    )),
+                        )
+                    }),
                 }
             }
-            Some(p) => hops.push(hop(
-                node,
-                "pod",
-                Verdict::Drop,
-                format!(
-                    "{} has {} but runs on {}, not {node}",
-                    p.pod,
-                    p.ip,
-                    p.node.as_deref().unwrap_or("no node")
-                ),
-                vec![p.evidence.clone()],
-            )),
-            None => hops.push(hop(
-                node,
-                "pod",
-                Verdict::Unknown,
-                format!("no pod of the bundle has {}", pkt.dst),
-                vec![],
-            )),
+            Some(p) => hops.add(Verdict::Drop, || {
+                hop(
+                    node,
+                    "pod",
+                    Verdict::Drop,
+                    format!(
+                        "{} has {} but runs on {}, not {node}",
+                        p.pod,
+                        p.ip,
+                        p.node.as_deref().unwrap_or("no node")
+                    ),
+                    vec![p.evidence.clone()],
+                )
+            }),
+            None => hops.add(Verdict::Unknown, || {
+                hop(
+                    node,
+                    "pod",
+                    Verdict::Unknown,
+                    format!("no pod of the bundle has {}", pkt.dst),
+                    vec![],
+                )
+            }),
         }
     }
 }

@@ -30,16 +30,25 @@ pub enum Outcome {
     Unknown(String),
 }
 
-/// One way a walk can go: the rules it matched (as evidence), its outcome
-/// and the packet as it leaves (marks set, DNAT applied).
+/// One way a walk can go: the rules it matched, its outcome and the packet
+/// as it leaves (marks set, DNAT applied).
 #[derive(Debug, Clone)]
-pub struct Walk {
-    /// The rules that matched, in order, and the policy when it decided.
-    pub evidence: Vec<Evidence>,
+pub struct Walk<'a> {
+    /// The rules that matched, in order, and the policy when it decided,
+    /// as (line, text) of the ruleset's file: [`Walk::evidence`] makes
+    /// evidence of them only for a hop that is kept.
+    pub lines: Vec<(u32, &'a str)>,
     /// How it ended.
     pub outcome: Outcome,
     /// The packet after the walk.
     pub packet: Packet,
+}
+
+impl Walk<'_> {
+    /// The lines the walk read, as evidence from `file`.
+    pub fn evidence(&self, file: &str) -> Vec<Evidence> {
+        self.lines.iter().map(|(l, t)| ev(file, *l, t)).collect()
+    }
 }
 
 /// One node's `iptables-save`, indexed for walking: each chain's rules in
@@ -67,6 +76,11 @@ struct Compiled<'a> {
 }
 
 impl<'a> Ruleset<'a> {
+    /// The file the rules were read from.
+    pub fn file(&self) -> &'a str {
+        self.file
+    }
+
     /// Indexes one `iptables-save` (read from `file`).
     pub fn new(save: &'a IptablesSave, file: &'a str) -> Ruleset<'a> {
         let mut chains: HashMap<(&str, &str), Vec<Compiled>> = HashMap::new();
@@ -124,17 +138,16 @@ impl<'a> Ruleset<'a> {
 
 /// Walks `packet` through `chain` of `table` (a built-in chain: its policy
 /// applies at its end). Returns every way it can go.
-pub fn walk(rs: &Ruleset<'_>, table: &str, chain: &str, packet: &Packet) -> Vec<Walk> {
-    let (save, file) = (rs.save, rs.file);
+pub fn walk<'a>(rs: &Ruleset<'a>, table: &str, chain: &str, packet: &Packet) -> Vec<Walk<'a>> {
+    let save = rs.save;
     let mut out = Vec::new();
     let start = Walk {
-        evidence: Vec::new(),
+        lines: Vec::new(),
         outcome: Outcome::Accept,
         packet: packet.clone(),
     };
     let mut ctx = Ctx {
         rs,
-        file,
         table,
         out: &mut out,
     };
@@ -143,7 +156,7 @@ pub fn walk(rs: &Ruleset<'_>, table: &str, chain: &str, packet: &Packet) -> Vec<
             // Off the end of a built-in chain: its policy.
             match save.policy(table, chain) {
                 Some(c) if c.policy.as_deref().is_some_and(|p| p == "DROP") => {
-                    w.evidence.push(ev(file, c.line, &c.text));
+                    w.lines.push((c.line, &c.text));
                     w.outcome = Outcome::Drop("policy DROP");
                 }
                 _ => w.outcome = Outcome::Accept,
@@ -157,9 +170,8 @@ pub fn walk(rs: &Ruleset<'_>, table: &str, chain: &str, packet: &Packet) -> Vec<
 
 struct Ctx<'r, 'a, 'o> {
     rs: &'r Ruleset<'a>,
-    file: &'r str,
     table: &'r str,
-    out: &'o mut Vec<Walk>,
+    out: &'o mut Vec<Walk<'a>>,
 }
 
 /// Whether a rule's `-s`/`-d`, read once, already rule the packet out.
@@ -169,11 +181,11 @@ fn excluded(c: &Compiled<'_>, p: &Packet) -> bool {
 }
 
 /// Where a walk stands after a chain.
-enum Flow {
+enum Flow<'a> {
     /// Fell off the end of the chain, or `RETURN`: the caller goes on.
-    Continue(Walk),
+    Continue(Walk<'a>),
     /// A terminating target decided.
-    Done(Walk),
+    Done(Walk<'a>),
 }
 
 /// Whether one rule's matches hold: yes, no, or unknown with the reason.
@@ -184,7 +196,7 @@ enum Matches {
 }
 
 impl<'a> Ctx<'_, 'a, '_> {
-    fn chain(&mut self, chain: &str, mut w: Walk, depth: usize) -> Flow {
+    fn chain(&mut self, chain: &str, mut w: Walk<'a>, depth: usize) -> Flow<'a> {
         if depth > MAX_DEPTH {
             w.outcome = Outcome::Unknown(format!(
                 "more than {MAX_DEPTH} nested jumps (a loop?) at chain {chain}"
@@ -198,26 +210,38 @@ impl<'a> Ctx<'_, 'a, '_> {
             .map(Vec::as_slice)
             .unwrap_or_default();
         // The rules that may match, in order: in an indexed chain, those for
-        // this destination and those without a host `-d`.
-        let rules: Vec<&Compiled<'a>> = match rs.by_dst.get(&(self.table, chain)) {
-            None => all.iter().collect(),
+        // this destination and those without a host `-d`, merged by position.
+        match rs.by_dst.get(&(self.table, chain)) {
+            None => self.rules(all.iter(), w, depth),
             Some((exact, other)) => {
                 let mine = exact
                     .get(&w.packet.dst)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                let mut idx: Vec<usize> = mine.iter().chain(other).copied().collect();
-                idx.sort_unstable();
-                idx.into_iter().filter_map(|i| all.get(i)).collect()
+                let (mut a, mut b) = (mine.iter().peekable(), other.iter().peekable());
+                let merged = std::iter::from_fn(move || match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x < y => a.next(),
+                    (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                    (Some(_), None) => a.next(),
+                    (None, None) => None,
+                });
+                self.rules(merged.filter_map(|i| all.get(*i)), w, depth)
             }
-        };
-        self.rules(&rules, w, depth)
+        }
     }
 
     /// Walks the packet through `rules` in order. A `statistic` match (one
     /// of the endpoints) splits the walk: the branch that takes the rule is
     /// followed to its end and kept, the one that does not goes on here.
-    fn rules(&mut self, rules: &[&Compiled<'a>], mut w: Walk, depth: usize) -> Flow {
+    fn rules<'r>(
+        &mut self,
+        rules: impl Iterator<Item = &'r Compiled<'a>>,
+        mut w: Walk<'a>,
+        depth: usize,
+    ) -> Flow<'a>
+    where
+        'a: 'r,
+    {
         for c in rules {
             if excluded(c, &w.packet) {
                 continue;
@@ -226,7 +250,7 @@ impl<'a> Ctx<'_, 'a, '_> {
             match matches(rule, &w.packet) {
                 Matches::No => continue,
                 Matches::Unknown(why) => {
-                    w.evidence.push(ev(self.file, rule.line, &rule.text));
+                    w.lines.push((rule.line, &rule.text));
                     w.outcome = Outcome::Unknown(why);
                     return Flow::Done(w);
                 }
@@ -234,17 +258,17 @@ impl<'a> Ctx<'_, 'a, '_> {
             }
             if probability(rule).is_some_and(|p| p < 1.0) {
                 if self.out.len() + 2 > MAX_BRANCHES {
-                    w.evidence.push(ev(self.file, rule.line, &rule.text));
+                    w.lines.push((rule.line, &rule.text));
                     w.outcome = Outcome::Unknown(format!("more than {MAX_BRANCHES} branches"));
                     return Flow::Done(w);
                 }
                 let mut taken = w.clone();
-                taken.evidence.push(ev(self.file, rule.line, &rule.text));
+                taken.lines.push((rule.line, &rule.text));
                 let flow = self.target(rule, taken, depth);
                 self.finish(flow);
                 continue;
             }
-            w.evidence.push(ev(self.file, rule.line, &rule.text));
+            w.lines.push((rule.line, &rule.text));
             match self.target(rule, w, depth) {
                 Flow::Continue(next) => w = next,
                 other => return other,
@@ -255,7 +279,7 @@ impl<'a> Ctx<'_, 'a, '_> {
 
     /// A branch that split off ends here: kube-proxy's branches all end in
     /// a DNAT; one that merely returns is taken as accepted.
-    fn finish(&mut self, flow: Flow) {
+    fn finish(&mut self, flow: Flow<'a>) {
         match flow {
             Flow::Continue(mut w) => {
                 w.outcome = Outcome::Accept;
@@ -265,7 +289,7 @@ impl<'a> Ctx<'_, 'a, '_> {
         }
     }
 
-    fn target(&mut self, rule: &Rule, mut w: Walk, depth: usize) -> Flow {
+    fn target(&mut self, rule: &'a Rule, mut w: Walk<'a>, depth: usize) -> Flow<'a> {
         let Some(target) = rule.target.as_deref() else {
             // No target: a counting rule.
             return Flow::Continue(w);
@@ -559,9 +583,10 @@ mod tests {
     use super::*;
     use kdiag_parse::iptables::parse_iptables_save;
 
-    fn run(text: &str, table: &str, chain: &str, p: &Packet) -> Vec<Walk> {
-        let save = parse_iptables_save(text);
-        walk(&Ruleset::new(&save, "iptables-save.txt"), table, chain, p)
+    fn run(text: &str, table: &str, chain: &str, p: &Packet) -> Vec<Walk<'static>> {
+        // Leaked: the walks borrow the rules, and a test is short.
+        let save = Box::leak(Box::new(parse_iptables_save(text)));
+        walk(&Ruleset::new(save, "iptables-save.txt"), table, chain, p)
     }
 
     fn pkt(dst: &str, port: u16) -> Packet {
@@ -575,9 +600,7 @@ mod tests {
             dnat: false,
             in_dev: Some("cni0".into()),
             out_dev: None,
-            local: Some(vec![
-                "172.20.0.12".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-            ]),
+            local: Some(vec!["172.20.0.12".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))].into()),
         }
     }
 
@@ -597,9 +620,9 @@ mod tests {
         // The DNAT rule is the last evidence of each branch.
         assert!(
             walks[0]
-                .evidence
+                .lines
                 .last()
-                .is_some_and(|e| e.text.contains("10.244.1.3:53"))
+                .is_some_and(|(_, text)| text.contains("10.244.1.3:53"))
         );
         assert!(walks.iter().all(|w| w.packet.dnat));
     }
@@ -620,7 +643,7 @@ mod tests {
         let text = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT\nCOMMIT\n";
         let walks = run(text, "filter", "FORWARD", &pkt("10.244.2.9", 80));
         assert_eq!(walks[0].outcome, Outcome::Drop("policy DROP"));
-        assert!(walks[0].evidence[0].text.starts_with(":FORWARD DROP"));
+        assert!(walks[0].lines[0].1.starts_with(":FORWARD DROP"));
     }
 
     #[test]

@@ -86,6 +86,35 @@ impl<'a> RouteIndex<'a> {
     }
 }
 
+/// A set of networks that answers "does one hold this address" with one
+/// hash probe per distinct prefix length (every node's pod CIDR, say).
+#[derive(Debug, Default)]
+pub struct NetSet {
+    nets: std::collections::HashSet<IpNet>,
+    /// (IPv4?, prefix length) present.
+    lengths: Vec<(bool, u8)>,
+}
+
+impl NetSet {
+    /// Adds a network.
+    pub fn insert(&mut self, net: IpNet) {
+        let key = (net.addr().is_ipv4(), net.prefix_len());
+        if !self.lengths.contains(&key) {
+            self.lengths.push(key);
+        }
+        self.nets.insert(net.trunc());
+    }
+
+    /// Whether some network of the set holds `ip`.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let v4 = ip.is_ipv4();
+        self.lengths
+            .iter()
+            .filter(|(f, _)| *f == v4)
+            .any(|(_, len)| IpNet::new(ip, *len).is_ok_and(|n| self.nets.contains(&n.trunc())))
+    }
+}
+
 /// The route for `dst` among `routes` (every table `ip route` printed;
 /// `ip rule` is not collected, so the main table is used, after `local`),
 /// by scanning them all: the plain statement of the rule that
@@ -126,6 +155,26 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// A net set holds an address exactly when one of its networks does.
+        #[test]
+        fn net_set_agrees_with_a_scan(
+            nets in proptest::collection::vec((0u8..4, 0u8..4, 0u8..33), 0..12),
+            probes in proptest::collection::vec((0u8..4, 0u8..4, 0u8..255), 1..16),
+        ) {
+            let nets: Vec<IpNet> = nets
+                .iter()
+                .filter_map(|(a, b, len)| IpNet::new(IpAddr::from([10, *a, *b, 0]), *len).ok())
+                .collect();
+            let mut set = NetSet::default();
+            for n in &nets {
+                set.insert(*n);
+            }
+            for (a, b, c) in probes {
+                let ip = IpAddr::from([10, a, b, c]);
+                prop_assert_eq!(set.contains(ip), nets.iter().any(|n| n.contains(&ip)));
+            }
+        }
+
         /// The index chooses what the scan chooses, whatever the table.
         #[test]
         fn index_and_scan_agree(
