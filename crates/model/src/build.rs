@@ -15,7 +15,7 @@ use kdiag_parse::{
     Parsed, cani, cni, firewall, flannel, iproute, iproute_json, iptables, ipvs, kube, kubelet,
     lsmod, probe, resolv, sysctl, version,
 };
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 
 /// Ranks of a node table's copies; see `Builder::node_slot`.
 const RANK_CLEAN_TEXT: u8 = 2;
@@ -556,11 +556,7 @@ impl<'p> Builder<'p> {
                 ..Default::default()
             },
         };
-        let result = scan(
-            BufReader::with_capacity(64 << 10, body),
-            self.patterns,
-            &mut stream,
-        );
+        let result = scan(body, self.patterns, &mut stream);
         let lines = stream.lines;
         let mut diags = 0;
         if stream.long_lines > 0 {

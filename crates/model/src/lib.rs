@@ -21,6 +21,7 @@ pub mod node;
 pub mod rbac;
 mod snapshot;
 pub mod tables;
+pub mod timing;
 pub mod trace;
 
 pub use diag::{Diagnostic, Stage};

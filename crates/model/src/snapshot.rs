@@ -109,10 +109,16 @@ impl Snapshot {
         let mut builder = crate::build::Builder::new(patterns);
         for path in paths {
             builder.begin(&path.display().to_string());
-            let summary = kdiag_bundle::read_path(path, limits, &mut builder)?;
+            let summary = crate::timing::timed(
+                || format!("read {}", path.display()),
+                || kdiag_bundle::read_path(path, limits, &mut builder),
+            )?;
             builder.snapshot.reads.push(summary);
         }
-        Ok(builder.finish())
+        Ok(crate::timing::timed(
+            || "index the snapshot".into(),
+            || builder.finish(),
+        ))
     }
 
     /// Reads a bundle from a byte stream (a tar or tar.gz in memory).

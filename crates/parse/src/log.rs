@@ -215,12 +215,19 @@ fn coredns<'a>(s: &'a str, timestamp: Option<Timestamp>) -> Option<LogLine<'a>> 
 }
 
 fn generic_severity(s: &str) -> Option<Severity> {
-    let lower = s.get(..40.min(s.len())).unwrap_or(s).to_ascii_lowercase();
-    if lower.contains("level=error") || lower.contains("\"level\":\"error\"") {
+    // The first 40 bytes, lower-cased on the stack (this runs on every line
+    // of every application log).
+    let mut head = [0u8; 40];
+    let n = s.len().min(head.len());
+    head[..n].copy_from_slice(&s.as_bytes()[..n]);
+    head[..n].make_ascii_lowercase();
+    let lower = &head[..n];
+    let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+    if has(b"level=error") || has(b"\"level\":\"error\"") {
         Some(Severity::Error)
-    } else if lower.contains("level=warn") || lower.contains("\"level\":\"warn") {
+    } else if has(b"level=warn") || has(b"\"level\":\"warn") {
         Some(Severity::Warning)
-    } else if lower.contains("level=info") || lower.contains("\"level\":\"info\"") {
+    } else if has(b"level=info") || has(b"\"level\":\"info\"") {
         Some(Severity::Info)
     } else {
         None

@@ -202,7 +202,10 @@ pub fn analyze(rules: &RuleSet, snap: &Arc<Snapshot>) -> Analysis {
         }
         world.begin_rule(rule);
         let table = source(rule, &world);
-        let (findings, problems, lacking) = evaluate_in(rule, &table, &world);
+        let (findings, problems, lacking) = kdiag_model::timing::timed(
+            || format!("rule {}", rule.def.id),
+            || evaluate_in(rule, &table, &world),
+        );
         if !table.missing.is_empty() || !lacking.is_empty() {
             // Inputs as this bundle's layout names them.
             let mut missing: Vec<String> = table

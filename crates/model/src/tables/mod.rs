@@ -180,7 +180,7 @@ pub fn all() -> impl Iterator<Item = &'static TableSpec> {
 
 /// Computes one table by name; `None` for an unknown name.
 pub fn build(snap: &Snapshot, name: &str) -> Option<FactTable> {
-    spec(name).map(|t| (t.build)(snap))
+    spec(name).map(|t| crate::timing::timed(|| format!("table {name}"), || (t.build)(snap)))
 }
 
 /// The key a generic node table has in a node view (`node.iptables-chains`
