@@ -43,7 +43,9 @@ pub use layout::{Classified, DataFormat, FileRole, NodeFile, classify, classify_
 pub use limits::Limits;
 pub use manifest::{CommandRecord, Manifest, parse_manifest};
 pub use path::{PathProblem, normalize_entry_path};
-pub use source::{Container, OpenError, ReadSummary, StopReason, read_path, read_stream};
+pub use source::{
+    Container, OpenError, ReadSummary, StopReason, read_path, read_path_observed, read_stream,
+};
 
 /// Receives the files of a bundle as they are read, in archive order.
 ///

@@ -130,6 +130,18 @@ pub fn read_path(
     limits: &Limits,
     sink: &mut dyn EntrySink,
 ) -> Result<ReadSummary, OpenError> {
+    read_path_observed(path, limits, sink, &mut |_| {})
+}
+
+/// [`read_path`], telling `observe` how many bytes of the bundle file have
+/// been read so far as the read goes on (for a progress bar; not called
+/// for a directory or a zip archive).
+pub fn read_path_observed(
+    path: &Path,
+    limits: &Limits,
+    sink: &mut dyn EntrySink,
+    observe: &mut dyn FnMut(u64),
+) -> Result<ReadSummary, OpenError> {
     let io_err = |source| OpenError::Io {
         path: path.to_owned(),
         source,
@@ -149,7 +161,11 @@ pub fn read_path(
             }
         });
     }
-    let file = std::fs::File::open(path).map_err(io_err)?;
+    let file = Observed {
+        inner: std::fs::File::open(path).map_err(io_err)?,
+        read: 0,
+        observe,
+    };
     read_named(
         io::BufReader::with_capacity(256 << 10, file),
         &path.display().to_string(),
@@ -157,6 +173,22 @@ pub fn read_path(
         limits,
         sink,
     )
+}
+
+/// A reader that reports how far it has read.
+struct Observed<'o, R> {
+    inner: R,
+    read: u64,
+    observe: &'o mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for Observed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.observe)(self.read);
+        Ok(n)
+    }
 }
 
 /// Reads a tar archive (plain, gzip, xz or zstd) or one plain file from

@@ -88,13 +88,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8> {
     let patterns =
         kdiag_model::LogPatterns::new(rules.log_patterns()).map_err(anyhow::Error::msg)?;
     let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
-    let snap = std::sync::Arc::new(kdiag_model::Snapshot::load_many(
-        &paths,
-        &args.limits.limits(),
-        &patterns,
-    )?);
-    crate::ensure_read(&snap)?;
+    let (snap, bar) = crate::progress::load(&paths, &args.limits.limits(), &patterns)?;
+    let snap = std::sync::Arc::new(snap);
+    if let Err(e) = crate::ensure_read(&snap) {
+        crate::progress::done(bar);
+        return Err(e);
+    }
+    crate::progress::step(&bar, &format!("running {} rules", rules.rules.len()));
     let analysis = kdiag_rules::eval::analyze(&rules, &snap);
+    crate::progress::done(bar);
     // The process ends after the report: freeing a large snapshot record by
     // record would cost a tenth of the run (measured with perf on bench/),
     // for memory the exit returns anyway.

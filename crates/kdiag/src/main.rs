@@ -4,6 +4,7 @@
 mod analyze;
 mod collect;
 mod inspect;
+mod progress;
 mod regress;
 mod rules_cmd;
 mod trace;
@@ -128,11 +129,9 @@ pub fn load(bundles: &[PathBuf], limits: &LimitArgs) -> Result<kdiag_model::Snap
 /// what each file was taken for).
 fn load_any(bundles: &[PathBuf], limits: &LimitArgs) -> Result<kdiag_model::Snapshot> {
     let paths: Vec<&std::path::Path> = bundles.iter().map(PathBuf::as_path).collect();
-    Ok(kdiag_model::Snapshot::load_many(
-        &paths,
-        &limits.limits(),
-        &kdiag_model::LogPatterns::none(),
-    )?)
+    let (snap, bar) = progress::load(&paths, &limits.limits(), &kdiag_model::LogPatterns::none())?;
+    progress::done(bar);
+    Ok(snap)
 }
 
 /// A bundle opened fine but held nothing kdiag reads: its own exit code,

@@ -106,12 +106,27 @@ impl Snapshot {
         limits: &Limits,
         patterns: &LogPatterns,
     ) -> Result<Snapshot, OpenError> {
+        Snapshot::load_observed(paths, limits, patterns, &mut |_, _| {})
+    }
+
+    /// [`Snapshot::load_many`], telling `observe` which bundle is being
+    /// read and how many of its bytes have been read (for a progress bar).
+    pub fn load_observed(
+        paths: &[&Path],
+        limits: &Limits,
+        patterns: &LogPatterns,
+        observe: &mut dyn FnMut(&Path, u64),
+    ) -> Result<Snapshot, OpenError> {
         let mut builder = crate::build::Builder::new(patterns);
         for path in paths {
             builder.begin(&path.display().to_string());
             let summary = crate::timing::timed(
                 || format!("read {}", path.display()),
-                || kdiag_bundle::read_path(path, limits, &mut builder),
+                || {
+                    kdiag_bundle::read_path_observed(path, limits, &mut builder, &mut |n| {
+                        observe(path, n)
+                    })
+                },
             )?;
             builder.snapshot.reads.push(summary);
         }
