@@ -273,6 +273,9 @@ pub struct Tracer<'a> {
     node_ips: HashMap<IpAddr, &'a NodeNetwork>,
     /// The inventory's nodes by name.
     nets: HashMap<&'a str, &'a NodeNetwork>,
+    /// Each node's tables by name (the snapshot's map is ordered, for
+    /// listings; a trace looks nodes up many times).
+    tables: HashMap<&'a str, &'a crate::NodeTables>,
     /// Every node's pod CIDRs.
     pod_cidrs: route::NetSet,
     /// Every node's InternalIPs.
@@ -369,6 +372,7 @@ impl<'a> Tracer<'a> {
             endpoints: crate::derive::kube_proxy::ready_endpoints(snap),
             node_ips,
             nets,
+            tables: snap.nodes.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             pod_cidrs,
             internal_ips,
             cni0: Name::from("cni0"),
@@ -442,22 +446,22 @@ impl<'a> Tracer<'a> {
 
     /// A node's routes, indexed once; `None` when they were not collected.
     fn routes(&self, node: &str) -> Option<Rc<route::RouteIndex<'a>>> {
-        let (name, t) = self.snap.nodes.get_key_value(node)?;
+        let (name, t) = self.entry(node)?;
         let routes = t.routes.as_ref()?;
         let mut cache = self.route_index.borrow_mut();
-        Some(Rc::clone(cache.entry(name.as_str()).or_insert_with(|| {
+        Some(Rc::clone(cache.entry(name).or_insert_with(|| {
             Rc::new(route::RouteIndex::new(&routes.value))
         })))
     }
 
     /// A node's VXLAN entries, indexed once.
     fn vteps(&self, node: &str) -> Rc<Vteps<'a>> {
-        let Some((name, t)) = self.snap.nodes.get_key_value(node) else {
+        let Some((name, t)) = self.entry(node) else {
             return Rc::default();
         };
         let mut cache = self.vteps.borrow_mut();
         cache
-            .entry(name.as_str())
+            .entry(name)
             .or_insert_with(|| {
                 let mut v = Vteps::default();
                 let on_dev = |d: &Option<kdiag_parse::Name>| d.as_deref() == Some(VXLAN_DEV);
@@ -484,12 +488,12 @@ impl<'a> Tracer<'a> {
 
     /// A node's rules, indexed once.
     fn ruleset(&self, node: &str) -> Option<Rc<netfilter::Ruleset<'a>>> {
-        let (name, t) = self.snap.nodes.get_key_value(node)?;
+        let (name, t) = self.entry(node)?;
         let ipt = t.iptables.as_ref()?;
         let mut cache = self.rulesets.borrow_mut();
         Some(
             cache
-                .entry(name.as_str())
+                .entry(name)
                 .or_insert_with(|| Rc::new(netfilter::Ruleset::new(&ipt.value, &ipt.file)))
                 .clone(),
         )
@@ -726,7 +730,7 @@ impl<'a> Tracer<'a> {
     }
 
     fn node_known(&self, name: &str) -> bool {
-        self.node_net(name).is_some() || self.snap.nodes.contains_key(name)
+        self.node_net(name).is_some() || self.entry(name).is_some()
     }
 
     fn source(&self, from: &From, dst: IpAddr, hops: &mut Hops) -> Option<Source> {
@@ -967,6 +971,11 @@ impl<'a> Tracer<'a> {
         }
     }
 
+    /// A node's name and tables.
+    fn entry(&self, node: &str) -> Option<(&'a str, &'a crate::NodeTables)> {
+        self.tables.get_key_value(node).map(|(k, v)| (*k, *v))
+    }
+
     /// The pods of a node's pod CIDR a flow from it may start at, an
     /// application's before a system pod's; sorted once per node.
     fn source_pods(&self, node: &str, cidr: ipnet::IpNet) -> Rc<[&'a PodAddress]> {
@@ -987,10 +996,10 @@ impl<'a> Tracer<'a> {
 
     /// A node's own addresses (`ip addr`), read once.
     fn local_addresses(&self, node: &str) -> Option<Rc<[IpAddr]>> {
-        let (name, t) = self.snap.nodes.get_key_value(node)?;
+        let (name, t) = self.entry(node)?;
         self.locals
             .borrow_mut()
-            .entry(name.as_str())
+            .entry(name)
             .or_insert_with(|| {
                 let ifs = t.addrs.as_ref()?;
                 Some(
@@ -1025,7 +1034,7 @@ impl<'a> Tracer<'a> {
         common: &mut Hops,
     ) -> Vec<(Packet, Hops)> {
         let node = src.node.as_str();
-        let t = self.snap.nodes.get(node);
+        let t = self.entry(node).map(|(_, t)| t);
         // IPVS first: a virtual server for the address decides.
         if let Some(ipvs) = t.and_then(|t| t.ipvs.as_ref())
             && let Some(vs) = ipvs.value.iter().find(|v| {
@@ -1234,27 +1243,22 @@ impl<'a> Tracer<'a> {
 
     /// A node's sysctl: its value (trimmed) and the line it is on.
     fn sysctl(&self, node: &str, key: &str) -> Result<(&'a str, Line<'a>), String> {
-        let Some(s) = self.snap.nodes.get(node).and_then(|t| t.sysctl.as_ref()) else {
+        let Some(s) = self
+            .entry(node)
+            .map(|(_, t)| t)
+            .and_then(|t| t.sysctl.as_ref())
+        else {
             let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Sysctl);
             return Err(format!("{} was not collected", self.snap.path_of(&input)));
         };
-        let (name, _) = self
-            .snap
-            .nodes
-            .get_key_value(node)
-            .ok_or_else(String::new)?;
-        let index = Rc::clone(
-            self.sysctls
-                .borrow_mut()
-                .entry(name.as_str())
-                .or_insert_with(|| {
-                    let mut by_key = HashMap::new();
-                    for x in &s.value {
-                        by_key.entry(x.key.as_str()).or_insert(x);
-                    }
-                    Rc::new(by_key)
-                }),
-        );
+        let (name, _) = self.entry(node).ok_or_else(String::new)?;
+        let index = Rc::clone(self.sysctls.borrow_mut().entry(name).or_insert_with(|| {
+            let mut by_key = HashMap::new();
+            for x in &s.value {
+                by_key.entry(x.key.as_str()).or_insert(x);
+            }
+            Rc::new(by_key)
+        }));
         match index.get(key) {
             Some(x) => Ok((
                 x.value.trim(),
@@ -1443,7 +1447,9 @@ impl<'a> Tracer<'a> {
             return;
         }
         let (Some(routes), Some(index)) = (
-            self.snap.nodes.get(node).and_then(|t| t.routes.as_ref()),
+            self.entry(node)
+                .map(|(_, t)| t)
+                .and_then(|t| t.routes.as_ref()),
             self.routes(node),
         ) else {
             hops.add(Verdict::Unknown, || {
@@ -1663,7 +1669,7 @@ impl<'a> Tracer<'a> {
         if dev == "cni0" || dev == "cbr0" {
             return true;
         }
-        let t = self.snap.nodes.get(node);
+        let t = self.entry(node).map(|(_, t)| t);
         t.and_then(|t| t.links.as_ref().or(t.addrs.as_ref()))
             .is_some_and(|l| {
                 l.value
@@ -1686,7 +1692,7 @@ impl<'a> Tracer<'a> {
     /// The VXLAN hop: neighbour entry for the gateway on flannel.1, FDB entry
     /// for its MAC, the node that owns the FDB destination.
     fn vxlan(&self, node: &str, gateway: IpAddr, hops: &mut Hops) -> Option<String> {
-        let t = self.snap.nodes.get(node);
+        let t = self.entry(node).map(|(_, t)| t);
         let Some(n) = t.and_then(|t| t.neighbors.as_ref()) else {
             hops.add(Verdict::Unknown, || {
                 self.not_collected(node, "vxlan neighbor", kdiag_bundle::NodeInput::Neighbors)

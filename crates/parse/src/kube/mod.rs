@@ -7,6 +7,7 @@
 //! missing fields, still yields what it has.
 
 mod content;
+mod fast;
 mod internal;
 mod json;
 pub mod types;

@@ -9,7 +9,14 @@ use std::fmt;
 /// sequence of objects, or several `---`-separated documents. A document
 /// that cannot be read is reported and the others are still returned.
 pub fn parse_yaml(text: &str) -> Parsed<KubeObject> {
+    parse_yaml_with(text, true)
+}
+
+/// [`parse_yaml`], with or without the fast reader for kubectl's YAML
+/// (without: every document through the full parser, for comparing).
+pub(crate) fn parse_yaml_with(text: &str, fast: bool) -> Parsed<KubeObject> {
     let mut out = Parsed::default();
+    let mut scalars = super::fast::ScalarCache::default();
     for (offset, doc) in documents(text) {
         if doc.trim().is_empty()
             || doc
@@ -18,10 +25,30 @@ pub fn parse_yaml(text: &str) -> Parsed<KubeObject> {
         {
             continue;
         }
+        if fast && let Some(parts) = super::fast::parse_document(doc, &mut scalars) {
+            let (parts, line) = match parts {
+                super::fast::FastDoc::Map {
+                    fields,
+                    items,
+                    line,
+                } => (Parts::Map { fields, items }, line),
+                super::fast::FastDoc::Seq(items) => {
+                    let line = items.first().map_or(0, |(l, _)| *l);
+                    (Parts::Seq(items), line)
+                }
+            };
+            add_document(&mut out, parts, (offset + line).max(offset + 1), offset);
+            continue;
+        }
         match serde_saphyr::from_str_with_options::<Spanned<Doc>>(doc, options()) {
             Ok(spanned) => {
                 let doc_line = offset + line_of(&spanned.referenced);
-                add_document(&mut out, spanned.value, doc_line.max(offset + 1), offset);
+                add_document(
+                    &mut out,
+                    Parts::from(spanned.value),
+                    doc_line.max(offset + 1),
+                    offset,
+                );
             }
             Err(e) => {
                 // One bad item of a list must not cost the others: read the
@@ -205,9 +232,39 @@ fn line_of(loc: &serde_saphyr::Location) -> u32 {
     u32::try_from(loc.line()).unwrap_or(0).saturating_sub(1)
 }
 
-fn add_document(out: &mut Parsed<KubeObject>, doc: Doc, doc_line: u32, offset: u32) {
+/// A document's top level, whichever reader read it: items carry the
+/// 0-based line they start on.
+enum Parts {
+    Map {
+        fields: Map<String, Value>,
+        items: Option<Vec<(u32, Value)>>,
+    },
+    Seq(Vec<(u32, Value)>),
+    Other(Value),
+}
+
+impl From<Doc> for Parts {
+    fn from(doc: Doc) -> Parts {
+        let lines = |items: Vec<Spanned<Value>>| {
+            items
+                .into_iter()
+                .map(|s| (line_of(&s.referenced), s.value))
+                .collect()
+        };
+        match doc {
+            Doc::Map { fields, items } => Parts::Map {
+                fields,
+                items: items.map(lines),
+            },
+            Doc::Seq(items) => Parts::Seq(lines(items)),
+            Doc::Other(v) => Parts::Other(v),
+        }
+    }
+}
+
+fn add_document(out: &mut Parsed<KubeObject>, doc: Parts, doc_line: u32, offset: u32) {
     match doc {
-        Doc::Map { fields, items } => {
+        Parts::Map { fields, items } => {
             let value = Value::Object(fields);
             match items {
                 Some(items)
@@ -221,39 +278,38 @@ fn add_document(out: &mut Parsed<KubeObject>, doc: Doc, doc_line: u32, offset: u
                 {
                     let list_kind = value.get("kind").and_then(Value::as_str);
                     let list_api = value.get("apiVersion").and_then(Value::as_str);
-                    for (i, item) in items.into_iter().enumerate() {
-                        let line = offset + line_of(&item.referenced) + 1;
-                        match KubeObject::from_value(item.value, line, list_kind, list_api) {
+                    for (i, (item_line, item)) in items.into_iter().enumerate() {
+                        let line = offset + item_line + 1;
+                        match KubeObject::from_value(item, line, list_kind, list_api) {
                             Ok(o) => out.push(o),
                             Err(e) => out.problem(line, format!("item {i}: {e}")),
                         }
                     }
                 }
                 Some(items) => {
-                    // An object that merely has an `items` field.
                     let mut fields = match value {
                         Value::Object(m) => m,
                         _ => Map::new(),
                     };
                     fields.insert(
                         "items".into(),
-                        Value::Array(items.into_iter().map(|s| s.value).collect()),
+                        Value::Array(items.into_iter().map(|(_, v)| v).collect()),
                     );
                     push_one(out, Value::Object(fields), doc_line);
                 }
                 None => push_one(out, value, doc_line),
             }
         }
-        Doc::Seq(items) => {
-            for (i, item) in items.into_iter().enumerate() {
-                let line = offset + line_of(&item.referenced) + 1;
-                match KubeObject::from_value(item.value, line, None, None) {
+        Parts::Seq(items) => {
+            for (i, (item_line, item)) in items.into_iter().enumerate() {
+                let line = offset + item_line + 1;
+                match KubeObject::from_value(item, line, None, None) {
                     Ok(o) => out.push(o),
                     Err(e) => out.problem(line, format!("item {i}: {e}")),
                 }
             }
         }
-        Doc::Other(v) => out.problem(
+        Parts::Other(v) => out.problem(
             doc_line,
             format!(
                 "expected a Kubernetes object or list, found {}",
