@@ -18,9 +18,9 @@ use kdiag_parse::kube::types::Service;
 use kdiag_parse::sysctl::Sysctl;
 use netfilter::Outcome;
 use route::Lookup;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
@@ -33,7 +33,7 @@ const VXLAN_PORT: u16 = 8472;
 const MAX_NODES: usize = 4;
 
 /// A transport protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
     /// TCP.
@@ -279,7 +279,7 @@ pub struct Tracer<'a> {
     /// Every node's pod CIDRs.
     pod_cidrs: route::NetSet,
     /// Every node's InternalIPs.
-    internal_ips: std::collections::HashSet<IpAddr>,
+    internal_ips: rustc_hash::FxHashSet<IpAddr>,
     /// `cni0` and `flannel.1`, shared by every packet.
     cni0: Name,
     vxlan_dev: Name,
@@ -305,9 +305,9 @@ struct Vteps<'a> {
 impl<'a> Tracer<'a> {
     /// Indexes the snapshot for tracing.
     pub fn new(snap: &'a Snapshot, inv: &'a NetworkInventory) -> Tracer<'a> {
-        let mut pods = HashMap::new();
-        let mut pods_by_name = HashMap::new();
-        let mut pods_by_node: HashMap<&str, Vec<&PodAddress>> = HashMap::new();
+        let mut pods = HashMap::default();
+        let mut pods_by_name = HashMap::default();
+        let mut pods_by_node: HashMap<&str, Vec<&PodAddress>> = HashMap::default();
         for p in &inv.pod_ips {
             pods.entry(p.ip).or_insert(p);
             pods_by_name.entry(p.pod.as_str()).or_insert(p);
@@ -348,10 +348,10 @@ impl<'a> Tracer<'a> {
                 ))
             })
             .collect();
-        let mut node_ips = HashMap::new();
-        let mut nets = HashMap::new();
+        let mut node_ips = HashMap::default();
+        let mut nets = HashMap::default();
         let mut pod_cidrs = route::NetSet::default();
-        let mut internal_ips = std::collections::HashSet::new();
+        let mut internal_ips = rustc_hash::FxHashSet::default();
         for n in &inv.nodes {
             for ip in n.internal_ips.iter().chain(n.flannel_public_ip.as_ref()) {
                 node_ips.entry(*ip).or_insert(n);
@@ -377,12 +377,12 @@ impl<'a> Tracer<'a> {
             internal_ips,
             cni0: Name::from("cni0"),
             vxlan_dev: Name::from(VXLAN_DEV),
-            sysctls: RefCell::new(HashMap::new()),
-            locals: RefCell::new(HashMap::new()),
-            sources: RefCell::new(HashMap::new()),
-            rulesets: RefCell::new(HashMap::new()),
-            vteps: RefCell::new(HashMap::new()),
-            route_index: RefCell::new(HashMap::new()),
+            sysctls: RefCell::new(HashMap::default()),
+            locals: RefCell::new(HashMap::default()),
+            sources: RefCell::new(HashMap::default()),
+            rulesets: RefCell::new(HashMap::default()),
+            vteps: RefCell::new(HashMap::default()),
+            route_index: RefCell::new(HashMap::default()),
         }
     }
 
@@ -1253,7 +1253,7 @@ impl<'a> Tracer<'a> {
         };
         let (name, _) = self.entry(node).ok_or_else(String::new)?;
         let index = Rc::clone(self.sysctls.borrow_mut().entry(name).or_insert_with(|| {
-            let mut by_key = HashMap::new();
+            let mut by_key = HashMap::default();
             for x in &s.value {
                 by_key.entry(x.key.as_str()).or_insert(x);
             }
@@ -1334,7 +1334,7 @@ impl<'a> Tracer<'a> {
     }
 
     /// The filter table's verdict on one hook; false when it drops.
-    fn filter(&self, node: &str, chain: &str, pkt: &Packet, hops: &mut Hops) -> bool {
+    fn filter(&self, node: &str, chain: &'static str, pkt: &Packet, hops: &mut Hops) -> bool {
         if self
             .snap
             .nodes

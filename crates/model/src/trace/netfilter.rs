@@ -8,7 +8,7 @@ use super::{Packet, Proto, ev};
 use crate::inventory::Evidence;
 use ipnet::IpNet;
 use kdiag_parse::iptables::{IptablesSave, Rule, RuleOption};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 /// Jumps followed before a walk gives up (a loop in the rules).
@@ -83,7 +83,7 @@ impl<'a> Ruleset<'a> {
 
     /// Indexes one `iptables-save` (read from `file`).
     pub fn new(save: &'a IptablesSave, file: &'a str) -> Ruleset<'a> {
-        let mut chains: HashMap<(&str, &str), Vec<Compiled>> = HashMap::new();
+        let mut chains: HashMap<(&str, &str), Vec<Compiled>> = HashMap::default();
         for c in &save.chains {
             chains
                 .entry((c.table.as_deref().unwrap_or_default(), c.name.as_str()))
@@ -114,7 +114,7 @@ impl<'a> Ruleset<'a> {
             .iter()
             .filter(|(_, rules)| rules.len() > INDEX_AFTER)
             .map(|(k, rules)| {
-                let mut exact: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+                let mut exact: HashMap<IpAddr, Vec<usize>> = HashMap::default();
                 let mut other = Vec::new();
                 for (i, c) in rules.iter().enumerate() {
                     match c.dst {

@@ -5,7 +5,7 @@
 
 use ipnet::IpNet;
 use kdiag_parse::iproute::Route;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 /// Where the route table sends a packet.
@@ -90,7 +90,7 @@ impl<'a> RouteIndex<'a> {
 /// hash probe per distinct prefix length (every node's pod CIDR, say).
 #[derive(Debug, Default)]
 pub struct NetSet {
-    nets: std::collections::HashSet<IpNet>,
+    nets: rustc_hash::FxHashSet<IpNet>,
     /// (IPv4?, prefix length) present.
     lengths: Vec<(bool, u8)>,
 }
