@@ -80,13 +80,20 @@ pub fn rules(extra: &[PathBuf], builtin: bool) -> Result<RuleSet, u8> {
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<u8> {
-    let mut rules = match rules(&args.rules, !args.no_builtin) {
+    use kdiag_model::timing::timed;
+    let mut rules = match timed(
+        || "load the rules".into(),
+        || rules(&args.rules, !args.no_builtin),
+    ) {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
     rules.filter(&args.only, &args.skip);
-    let patterns =
-        kdiag_model::LogPatterns::new(rules.log_patterns()).map_err(anyhow::Error::msg)?;
+    let patterns = timed(
+        || "compile the log patterns".into(),
+        || kdiag_model::LogPatterns::new(rules.log_patterns()),
+    )
+    .map_err(anyhow::Error::msg)?;
     let paths: Vec<&std::path::Path> = args.bundles.iter().map(PathBuf::as_path).collect();
     let (snap, bar) = crate::progress::load(&paths, &args.limits.limits(), &patterns)?;
     let snap = std::sync::Arc::new(snap);
@@ -95,7 +102,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8> {
         return Err(e);
     }
     crate::progress::step(&bar, &format!("running {} rules", rules.rules.len()));
-    let analysis = kdiag_rules::eval::analyze(&rules, &snap);
+    let analysis = timed(
+        || "run the rules".into(),
+        || kdiag_rules::eval::analyze(&rules, &snap),
+    );
     crate::progress::done(bar);
     // The process ends after the report: freeing a large snapshot record by
     // record would cost a tenth of the run (measured with perf on bench/),

@@ -52,11 +52,20 @@ pub fn cidr_overlaps(a: &str, b: &str) -> bool {
     }
 }
 
-/// A compiled CEL expression with its source.
+fn compile_now(source: &str) -> Result<cel::Program, String> {
+    env()
+        .compile(source)
+        .map_err(|e| e.to_string().replace("<input>:", ""))
+}
+
+/// A CEL expression with its source, compiled when it is made or, for a
+/// rule already checked (the built-in ones), when it is first evaluated: a
+/// run compiles only what it evaluates (most rules of a small bundle have
+/// no record to test).
 #[derive(Clone)]
 pub struct Expr {
     source: String,
-    program: Arc<cel::Program>,
+    program: Arc<std::sync::OnceLock<Result<cel::Program, String>>>,
 }
 
 impl std::fmt::Debug for Expr {
@@ -68,13 +77,21 @@ impl std::fmt::Debug for Expr {
 impl Expr {
     /// Compiles; the error is CEL's own message.
     pub fn compile(source: &str) -> Result<Expr, String> {
-        env()
-            .compile(source)
-            .map(|p| Expr {
-                source: source.to_owned(),
-                program: Arc::new(p),
-            })
-            .map_err(|e| e.to_string().replace("<input>:", ""))
+        let program = compile_now(source)?;
+        Ok(Expr {
+            source: source.to_owned(),
+            program: Arc::new(std::sync::OnceLock::from(Ok(program))),
+        })
+    }
+
+    /// An expression compiled on first use; one that does not compile then
+    /// fails where it is evaluated. For rules whose expressions a lint has
+    /// already compiled.
+    pub fn deferred(source: &str) -> Expr {
+        Expr {
+            source: source.to_owned(),
+            program: Arc::new(std::sync::OnceLock::new()),
+        }
     }
 
     /// The source text.
@@ -82,15 +99,22 @@ impl Expr {
         &self.source
     }
 
-    /// The compiled program (its syntax tree and source offsets).
-    pub fn program(&self) -> &cel::Program {
-        &self.program
+    /// The compiled program (its syntax tree and source offsets), or CEL's
+    /// message when it does not compile.
+    pub fn program(&self) -> Result<&cel::Program, String> {
+        self.program
+            .get_or_init(|| compile_now(&self.source))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Evaluates in a scope built once for several expressions, so a record's
     /// fields are converted to CEL values once rather than per expression.
     pub fn eval_in(&self, scope: &Scope) -> Result<Value, String> {
-        let v = self.program.execute(&scope.0).map_err(|e| e.to_string())?;
+        let v = self
+            .program()?
+            .execute(&scope.0)
+            .map_err(|e| e.to_string())?;
         v.json()
             .map_err(|e| format!("result cannot be shown: {e:?}"))
     }
@@ -224,6 +248,11 @@ mod tests {
         let e = Expr::compile("cidrContains('10.244.0.0/16', r.cidr) && cidrContains(r.cidr, r.ip) && !cidrOverlaps('10.233.64.0/18', r.cidr)").unwrap();
         assert!(e.eval_bool_in(&Scope::new(&[("r", &r)]).unwrap()).unwrap());
         assert!(Expr::compile("r.cidr ==").is_err());
+        // Deferred: the same error, where it is first needed.
+        let late = Expr::deferred("r.cidr ==");
+        assert_eq!(late.source(), "r.cidr ==");
+        assert!(late.program().is_err());
+        assert!(Expr::deferred("1 + 2").program().is_ok());
         assert_eq!(
             display(
                 &Expr::compile("['a', 'b']")

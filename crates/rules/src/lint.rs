@@ -451,7 +451,17 @@ impl Checker<'_> {
 
 /// Checks one expression in `env`; the problems found.
 pub fn check(expr: &Expr, env: &Env, node_view: &Ty) -> Vec<Problem> {
-    let program = expr.program();
+    let program = match expr.program() {
+        Ok(p) => p,
+        Err(e) => {
+            return vec![Problem {
+                offset: 0,
+                needle: String::new(),
+                message: format!("bad CEL expression: {e}"),
+                hint: None,
+            }];
+        }
+    };
     let mut c = Checker {
         source: expr.source(),
         info: program.source_info(),
@@ -623,13 +633,17 @@ pub(crate) fn lint_rule(
     let mut let_types = Vec::new();
     for (k, e) in &rule.lets {
         run(&format!("let.{k}"), e, &env, &mut out);
+        let Ok(program) = e.program() else {
+            let_types.push((k.clone(), Ty::Any));
+            continue;
+        };
         let mut c = Checker {
             source: e.source(),
-            info: e.program().source_info(),
+            info: program.source_info(),
             node_view: &node_view,
             problems: Vec::new(),
         };
-        let_types.push((k.clone(), c.walk(e.program().expression(), &env)));
+        let_types.push((k.clone(), c.walk(program.expression(), &env)));
     }
     if let Ty::Record(_, fields) = &mut rec {
         for (k, t) in let_types {

@@ -17,6 +17,12 @@ enum Part {
 impl Template {
     /// Parses and compiles every hole; errors name the hole.
     pub fn parse(text: &str) -> Result<Template, String> {
+        Template::parse_with(text, false)
+    }
+
+    /// [`Template::parse`]; with `deferred`, holes compile on first use
+    /// (for a rule already checked).
+    pub fn parse_with(text: &str, deferred: bool) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
@@ -29,9 +35,11 @@ impl Template {
                 )
             })?;
             let source = after[..end].trim();
-            parts.push(Part::Expr(
-                Expr::compile(source).map_err(|e| format!("in {{{{ {source} }}}}: {e}"))?,
-            ));
+            parts.push(Part::Expr(if deferred {
+                Expr::deferred(source)
+            } else {
+                Expr::compile(source).map_err(|e| format!("in {{{{ {source} }}}}: {e}"))?
+            }));
             rest = &after[end + 2..];
         }
         parts.push(Part::Text(rest.to_owned()));
