@@ -238,7 +238,7 @@ fn source(rule: &Rule, world: &World) -> Arc<FactTable> {
     let m = &rule.def.matcher;
     let snap = world.snapshot();
     Arc::new(if let Some(o) = &m.objects {
-        crate::sources::objects(snap, o)
+        crate::sources::objects(world.snapshot_arc(), o)
     } else if let Some(r) = &m.rbac {
         crate::sources::rbac(snap, r)
     } else if let Some(l) = &m.logs {
@@ -312,10 +312,33 @@ fn evaluate_in(
         return (Vec::new(), Vec::new(), lacking_cluster);
     }
     let node_needs = rule.def.needs.iter().any(|n| n.starts_with("node."));
+    // The functions are registered once per rule; each record gets a child
+    // scope holding only what the per-record expressions read of it.
+    let base = match Scope::with_world(world, &[]) {
+        Ok(s) => s,
+        Err(e) => {
+            note("scope", e);
+            return (Vec::new(), problems, needed_missing);
+        }
+    };
+    let mut projection = crate::project::of(
+        rule.lets
+            .iter()
+            .map(|(_, e)| e)
+            .chain(rule.condition.iter())
+            .chain(rule.subject.iter().map(|(_, e)| e))
+            .chain(rule.attributes.iter().map(|(_, e)| e))
+            .chain(rule.evidence.iter()),
+    );
+    if node_needs {
+        projection.add(&["node"]);
+    }
     for rec in &table.records {
-        let rec_fields = rec.fields();
+        // What the per-record expressions read; the whole record only for
+        // one that matched (the group's `records` and `first`).
+        let mut r = rec.fields_projected(&projection);
         if node_needs {
-            let node = rec_fields.get("node").and_then(Value::as_str).unwrap_or("");
+            let node = r.get("node").and_then(Value::as_str).unwrap_or("");
             let tables = world.snapshot().nodes.get(node);
             // `a|b`: either input will do.
             let lacking: Vec<&String> = rule
@@ -337,17 +360,10 @@ fn evaluate_in(
                 continue;
             }
         }
-        let mut scope = match Scope::with_world(world, &[("r", &rec_fields)]) {
-            Ok(s) => s,
-            Err(e) => {
-                note("record", e);
-                continue;
-            }
-        };
+        let mut scope = base.child(&[("r", &r)]);
         // `let`: computed fields join the record, then the scope is rebuilt.
-        let mut fields = std::borrow::Cow::Borrowed(&rec_fields);
+        let mut let_values = Vec::new();
         if !rule.lets.is_empty() {
-            let mut with = rec_fields.clone();
             for (k, e) in &rule.lets {
                 let v = match e.eval_in(&scope) {
                     Ok(v) => v,
@@ -356,18 +372,12 @@ fn evaluate_in(
                         Value::Null
                     }
                 };
-                if let Value::Object(o) = &mut with {
-                    o.insert(k.clone(), v);
-                }
+                let_values.push((k.clone(), v));
             }
-            scope = match Scope::with_world(world, &[("r", &with)]) {
-                Ok(s) => s,
-                Err(e) => {
-                    note("record", e);
-                    continue;
-                }
-            };
-            fields = std::borrow::Cow::Owned(with);
+            if let Value::Object(o) = &mut r {
+                o.extend(let_values.iter().cloned());
+            }
+            scope = base.child(&[("r", &r)]);
         }
         if let Some(c) = &rule.condition {
             match c.eval_bool_in(&scope) {
@@ -419,7 +429,11 @@ fn evaluate_in(
                 Err(err) => note(&format!("attributes.{k}"), err),
             }
         }
-        g.records.push(fields.into_owned());
+        let mut fields = rec.fields();
+        if let Value::Object(o) = &mut fields {
+            o.extend(let_values);
+        }
+        g.records.push(fields);
         let mut extra = Vec::new();
         for e in &rule.evidence {
             match e.eval_in(&scope) {

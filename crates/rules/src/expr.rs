@@ -110,7 +110,7 @@ impl Expr {
 
     /// Evaluates in a scope built once for several expressions, so a record's
     /// fields are converted to CEL values once rather than per expression.
-    pub fn eval_in(&self, scope: &Scope) -> Result<Value, String> {
+    pub fn eval_in(&self, scope: &Scope<'_>) -> Result<Value, String> {
         let v = self
             .program()?
             .execute(&scope.0)
@@ -120,7 +120,7 @@ impl Expr {
     }
 
     /// [`Expr::eval_in`] that must produce a boolean.
-    pub fn eval_bool_in(&self, scope: &Scope) -> Result<bool, String> {
+    pub fn eval_bool_in(&self, scope: &Scope<'_>) -> Result<bool, String> {
         match self.eval_in(scope)? {
             Value::Bool(b) => Ok(b),
             other => Err(format!("expected true or false, got {other}")),
@@ -128,23 +128,42 @@ impl Expr {
     }
 }
 
-/// Variables and kdiag's functions, ready for evaluating expressions.
-pub struct Scope(cel::Context<'static, 'static>);
+/// Variables and kdiag's functions, ready for evaluating expressions. A
+/// child scope ([`Scope::child`]) adds variables to its parent's without
+/// registering the functions again (one per record of a table).
+pub struct Scope<'p>(cel::Context<'p, 'static>);
 
-impl Scope {
+impl Scope<'_> {
+    /// A scope with `vars` added to this one's variables and functions.
+    pub fn child(&self, vars: &[(&str, &Value)]) -> Scope<'_> {
+        let mut ctx = self.0.new_inner_scope();
+        for (name, value) in vars {
+            ctx.add_variable_from_value(*name, to_cel(value));
+        }
+        Scope(ctx)
+    }
+}
+
+impl Scope<'static> {
     /// Builds a scope holding `vars` (converted to CEL values once), with
     /// the network functions but no cross-table ones.
-    pub fn new(vars: &[(&str, &Value)]) -> Result<Scope, String> {
+    pub fn new(vars: &[(&str, &Value)]) -> Result<Scope<'static>, String> {
         Self::build(None, vars)
     }
 
     /// A scope whose cross-table functions (`node`, `object`, `component`,
     /// `podNetworks`) answer from `world`.
-    pub fn with_world(world: &Arc<World>, vars: &[(&str, &Value)]) -> Result<Scope, String> {
+    pub fn with_world(
+        world: &Arc<World>,
+        vars: &[(&str, &Value)],
+    ) -> Result<Scope<'static>, String> {
         Self::build(Some(world), vars)
     }
 
-    fn build(world: Option<&Arc<World>>, vars: &[(&str, &Value)]) -> Result<Scope, String> {
+    fn build(
+        world: Option<&Arc<World>>,
+        vars: &[(&str, &Value)],
+    ) -> Result<Scope<'static>, String> {
         let mut ctx = cel::Context::with_env(env());
         if let Some(w) = world {
             let w1 = w.clone();

@@ -13,6 +13,7 @@ pub mod fixtures;
 mod graph;
 pub mod lint;
 pub mod load;
+pub mod project;
 mod sources;
 pub mod template;
 pub mod tree;

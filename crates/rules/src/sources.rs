@@ -3,12 +3,14 @@
 
 use crate::def::{LogsMatch, ObjectsMatch, PrincipalDef, RbacMatch};
 use kdiag_bundle::Input;
-use kdiag_model::Snapshot;
-use kdiag_model::derive::{Fact, FactTable, row};
+use kdiag_model::derive::{Fact, FactTable, Projection, Record, row};
 use kdiag_model::inventory::Evidence;
 use kdiag_model::rbac::{AccessRequest, Principal, Rbac};
+use kdiag_model::{Located, Snapshot};
+use kdiag_parse::kube::KubeObject;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 fn ev(file: &str, line: u32, text: impl Into<String>) -> Evidence {
     Evidence {
@@ -24,22 +26,77 @@ fn resource_of(kind: &str) -> String {
 }
 
 /// Objects of one kind, or one record when none matches and `absent` is set.
-pub(crate) fn objects(snap: &Snapshot, m: &ObjectsMatch) -> FactTable {
+/// One object of the snapshot as a record (`kind`, `namespace`, `name`,
+/// `labels`, `object`), read in place: a rule that reads a field of every
+/// Pod copies that field, not the Pods.
+struct ObjectRow {
+    snap: Arc<Snapshot>,
+    /// Index in [`Snapshot::objects`].
+    at: usize,
+}
+
+impl std::fmt::Debug for ObjectRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.snap.objects.get(self.at) {
+            Some(o) => write!(f, "ObjectRow({} {})", o.object.kind, o.object.name),
+            None => write!(f, "ObjectRow(#{})", self.at),
+        }
+    }
+}
+
+impl ObjectRow {
+    /// The record's field `name`, narrowed by `keep`.
+    fn field(&self, name: &str, keep: &Projection) -> Option<Value> {
+        let o = &self.snap.objects.get(self.at)?.object;
+        Some(match name {
+            "kind" => Value::String(o.kind.clone()),
+            "namespace" => o.namespace.clone().map_or(Value::Null, Value::String),
+            "name" => Value::String(o.name.clone()),
+            "labels" => keep.apply(&json!(o.labels())),
+            "object" => keep.apply(&o.value),
+            _ => return None,
+        })
+    }
+}
+
+impl Record for ObjectRow {
+    fn to_json(&self) -> Value {
+        self.to_json_projected(&Projection::all())
+    }
+
+    fn to_json_projected(&self, keep: &Projection) -> Value {
+        let fields = ["kind", "namespace", "name", "labels", "object"];
+        Value::Object(
+            fields
+                .iter()
+                .filter_map(|f| {
+                    let k = keep.field(f)?;
+                    Some(((*f).to_owned(), self.field(f, k)?))
+                })
+                .collect(),
+        )
+    }
+}
+
+pub(crate) fn objects(snap: &Arc<Snapshot>, m: &ObjectsMatch) -> FactTable {
     let resource = resource_of(&m.kind);
     let mut table = FactTable::default();
     if !snap.has_resource(&resource) {
         table.missing.push(Input::resource(&resource));
         return table;
     }
-    let matched: Vec<_> = snap
-        .objects_of(&m.kind)
-        .filter(|o| {
+    let matched: Vec<(usize, &Located<KubeObject>)> = snap
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.object.kind == m.kind && !o.object.unreadable)
+        .filter(|(_, o)| {
             m.namespace
                 .as_ref()
                 .is_none_or(|ns| o.object.namespace.as_deref() == Some(ns.as_str()))
         })
-        .filter(|o| m.name.as_ref().is_none_or(|n| o.object.name == *n))
-        .filter(|o| {
+        .filter(|(_, o)| m.name.as_ref().is_none_or(|n| o.object.name == *n))
+        .filter(|(_, o)| {
             let labels = o.object.labels();
             m.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
         })
@@ -56,10 +113,26 @@ pub(crate) fn objects(snap: &Snapshot, m: &ObjectsMatch) -> FactTable {
         }
         return table;
     }
-    for o in matched {
+    for (at, o) in matched {
         table.records.push(Fact {
-            record: row(json!({"kind": o.object.kind, "namespace": o.object.namespace, "name": o.object.name, "labels": o.object.labels(), "object": o.object.value})),
-            evidence: vec![ev(&o.file, o.object.line, format!("{} {}{}", o.object.kind, o.object.namespace.as_ref().map(|n| format!("{n}/")).unwrap_or_default(), o.object.name))],
+            record: Arc::new(ObjectRow {
+                snap: Arc::clone(snap),
+                at,
+            }),
+            evidence: vec![ev(
+                &o.file,
+                o.object.line,
+                format!(
+                    "{} {}{}",
+                    o.object.kind,
+                    o.object
+                        .namespace
+                        .as_ref()
+                        .map(|n| format!("{n}/"))
+                        .unwrap_or_default(),
+                    o.object.name
+                ),
+            )],
             first_seen: None,
         });
     }

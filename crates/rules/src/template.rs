@@ -64,7 +64,7 @@ impl Template {
 
     /// Renders in `scope` (built once for all the expressions of a finding);
     /// a hole that fails renders as `?` and its error is returned beside.
-    pub fn render_in(&self, scope: &Scope) -> (String, Vec<String>) {
+    pub fn render_in(&self, scope: &Scope<'_>) -> (String, Vec<String>) {
         let mut out = String::new();
         let mut errors = Vec::new();
         for p in &self.parts {

@@ -108,7 +108,12 @@ fn view_keys(sources: &[&str]) -> Vec<String> {
 }
 
 impl World {
-    /// The snapshot.
+    /// The snapshot, shared (records can hold it).
+    pub fn snapshot_arc(&self) -> &Arc<Snapshot> {
+        &self.snap
+    }
+
+    /// The snapshot the rules read.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snap
     }

@@ -15,7 +15,10 @@ mod dns;
 mod flannel;
 mod flows;
 pub(crate) mod kube_proxy;
+mod project;
 mod rbac;
+
+pub use project::Projection;
 
 use crate::Snapshot;
 use crate::inventory::Evidence;
@@ -31,6 +34,12 @@ use std::sync::Arc;
 pub trait Record: std::fmt::Debug + Send + Sync {
     /// The fields, as the JSON object rules and reports see.
     fn to_json(&self) -> Value;
+
+    /// Only the parts `keep` names: by default the whole JSON, narrowed;
+    /// a record holding a large value narrows it without copying it all.
+    fn to_json_projected(&self, keep: &Projection) -> Value {
+        keep.apply(&self.to_json())
+    }
 }
 
 impl<T: Serialize + std::fmt::Debug + Send + Sync> Record for T {
@@ -62,6 +71,14 @@ impl Fact {
     /// The record's fields as a JSON object (computed on each call).
     pub fn fields(&self) -> Value {
         self.record.to_json()
+    }
+
+    /// Only the fields `keep` names (see [`Record::to_json_projected`]).
+    pub fn fields_projected(&self, keep: &Projection) -> Value {
+        if keep.is_all() {
+            return self.fields();
+        }
+        self.record.to_json_projected(keep)
     }
 }
 
