@@ -260,128 +260,243 @@ fn pod_network_targets(inv: &NetworkInventory, tr: &Tracer) -> Vec<(String, IpAd
         .collect()
 }
 
-/// Every required flow from every node whose routes were collected.
+/// A dropped flow from one node, before folding.
+struct Dropped {
+    kind: &'static str,
+    /// The flow's destination as given (`10.96.0.10:53/udp`).
+    to: String,
+    /// The hop that dropped it.
+    hop: Hop,
+    target_node: Option<String>,
+    cause: Option<Cause>,
+}
+
+/// What tracing one node's required flows found.
+enum NodeFlows {
+    /// Its routes were not collected: nothing can be traced from it.
+    NoRoutes,
+    /// It has no pod CIDR: no pod flows start there.
+    NoPods,
+    /// The dropped flows, in flow order.
+    Traced(Vec<Dropped>),
+}
+
+/// Traces the required flows from `node`: to the DNS Service and pods, then
+/// to every other node's pod network.
+fn node_flows(
+    snap: &Snapshot,
+    inv: &NetworkInventory,
+    tracer: &Tracer<'_>,
+    with_cidr: &std::collections::HashSet<&str>,
+    dns: &[Flow],
+    targets: &[(String, IpAddr)],
+    node: &str,
+) -> NodeFlows {
+    if snap
+        .nodes
+        .get(node)
+        .and_then(|t| t.routes.as_ref())
+        .is_none()
+    {
+        return NodeFlows::NoRoutes;
+    }
+    if !with_cidr.contains(node) {
+        return NodeFlows::NoPods;
+    }
+    let mut out = Vec::new();
+    let from = From::Node(node.to_owned());
+    let peers = targets.iter().filter(|(n, _)| n != node).map(|(n, ip)| {
+        (
+            "pod-network",
+            To::Addr(*ip, None, Proto::Tcp),
+            Some(n.as_str()),
+        )
+    });
+    let dns = dns.iter().map(|(k, to, t)| (*k, to.clone(), t.as_deref()));
+    for (kind, to, target) in dns.chain(peers) {
+        let original = match &to {
+            To::Addr(ip, ..) => *ip,
+            _ => continue,
+        };
+        // Only a dropped flow is a record: the others need no hops.
+        let t = tracer.trace_drops(&from, &to);
+        if t.verdict != FlowVerdict::Dropped {
+            continue;
+        }
+        let target = target.map(str::to_owned);
+        // A drop before the paths split (no rule for the ClusterIP).
+        if let Some(d) = t
+            .hops
+            .iter()
+            .find(|h| h.verdict == Verdict::Drop && !t.branches.iter().any(|b| b.hops.contains(h)))
+        {
+            out.push(Dropped {
+                kind,
+                to: t.to.clone(),
+                cause: cause_of(tracer, inv, d, original, original),
+                hop: d.clone(),
+                target_node: target.clone(),
+            });
+        }
+        // Each dropped way through (each endpoint).
+        for b in t
+            .branches
+            .iter()
+            .filter(|b| b.verdict == FlowVerdict::Dropped)
+        {
+            if let Some(d) = &b.drop {
+                let dst = branch_dst(b).unwrap_or(original);
+                let target_node = target
+                    .clone()
+                    .or_else(|| tracer.pod_with_ip(dst).and_then(|p| p.node.clone()));
+                out.push(Dropped {
+                    kind,
+                    to: t.to.clone(),
+                    cause: cause_of(tracer, inv, d, dst, original),
+                    hop: d.clone(),
+                    target_node,
+                });
+            }
+        }
+    }
+    NodeFlows::Traced(out)
+}
+
+/// Nodes below this many are traced on one thread.
+const PARALLEL_AFTER: usize = 64;
+
+/// Every required flow from every node whose routes were collected. The
+/// nodes are traced on as many threads as the machine has (each with its
+/// own tracer and caches), then folded in node order, so the table is the
+/// same whatever the number of threads.
 pub(super) fn flows(snap: &Snapshot) -> FactTable {
+    let nodes = snap
+        .nodes
+        .len()
+        .max(NetworkInventory::cached(snap).nodes.len());
+    let threads = if nodes < PARALLEL_AFTER {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(8)
+    };
+    flows_on(snap, threads)
+}
+
+/// [`flows`] on `threads` threads.
+fn flows_on(snap: &Snapshot, threads: usize) -> FactTable {
     let inv = NetworkInventory::cached(snap);
     let tracer = trace::Tracer::new(snap, inv);
     let dns = dns_flows(snap, inv, &tracer);
     let targets = pod_network_targets(inv, &tracer);
-    let mut table = FactTable::default();
-    // Dropped flows folded by (kind, dropping hop, cause).
-    let mut groups: Vec<(FlowRecord, Vec<crate::inventory::Evidence>)> = Vec::new();
-    let mut index: HashMap<(&str, String, String, String), usize> = HashMap::new();
-    let names = crate::tables::node::node_names(snap);
+    let names: Vec<String> = crate::tables::node::node_names(snap).into_iter().collect();
     let with_cidr: std::collections::HashSet<&str> = inv
         .nodes
         .iter()
         .filter(|n| !n.pod_cidrs.is_empty())
         .map(|n| n.name.as_str())
         .collect();
-    for node in &names {
-        if snap
-            .nodes
-            .get(node)
-            .and_then(|t| t.routes.as_ref())
-            .is_none()
-        {
-            table
-                .missing
-                .push(super::node_input(node, kdiag_bundle::NodeInput::Routes));
-            continue;
-        }
-        if !with_cidr.contains(node.as_str()) {
-            continue;
-        }
-        let source = Name::from(node.as_str());
-        let from = From::Node(node.clone());
-        let peers = targets.iter().filter(|(n, _)| n != node).map(|(n, ip)| {
-            (
-                "pod-network",
-                To::Addr(*ip, None, Proto::Tcp),
-                Some(n.as_str()),
-            )
-        });
-        let dns = dns.iter().map(|(k, to, t)| (*k, to.clone(), t.as_deref()));
-        for (kind, to, target) in dns.chain(peers) {
-            let original = match &to {
-                To::Addr(ip, ..) => *ip,
-                _ => continue,
-            };
-            // Only a dropped flow is a record: the others need no hops.
-            let t = tracer.trace_drops(&from, &to);
-            if t.verdict != FlowVerdict::Dropped {
+    let traced: Vec<NodeFlows> = if threads < 2 || names.len() < 2 {
+        names
+            .iter()
+            .map(|n| node_flows(snap, inv, &tracer, &with_cidr, &dns, &targets, n))
+            .collect()
+    } else {
+        let chunk = names.len().div_ceil(threads);
+        let (dns, targets, with_cidr) = (&dns, &targets, &with_cidr);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = names
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let tracer = trace::Tracer::new(snap, inv);
+                        part.iter()
+                            .map(|n| node_flows(snap, inv, &tracer, with_cidr, dns, targets, n))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            // A thread that panicked fails the run as it would on one thread.
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    fold(&names, traced)
+}
+
+/// Folds the dropped flows of every node by (kind, dropping hop, cause).
+fn fold(names: &[String], traced: Vec<NodeFlows>) -> FactTable {
+    let mut table = FactTable::default();
+    let mut groups: Vec<(FlowRecord, Vec<crate::inventory::Evidence>)> = Vec::new();
+    let mut index: HashMap<(&str, String, String, String), usize> = HashMap::new();
+    for (node, result) in names.iter().zip(traced) {
+        let dropped = match result {
+            NodeFlows::NoRoutes => {
+                table
+                    .missing
+                    .push(super::node_input(node, kdiag_bundle::NodeInput::Routes));
                 continue;
             }
-            // Each dropped way through (each endpoint, or the shared hops).
-            let mut drops: Vec<(Hop, IpAddr, Option<String>)> = Vec::new();
-            let target = target.map(str::to_owned);
-            // A drop before the paths split (no rule for the ClusterIP).
-            if let Some(d) = t.hops.iter().find(|h| {
-                h.verdict == Verdict::Drop && !t.branches.iter().any(|b| b.hops.contains(h))
-            }) {
-                drops.push((d.clone(), original, target.clone()));
+            NodeFlows::NoPods => continue,
+            NodeFlows::Traced(d) => d,
+        };
+        let source = Name::from(node.as_str());
+        for Dropped {
+            kind,
+            to,
+            hop: d,
+            target_node,
+            cause,
+        } in dropped
+        {
+            let key = (
+                kind,
+                d.node.clone(),
+                d.step.clone(),
+                serde_json::to_string(&cause).unwrap_or_default(),
+            );
+            let slot = *index.entry(key).or_insert_with(|| {
+                groups.push((
+                    FlowRecord {
+                        flow: kind.to_owned(),
+                        sources: Vec::new(),
+                        to: Vec::new(),
+                        target_nodes: Vec::new(),
+                        pairs: Vec::new(),
+                        count: 0,
+                        verdict: "dropped".into(),
+                        at_node: d.node.clone(),
+                        at_step: d.step.clone(),
+                        at_detail: d.detail.clone(),
+                        fix: d.fix.clone(),
+                        cause: cause.clone(),
+                    },
+                    Vec::new(),
+                ));
+                groups.len() - 1
+            });
+            let (r, evidence) = &mut groups[slot];
+            r.count += 1;
+            if !r.sources.contains(&source) {
+                r.sources.push(source.clone());
             }
-            for b in t
-                .branches
-                .iter()
-                .filter(|b| b.verdict == FlowVerdict::Dropped)
-            {
-                if let Some(d) = &b.drop {
-                    let dst = branch_dst(b).unwrap_or(original);
-                    let target = target
-                        .clone()
-                        .or_else(|| tracer.pod_with_ip(dst).and_then(|p| p.node.clone()));
-                    drops.push((d.clone(), dst, target));
+            if !r.to.contains(&to) {
+                r.to.push(to);
+            }
+            if let Some(target) = &target_node {
+                if !r.target_nodes.iter().any(|n| n == target) {
+                    r.target_nodes.push(Name::from(target.as_str()));
+                }
+                if r.pairs.len() < PAIRS_SHOWN {
+                    r.pairs.push(format!("{node} → {target}"));
                 }
             }
-            for (d, dst, target_node) in drops {
-                let cause = cause_of(&tracer, inv, &d, dst, original);
-                let key = (
-                    kind,
-                    d.node.clone(),
-                    d.step.clone(),
-                    serde_json::to_string(&cause).unwrap_or_default(),
-                );
-                let slot = *index.entry(key).or_insert_with(|| {
-                    groups.push((
-                        FlowRecord {
-                            flow: kind.to_owned(),
-                            sources: Vec::new(),
-                            to: Vec::new(),
-                            target_nodes: Vec::new(),
-                            pairs: Vec::new(),
-                            count: 0,
-                            verdict: "dropped".into(),
-                            at_node: d.node.clone(),
-                            at_step: d.step.clone(),
-                            at_detail: d.detail.clone(),
-                            fix: d.fix.clone(),
-                            cause: cause.clone(),
-                        },
-                        Vec::new(),
-                    ));
-                    groups.len() - 1
-                });
-                let (r, evidence) = &mut groups[slot];
-                r.count += 1;
-                if !r.sources.contains(&source) {
-                    r.sources.push(source.clone());
-                }
-                if !r.to.contains(&t.to) {
-                    r.to.push(t.to.clone());
-                }
-                if let Some(target) = &target_node {
-                    if !r.target_nodes.iter().any(|n| n == target) {
-                        r.target_nodes.push(Name::from(target.as_str()));
-                    }
-                    if r.pairs.len() < PAIRS_SHOWN {
-                        r.pairs.push(format!("{node} → {target}"));
-                    }
-                }
-                for e in d.evidence {
-                    if evidence.len() < EVIDENCE_SHOWN && !evidence.contains(&e) {
-                        evidence.push(e);
-                    }
+            for e in d.evidence {
+                if evidence.len() < EVIDENCE_SHOWN && !evidence.contains(&e) {
+                    evidence.push(e);
                 }
             }
         }
@@ -394,4 +509,46 @@ pub(super) fn flows(snap: &Snapshot) -> FactTable {
         });
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On any number of threads the table is the one a single thread makes.
+    #[test]
+    fn threads_trace_what_one_thread_traces() {
+        let root =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample-bundles");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let dir = entry.path();
+            if !dir.join("manifest.json").exists() {
+                continue;
+            }
+            let Ok(snap) = Snapshot::load(&dir, &Default::default(), &crate::LogPatterns::none())
+            else {
+                continue;
+            };
+            let show = |t: &FactTable| {
+                let records: Vec<_> = t
+                    .records
+                    .iter()
+                    .map(|f| (f.fields(), f.evidence.clone()))
+                    .collect();
+                format!("{records:?} {:?}", t.missing)
+            };
+            let one = show(&flows_on(&snap, 1));
+            for threads in [2, 3, 7] {
+                assert_eq!(
+                    show(&flows_on(&snap, threads)),
+                    one,
+                    "{} on {threads}",
+                    dir.display()
+                );
+            }
+            compared += 1;
+        }
+        assert!(compared >= 10, "{compared} bundles");
+    }
 }
