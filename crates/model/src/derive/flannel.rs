@@ -8,9 +8,9 @@ use crate::Snapshot;
 use crate::inventory::{Evidence, NetworkInventory, NodeNetwork};
 use ipnet::IpNet;
 use kdiag_parse::Mac;
+use rustc_hash::FxHashMap as HashMap;
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 const DEV: &str = "flannel.1";
@@ -179,7 +179,7 @@ fn compare_routes(snap: &Snapshot, node: &NodeNetwork, nodes: &[&NodeNetwork]) -
     let r = snap.nodes.get(&node.name).and_then(|t| t.routes.as_ref())?;
     let host_gw = node.flannel_backend.as_deref() == Some("host-gw");
     // Index the node's routes once: peers x routes would be quadratic.
-    let mut by_dst: HashMap<IpNet, &kdiag_parse::iproute::Route> = HashMap::new();
+    let mut by_dst: HashMap<IpNet, &kdiag_parse::iproute::Route> = HashMap::default();
     for x in &r.value {
         by_dst.entry(x.dst).or_insert(x);
     }
@@ -294,11 +294,11 @@ fn compare_vxlan(
         }
         return Err(lacking);
     };
-    let mut neighbors: HashMap<IpAddr, &kdiag_parse::iproute::Neighbor> = HashMap::new();
+    let mut neighbors: HashMap<IpAddr, &kdiag_parse::iproute::Neighbor> = HashMap::default();
     for x in n.value.iter().filter(|x| x.dev.as_deref() == Some(DEV)) {
         neighbors.entry(x.ip).or_insert(x);
     }
-    let mut fdb: HashMap<Mac, &kdiag_parse::iproute::FdbEntry> = HashMap::new();
+    let mut fdb: HashMap<Mac, &kdiag_parse::iproute::FdbEntry> = HashMap::default();
     for x in f.value.iter().filter(|x| x.dev.as_deref() == Some(DEV)) {
         fdb.entry(x.mac).or_insert(x);
     }
@@ -322,40 +322,32 @@ fn compare_vxlan(
         };
         let mac = Mac::parse(mac_text);
         let gateway = cidr.network();
-        let mut evidence = vec![peer_evidence(peer, cidr)];
-        let neighbor = match neighbors.get(&gateway) {
-            None => {
-                evidence.extend(neighbors_absent.iter().cloned());
-                "missing"
-            }
-            Some(x) => {
-                evidence.push(ev(&n.file, x.line, x.text.trim_end()));
-                if mac.is_some() && x.lladdr == mac {
-                    "present"
-                } else {
-                    "wrong-mac"
-                }
-            }
+        let found_neighbor = neighbors.get(&gateway);
+        let neighbor = match found_neighbor {
+            None => "missing",
+            Some(x) if mac.is_some() && x.lladdr == mac => "present",
+            Some(_) => "wrong-mac",
         };
         let entry = mac.and_then(|m| fdb.get(&m));
         let fdb_state = match entry {
-            None => {
-                evidence.extend(fdb_absent.iter().cloned());
-                "missing"
-            }
-            Some(x) => {
-                evidence.push(ev(&f.file, x.line, x.text.trim_end()));
-                if x.dst == peer.flannel_public_ip {
-                    "present"
-                } else {
-                    "wrong-dst"
-                }
-            }
+            None => "missing",
+            Some(x) if x.dst == peer.flannel_public_ip => "present",
+            Some(_) => "wrong-dst",
         };
         nc.count(neighbor);
         fc.count(fdb_state);
         if neighbor == "present" && fdb_state == "present" {
             continue;
+        }
+        // Evidence only for a pair that is a record.
+        let mut evidence = vec![peer_evidence(peer, cidr)];
+        match found_neighbor {
+            None => evidence.extend(neighbors_absent.iter().cloned()),
+            Some(x) => evidence.push(ev(&n.file, x.line, x.text.trim_end())),
+        }
+        match entry {
+            None => evidence.extend(fdb_absent.iter().cloned()),
+            Some(x) => evidence.push(ev(&f.file, x.line, x.text.trim_end())),
         }
         nc.records.push(Fact {
             record: row(FlannelVxlanRecord {
@@ -482,12 +474,15 @@ pub(super) fn nodes(snap: &Snapshot) -> FactTable {
 pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
     let inv = NetworkInventory::cached(snap);
     let nodes = vxlan_nodes(inv);
-    let cidrs: Vec<IpNet> = nodes.iter().filter_map(|n| v4_cidr(n)).collect();
-    let macs: Vec<Mac> = nodes
+    // Sets: every node's entries are checked against every node's values.
+    let cidrs: std::collections::HashSet<IpNet> = nodes.iter().filter_map(|n| v4_cidr(n)).collect();
+    let networks: std::collections::HashSet<IpAddr> = cidrs.iter().map(IpNet::network).collect();
+    let macs: std::collections::HashSet<Mac> = nodes
         .iter()
         .filter_map(|n| n.flannel_vtep_mac.as_deref().and_then(Mac::parse))
         .collect();
-    let ips: Vec<IpAddr> = nodes.iter().filter_map(|n| n.flannel_public_ip).collect();
+    let ips: std::collections::HashSet<IpAddr> =
+        nodes.iter().filter_map(|n| n.flannel_public_ip).collect();
     let mut table = FactTable::default();
     for node in &nodes {
         let Some(t) = snap.nodes.get(&node.name) else {
@@ -528,7 +523,7 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
         }
         if let Some(n) = &t.neighbors {
             for x in n.value.iter().filter(|x| x.dev.as_deref() == Some(DEV)) {
-                if !cidrs.iter().any(|c| c.network() == x.ip) {
+                if !networks.contains(&x.ip) {
                     push(
                         &n.file,
                         x.line,
