@@ -605,54 +605,17 @@ fn scan_reference(
         if patterns.is_empty() {
             continue;
         }
+        // Counting a hit is shared with `scan`: what is compared is which
+        // lines are tested and what they say.
         for idx in patterns.set.matches(&line.text).iter() {
-            let hit = || {
-                let mut captures = BTreeMap::new();
-                if let Some(c) = patterns.regexes[idx].captures(&line.text) {
-                    for name in patterns.regexes[idx].capture_names().flatten() {
-                        if let Some(m) = c.name(name) {
-                            captures.insert(name.to_owned(), m.as_str().to_owned());
-                        }
-                    }
-                }
-                LogHit {
-                    line: line.number + stream.line_offset,
-                    timestamp: parsed.timestamp,
-                    text: line.text.clone(),
-                    captures,
-                }
-            };
-            let new = hit();
-            match &mut hits[idx] {
-                None => {
-                    let distinct = if new.captures.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![new.captures.clone()]
-                    };
-                    hits[idx] = Some(LogHits {
-                        pattern: patterns.ids[idx].clone(),
-                        count: 1,
-                        first: new.clone(),
-                        last: new,
-                        samples: Vec::new(),
-                        distinct,
-                    });
-                }
-                Some(h) => {
-                    h.count += 1;
-                    if !new.captures.is_empty()
-                        && h.distinct.len() < DISTINCT
-                        && !h.distinct.contains(&new.captures)
-                    {
-                        h.distinct.push(new.captures.clone());
-                    }
-                    if h.samples.len() < SAMPLES {
-                        h.samples.push(new.clone());
-                    }
-                    h.last = new;
-                }
-            }
+            record_hit(
+                &mut hits[idx],
+                patterns,
+                idx,
+                &line.text,
+                line.number + stream.line_offset,
+                parsed.timestamp,
+            );
         }
     }
     stream.hits = hits.into_iter().flatten().collect();
