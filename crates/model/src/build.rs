@@ -30,6 +30,8 @@ pub(crate) struct Builder<'p> {
     /// Shared copies of the lines and names node tables repeat (the same
     /// kube-proxy rule or flannel route on every node).
     names: kdiag_parse::Interner,
+    /// The iptables rules read so far: a rule every node prints is held once.
+    rules: iptables::RuleCache,
     /// Set by `kube_content` when the file it read was not Kubernetes objects.
     not_kubernetes: bool,
     /// Set by `kube_content` when the file held `cluster-info dump` logs.
@@ -43,6 +45,7 @@ impl<'p> Builder<'p> {
             patterns,
             ranks: Default::default(),
             names: kdiag_parse::Interner::new(),
+            rules: iptables::RuleCache::new(),
             not_kubernetes: false,
             cluster_info_stream: false,
         }
@@ -463,7 +466,8 @@ impl<'p> Builder<'p> {
                 |t| &mut t.links,
             ),
             NodeFile::IptablesSave => {
-                let parsed = iptables::parse_iptables_save_in(text, &mut self.names);
+                let parsed =
+                    iptables::parse_iptables_save_in(text, &mut self.names, &mut self.rules);
                 let d = self.parse_diags(path, &parsed.diagnostics);
                 let n = parsed.rules.len() as u64;
                 self.node_slot(node, path, "iptables", parsed, RANK_CLEAN_TEXT, |t| {

@@ -5,7 +5,9 @@
 use crate::diag::numbered;
 use crate::{Diagnostic, Interner, Name};
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A chain declaration (`:KUBE-SERVICES - [0:0]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,11 +35,28 @@ pub struct RuleOption {
     pub negated: bool,
 }
 
-/// One `-A CHAIN ...` rule.
+/// One `-A CHAIN ...` rule: where it was read, and what it says. What it
+/// says is shared by every node that prints the same line in the same
+/// table (read through [`RuleCache`]); fields read through to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rule {
     /// 1-based line.
     pub line: u32,
+    /// The rule itself.
+    #[serde(flatten)]
+    pub body: Arc<RuleBody>,
+}
+
+impl std::ops::Deref for Rule {
+    type Target = RuleBody;
+    fn deref(&self) -> &RuleBody {
+        &self.body
+    }
+}
+
+/// What a rule says, apart from where it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleBody {
     /// Table, when known.
     pub table: Option<Name>,
     /// Chain the rule is appended to.
@@ -52,7 +71,31 @@ pub struct Rule {
     pub text: Name,
 }
 
-impl Rule {
+/// The rules read so far, by table and line: a rule that every node of a
+/// cluster prints (kube-proxy's, for every Service) is parsed once and
+/// held once. Grows with the distinct rules of the bundle, not with the
+/// number of nodes.
+#[derive(Debug, Default)]
+pub struct RuleCache(FxHashMap<Name, FxHashMap<Name, Arc<RuleBody>>>);
+
+impl RuleCache {
+    /// A new, empty cache.
+    pub fn new() -> RuleCache {
+        RuleCache::default()
+    }
+
+    /// How many distinct rules it holds.
+    pub fn len(&self) -> usize {
+        self.0.values().map(FxHashMap::len).sum()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl RuleBody {
     /// The first value of an option (`-d`, `--dport`, `--to-destination`, ...),
     /// and whether it was negated.
     pub fn opt(&self, name: &str) -> Option<(&str, bool)> {
@@ -123,12 +166,17 @@ impl IptablesSave {
 
 /// Parses `iptables-save` (or `ip6tables-save`) output.
 pub fn parse_iptables_save(text: &str) -> IptablesSave {
-    parse_iptables_save_in(text, &mut Interner::new())
+    parse_iptables_save_in(text, &mut Interner::new(), &mut RuleCache::new())
 }
 
-/// Parses `iptables-save` output, sharing names and lines through `names`
-/// (every node of a cluster prints mostly the same rules).
-pub fn parse_iptables_save_in(text: &str, names: &mut Interner) -> IptablesSave {
+/// Parses `iptables-save` output, sharing names through `names` and rules
+/// through `rules` (every node of a cluster prints mostly the same rules:
+/// a line read before is not parsed again).
+pub fn parse_iptables_save_in(
+    text: &str,
+    names: &mut Interner,
+    rules: &mut RuleCache,
+) -> IptablesSave {
     let mut out = IptablesSave::default();
     let mut table: Option<Name> = None;
     for (n, line) in numbered(text) {
@@ -153,9 +201,25 @@ pub fn parse_iptables_save_in(text: &str, names: &mut Interner) -> IptablesSave 
                 text: names.get(t),
             });
         } else if t.starts_with("-A ") || t.starts_with("-I ") {
+            let in_table = table.as_deref().unwrap_or_default();
+            if let Some(body) = rules.0.get(in_table).and_then(|m| m.get(t)) {
+                out.rules.push(Rule {
+                    line: n,
+                    body: Arc::clone(body),
+                });
+                continue;
+            }
             match tokenize(t) {
-                Ok(tokens) => match rule(n, table.clone(), &tokens, t, names) {
-                    Some(r) => out.rules.push(r),
+                Ok(tokens) => match rule(table.clone(), &tokens, t, names) {
+                    Some(body) => {
+                        let body = Arc::new(body);
+                        rules
+                            .0
+                            .entry(names.get(in_table))
+                            .or_default()
+                            .insert(body.text.clone(), Arc::clone(&body));
+                        out.rules.push(Rule { line: n, body });
+                    }
                     None => out
                         .diagnostics
                         .push(Diagnostic::at(n, "rule without a chain name")),
@@ -179,12 +243,11 @@ pub fn parse_iptables_save_in(text: &str, names: &mut Interner) -> IptablesSave 
 }
 
 fn rule(
-    n: u32,
     table: Option<Name>,
     tokens: &[String],
     text: &str,
     names: &mut Interner,
-) -> Option<Rule> {
+) -> Option<RuleBody> {
     let chain = names.get(tokens.get(1)?);
     let mut options: Vec<RuleOption> = Vec::new();
     let mut negate = false;
@@ -217,8 +280,7 @@ fn rule(
         .iter()
         .find(|o| o.name == "--comment")
         .and_then(|o| o.values.first().cloned());
-    Some(Rule {
-        line: n,
+    Some(RuleBody {
         table,
         chain,
         options,

@@ -63,7 +63,7 @@
 //! Every rule keeps its 1-based line and its text as printed.
 
 use crate::diag::numbered;
-use crate::iptables::{Chain, IptablesSave, Rule, RuleOption};
+use crate::iptables::{Chain, IptablesSave, Rule, RuleBody, RuleOption};
 use crate::{Diagnostic, Interner};
 use ipnet::IpNet;
 use std::collections::{HashMap, HashSet};
@@ -2279,12 +2279,14 @@ impl Builder<'_> {
                     .collect();
                 Rule {
                     line: p.out.line,
-                    table: Some(names.get(p.table)),
-                    chain: names.get(&p.chain),
-                    options,
-                    target: p.out.target.as_deref().map(|t| names.get(t)),
-                    comment: p.out.comment.as_deref().map(|c| names.get(c)),
-                    text: names.get(&p.out.text),
+                    body: std::sync::Arc::new(RuleBody {
+                        table: Some(names.get(p.table)),
+                        chain: names.get(&p.chain),
+                        options,
+                        target: p.out.target.as_deref().map(|t| names.get(t)),
+                        comment: p.out.comment.as_deref().map(|c| names.get(c)),
+                        text: names.get(&p.out.text),
+                    }),
                 }
             })
             .collect();
