@@ -391,9 +391,10 @@ start = time.time()
 for i in range(N):
     n = node(i)
     peers = [j for j in range(N) if j != i]
-    add(f"nodes/{n}/ip-route.txt", "default via 172.16.0.1 dev eth0 proto static\n" + f"{pod_cidr(i)} dev cni0 proto kernel scope link src {pod_ip(i, -1)}\n"
-        + "".join(f"{pod_cidr(j)} via 10.{64 + j // 256}.{j % 256}.0 dev flannel.1 onlink\n" for j in peers) + f"172.16.0.0/16 dev eth0 proto kernel scope link src {host_ip(i)}\n")
-    add(f"nodes/{n}/ip-neigh.txt", "".join(f"10.{64 + j // 256}.{j % 256}.0 dev flannel.1 lladdr {vtep(j)} PERMANENT\n" for j in peers) + "172.16.0.1 dev eth0 lladdr 52:54:00:12:34:56 REACHABLE\n")
+    # iproute2 ends every route and neighbour line with a space.
+    add(f"nodes/{n}/ip-route.txt", "default via 172.16.0.1 dev eth0 proto static \n" + f"{pod_cidr(i)} dev cni0 proto kernel scope link src {pod_ip(i, -1)} \n"
+        + "".join(f"{pod_cidr(j)} via 10.{64 + j // 256}.{j % 256}.0 dev flannel.1 onlink \n" for j in peers) + f"172.16.0.0/16 dev eth0 proto kernel scope link src {host_ip(i)} \n")
+    add(f"nodes/{n}/ip-neigh.txt", "".join(f"10.{64 + j // 256}.{j % 256}.0 dev flannel.1 lladdr {vtep(j)} PERMANENT \n" for j in peers) + "172.16.0.1 dev eth0 lladdr 52:54:00:12:34:56 REACHABLE \n")
     add(f"nodes/{n}/bridge-fdb.txt", "".join(f"{vtep(j)} dev flannel.1 dst {host_ip(j)} self permanent\n" for j in peers))
     add(f"nodes/{n}/iptables-save.txt", iptables(i))
     add(f"nodes/{n}/sysctl.txt", SYSCTL)

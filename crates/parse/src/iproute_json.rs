@@ -101,7 +101,8 @@ pub fn parse_routes_json(text: &str) -> Parsed<Route> {
             table: r.table,
             nexthops: Vec::new(),
             flags: r.flags,
-            text: raw.into(),
+            verbatim: Some(raw.into()),
+            spaced: false,
         });
     }
     out
@@ -132,7 +133,8 @@ pub fn parse_neighbors_json(text: &str) -> Parsed<Neighbor> {
             lladdr: n.lladdr,
             states: n.state,
             router: n.router.is_some(),
-            text: raw.into(),
+            verbatim: Some(raw.into()),
+            spaced: false,
         })
         .collect();
     Parsed {
@@ -174,7 +176,8 @@ pub fn parse_fdb_json(text: &str) -> Parsed<FdbEntry> {
                 vlan: f.vlan,
                 master: f.master,
                 flags,
-                text: raw.into(),
+                verbatim: Some(raw.into()),
+                spaced: false,
             }
         })
         .collect();

@@ -67,6 +67,15 @@ impl Drop for Netns {
     }
 }
 
+/// Each record's text is the line iproute2 printed, whether it was kept or
+/// printed again from the record.
+fn same_lines<'a>(output: &str, records: impl Iterator<Item = (u32, std::borrow::Cow<'a, str>)>) {
+    let lines: Vec<&str> = output.lines().collect();
+    for (line, text) in records {
+        assert_eq!(text, lines[line as usize - 1], "line {line}");
+    }
+}
+
 #[test]
 fn flannel_vxlan_node_as_iproute2_prints_it() {
     let Some(ns) = Netns::create() else { return };
@@ -111,8 +120,21 @@ fn flannel_vxlan_node_as_iproute2_prints_it() {
         "permanent",
     ]);
 
-    let routes = iproute::parse_routes(&ns.ip(&["route", "show"]));
+    let routes_text = ns.ip(&["route", "show"]);
+    let routes = iproute::parse_routes(&routes_text);
     assert!(routes.diagnostics.is_empty(), "{:?}", routes.diagnostics);
+    same_lines(
+        &routes_text,
+        routes.records.iter().map(|r| (r.line, r.text())),
+    );
+    // The routes flannel programs are in iproute2's plain form: no text kept.
+    assert!(
+        routes
+            .records
+            .iter()
+            .filter(|r| r.onlink())
+            .all(|r| r.verbatim.is_none())
+    );
     let onlink: Vec<String> = routes
         .records
         .iter()
@@ -140,8 +162,14 @@ fn flannel_vxlan_node_as_iproute2_prints_it() {
         );
     }
 
-    let neigh = iproute::parse_neighbors(&ns.ip(&["neigh", "show"]));
+    let neigh_text = ns.ip(&["neigh", "show"]);
+    let neigh = iproute::parse_neighbors(&neigh_text);
     assert!(neigh.diagnostics.is_empty(), "{:?}", neigh.diagnostics);
+    same_lines(
+        &neigh_text,
+        neigh.records.iter().map(|r| (r.line, r.text())),
+    );
+    assert!(neigh.records.iter().all(|r| r.verbatim.is_none()));
     assert_eq!(
         neigh
             .records
@@ -156,8 +184,16 @@ fn flannel_vxlan_node_as_iproute2_prints_it() {
         2
     );
 
-    let fdb = iproute::parse_fdb(&ns.bridge(&["fdb", "show"]));
+    let fdb_text = ns.bridge(&["fdb", "show"]);
+    let fdb = iproute::parse_fdb(&fdb_text);
     assert!(fdb.diagnostics.is_empty(), "{:?}", fdb.diagnostics);
+    same_lines(&fdb_text, fdb.records.iter().map(|r| (r.line, r.text())));
+    assert!(
+        fdb.records
+            .iter()
+            .filter(|f| f.dst.is_some())
+            .all(|f| f.verbatim.is_none())
+    );
     let mut vteps: Vec<String> = fdb
         .records
         .iter()

@@ -227,11 +227,26 @@ fn flannel_node_transcript() {
     );
     let fdb = iproute::parse_fdb(section(&s, "bridge fdb"));
     assert_eq!((fdb.records.len(), fdb.diagnostics.len()), (2, 0));
+    same_lines(
+        section(&s, "bridge fdb"),
+        fdb.records.iter().map(|r| (r.line, r.text())),
+    );
     let routes = iproute::parse_routes(section(&s, "ip route"));
     assert_eq!((routes.records.len(), routes.diagnostics.len()), (2, 0));
     assert!(routes.records.iter().all(|r| r.onlink()));
+    same_lines(
+        section(&s, "ip route"),
+        routes.records.iter().map(|r| (r.line, r.text())),
+    );
     let neigh = iproute::parse_neighbors(section(&s, "ip neigh"));
     assert_eq!((neigh.records.len(), neigh.diagnostics.len()), (2, 0));
+    same_lines(
+        section(&s, "ip neigh"),
+        neigh.records.iter().map(|r| (r.line, r.text())),
+    );
+    // What flannel programs is printed in iproute2's plain form: no text is kept.
+    assert!(routes.records.iter().all(|r| r.verbatim.is_none()));
+    assert!(neigh.records.iter().all(|r| r.verbatim.is_none()));
     // Fed whole, the prompts are diagnostics and the records still come through.
     let whole = iproute::parse_routes(&real(
         "ip-route-and-ip-netconf__flannel-node__gravitational-workshop.txt",
@@ -243,6 +258,19 @@ fn flannel_node_transcript() {
     ));
     let routes = iproute::parse_routes(section(&s, "ip route"));
     assert_eq!((routes.records.len(), routes.diagnostics.len()), (7, 0));
+    same_lines(
+        section(&s, "ip route"),
+        routes.records.iter().map(|r| (r.line, r.text())),
+    );
+}
+
+/// Each record's text is its line of the output, whether kept or printed
+/// again from the record.
+fn same_lines<'a>(output: &str, records: impl Iterator<Item = (u32, std::borrow::Cow<'a, str>)>) {
+    let lines: Vec<&str> = output.lines().collect();
+    for (line, text) in records {
+        assert_eq!(text, lines[line as usize - 1], "line {line}");
+    }
 }
 
 #[test]

@@ -180,7 +180,7 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
                 n.value
                     .iter()
                     .filter(|x| x.dev.as_deref() == Some("flannel.1") && net.contains(&x.ip))
-                    .map(move |x| ev(&n.file, x.line, x.text.trim_end()))
+                    .map(move |x| ev(&n.file, x.line, x.text().trim_end()))
             })
             .collect();
         evidence.extend(tunnel.iter().take(3).cloned());

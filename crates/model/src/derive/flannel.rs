@@ -108,7 +108,7 @@ fn context<T>(
     file: &str,
     rows: &[T],
     on_dev: impl Fn(&T) -> bool,
-    line: impl Fn(&T) -> (u32, &str),
+    line: impl Fn(&T) -> (u32, std::borrow::Cow<'_, str>),
 ) -> Vec<Evidence> {
     let shown: Vec<&T> = rows.iter().filter(|r| on_dev(r)).take(2).collect();
     let shown = if shown.is_empty() {
@@ -193,7 +193,7 @@ fn compare_routes(snap: &Snapshot, node: &NodeNetwork, nodes: &[&NodeNetwork]) -
                 x.dev.as_deref() == Some(DEV)
             }
         },
-        |x| (x.line, x.text.as_str()),
+        |x| (x.line, x.text()),
     );
     let mut out = Compared::default();
     for peer in nodes.iter().filter(|p| p.name != node.name) {
@@ -228,7 +228,7 @@ fn compare_routes(snap: &Snapshot, node: &NodeNetwork, nodes: &[&NodeNetwork]) -
         }
         let mut evidence = vec![peer_evidence(peer, cidr)];
         match found {
-            Some(x) => evidence.push(ev(&r.file, x.line, x.text.trim_end())),
+            Some(x) => evidence.push(ev(&r.file, x.line, x.text().trim_end())),
             None => evidence.extend(absent.iter().cloned()),
         }
         let expected = if host_gw {
@@ -307,13 +307,13 @@ fn compare_vxlan(
         &n.file,
         &n.value,
         |x| on_dev(&x.dev),
-        |x| (x.line, x.text.as_str()),
+        |x| (x.line, x.text()),
     );
     let fdb_absent = context(
         &f.file,
         &f.value,
         |x| on_dev(&x.dev),
-        |x| (x.line, x.text.as_str()),
+        |x| (x.line, x.text()),
     );
     let (mut nc, mut fc) = (Compared::default(), Compared::default());
     for peer in nodes.iter().filter(|p| p.name != node.name) {
@@ -343,11 +343,11 @@ fn compare_vxlan(
         let mut evidence = vec![peer_evidence(peer, cidr)];
         match found_neighbor {
             None => evidence.extend(neighbors_absent.iter().cloned()),
-            Some(x) => evidence.push(ev(&n.file, x.line, x.text.trim_end())),
+            Some(x) => evidence.push(ev(&n.file, x.line, x.text().trim_end())),
         }
         match entry {
             None => evidence.extend(fdb_absent.iter().cloned()),
-            Some(x) => evidence.push(ev(&f.file, x.line, x.text.trim_end())),
+            Some(x) => evidence.push(ev(&f.file, x.line, x.text().trim_end())),
         }
         nc.records.push(Fact {
             record: row(FlannelVxlanRecord {
@@ -514,7 +514,7 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
                 push(
                     &r.file,
                     x.line,
-                    &x.text,
+                    &x.text(),
                     "route",
                     x.dst.to_string(),
                     "no node has this pod CIDR",
@@ -527,7 +527,7 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
                     push(
                         &n.file,
                         x.line,
-                        &x.text,
+                        &x.text(),
                         "neighbor",
                         x.ip.to_string(),
                         "no node has this pod CIDR",
@@ -536,7 +536,7 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
                     push(
                         &n.file,
                         x.line,
-                        &x.text,
+                        &x.text(),
                         "neighbor",
                         x.ip.to_string(),
                         "no node has this VTEP MAC",
@@ -554,7 +554,7 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
                     push(
                         &f.file,
                         x.line,
-                        &x.text,
+                        &x.text(),
                         "fdb",
                         x.mac.to_string(),
                         "no node has this VTEP MAC",
@@ -563,7 +563,7 @@ pub(super) fn stale_entries(snap: &Snapshot) -> FactTable {
                     push(
                         &f.file,
                         x.line,
-                        &x.text,
+                        &x.text(),
                         "fdb",
                         x.mac.to_string(),
                         "no node has this public IP",

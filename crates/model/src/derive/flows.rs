@@ -366,9 +366,10 @@ fn node_flows(
 const PARALLEL_AFTER: usize = 64;
 
 /// Every required flow from every node whose routes were collected. The
-/// nodes are traced on as many threads as the machine has (each with its
-/// own tracer and caches), then folded in node order, so the table is the
-/// same whatever the number of threads.
+/// nodes are traced on as many threads as the machine has (one tracer,
+/// whose per-node indexes the first thread to need one builds for all),
+/// then folded in node order, so the table is the same whatever the
+/// number of threads.
 pub(super) fn flows(snap: &Snapshot) -> FactTable {
     let nodes = snap
         .nodes
@@ -404,15 +405,14 @@ fn flows_on(snap: &Snapshot, threads: usize) -> FactTable {
             .collect()
     } else {
         let chunk = names.len().div_ceil(threads);
-        let (dns, targets, with_cidr) = (&dns, &targets, &with_cidr);
+        let (dns, targets, with_cidr, tracer) = (&dns, &targets, &with_cidr, &tracer);
         std::thread::scope(|s| {
             let handles: Vec<_> = names
                 .chunks(chunk)
                 .map(|part| {
                     s.spawn(move || {
-                        let tracer = trace::Tracer::new(snap, inv);
                         part.iter()
-                            .map(|n| node_flows(snap, inv, &tracer, with_cidr, dns, targets, n))
+                            .map(|n| node_flows(snap, inv, tracer, with_cidr, dns, targets, n))
                             .collect::<Vec<_>>()
                     })
                 })

@@ -135,7 +135,7 @@ pub(crate) fn routes(snap: &Snapshot, only: Option<&str>) -> FactTable {
                             .collect(),
                     },
                     r.line,
-                    &r.text,
+                    &r.text(),
                 );
             }
         },
@@ -178,7 +178,7 @@ pub(crate) fn neighbors(snap: &Snapshot, only: Option<&str>) -> FactTable {
                         router: n.router,
                     },
                     n.line,
-                    &n.text,
+                    &n.text(),
                 );
             }
         },
@@ -224,7 +224,7 @@ pub(crate) fn fdb(snap: &Snapshot, only: Option<&str>) -> FactTable {
                         flags: f.flags.clone(),
                     },
                     f.line,
-                    &f.text,
+                    &f.text(),
                 );
             }
         },

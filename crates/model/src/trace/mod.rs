@@ -20,10 +20,9 @@ use netfilter::Outcome;
 use route::Lookup;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::cell::RefCell;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
 
 /// The flannel VXLAN device.
 const VXLAN_DEV: &str = "flannel.1";
@@ -90,7 +89,7 @@ pub struct Packet {
     pub out_dev: Option<Name>,
     /// The node's own addresses (for `-m addrtype --dst-type LOCAL`);
     /// `None` when `ip addr` was not collected.
-    pub local: Option<Rc<[IpAddr]>>,
+    pub local: Option<Arc<[IpAddr]>>,
 }
 
 /// Where the traced packet starts.
@@ -284,14 +283,34 @@ pub struct Tracer<'a> {
     cni0: Name,
     vxlan_dev: Name,
     /// Per node: its sysctls by key, its own addresses, the pods a flow
-    /// from it starts at (an application's first), each built once.
-    sysctls: RefCell<HashMap<&'a str, Rc<HashMap<&'a str, &'a Sysctl>>>>,
-    locals: RefCell<HashMap<&'a str, Option<Rc<[IpAddr]>>>>,
-    sources: RefCell<HashMap<&'a str, Rc<[&'a PodAddress]>>>,
-    rulesets: RefCell<HashMap<&'a str, Rc<netfilter::Ruleset<'a>>>>,
-    vteps: RefCell<HashMap<&'a str, Rc<Vteps<'a>>>>,
-    /// Each node's routes, indexed once (a flannel node has one per peer).
-    route_index: RefCell<HashMap<&'a str, Rc<route::RouteIndex<'a>>>>,
+    /// from it starts at (an application's first), its rules, its VXLAN
+    /// entries and its routes (a flannel node has one per peer), each
+    /// built once by the first thread that needs it and shared by all.
+    sysctls: PerNode<'a, HashMap<&'a str, &'a Sysctl>>,
+    locals: PerNode<'a, Option<Arc<[IpAddr]>>>,
+    sources: PerNode<'a, Box<[&'a PodAddress]>>,
+    rulesets: PerNode<'a, netfilter::Ruleset<'a>>,
+    vteps: PerNode<'a, Vteps<'a>>,
+    route_index: PerNode<'a, route::RouteIndex<'a>>,
+    /// What a node without tables has: no VXLAN entries.
+    no_vteps: Vteps<'a>,
+}
+
+/// One value per node, built on first use by whichever thread asks first;
+/// the others wait for it and then share it. The nodes are fixed when the
+/// tracer is made, so lookups take no lock.
+struct PerNode<'a, V>(HashMap<&'a str, OnceLock<V>>);
+
+impl<'a, V> PerNode<'a, V> {
+    fn new(names: impl IntoIterator<Item = &'a str>) -> Self {
+        PerNode(names.into_iter().map(|n| (n, OnceLock::new())).collect())
+    }
+
+    /// The node's value, built by `init` the first time; `None` for a node
+    /// the tracer was not made with.
+    fn get(&self, node: &str, init: impl FnOnce() -> V) -> Option<&V> {
+        self.0.get(node).map(|slot| slot.get_or_init(init))
+    }
 }
 
 /// One node's `flannel.1` neighbours by address and FDB entries (with a
@@ -362,11 +381,11 @@ impl<'a> Tracer<'a> {
             }
             internal_ips.extend(n.internal_ips.iter().copied());
         }
+        let names = || snap.nodes.keys().map(String::as_str);
         Tracer {
             snap,
             pods,
             pods_by_name,
-            pods_by_node,
             ready,
             services,
             endpoints: crate::derive::kube_proxy::ready_endpoints(snap),
@@ -377,12 +396,14 @@ impl<'a> Tracer<'a> {
             internal_ips,
             cni0: Name::from("cni0"),
             vxlan_dev: Name::from(VXLAN_DEV),
-            sysctls: RefCell::new(HashMap::default()),
-            locals: RefCell::new(HashMap::default()),
-            sources: RefCell::new(HashMap::default()),
-            rulesets: RefCell::new(HashMap::default()),
-            vteps: RefCell::new(HashMap::default()),
-            route_index: RefCell::new(HashMap::default()),
+            sysctls: PerNode::new(names()),
+            locals: PerNode::new(names()),
+            sources: PerNode::new(pods_by_node.keys().copied()),
+            rulesets: PerNode::new(names()),
+            vteps: PerNode::new(names()),
+            route_index: PerNode::new(names()),
+            no_vteps: Vteps::default(),
+            pods_by_node,
         }
     }
 
@@ -445,24 +466,20 @@ impl<'a> Tracer<'a> {
     }
 
     /// A node's routes, indexed once; `None` when they were not collected.
-    fn routes(&self, node: &str) -> Option<Rc<route::RouteIndex<'a>>> {
+    fn routes(&self, node: &str) -> Option<&route::RouteIndex<'a>> {
         let (name, t) = self.entry(node)?;
         let routes = t.routes.as_ref()?;
-        let mut cache = self.route_index.borrow_mut();
-        Some(Rc::clone(cache.entry(name).or_insert_with(|| {
-            Rc::new(route::RouteIndex::new(&routes.value))
-        })))
+        self.route_index
+            .get(name, || route::RouteIndex::new(&routes.value))
     }
 
     /// A node's VXLAN entries, indexed once.
-    fn vteps(&self, node: &str) -> Rc<Vteps<'a>> {
+    fn vteps(&self, node: &str) -> &Vteps<'a> {
         let Some((name, t)) = self.entry(node) else {
-            return Rc::default();
+            return &self.no_vteps;
         };
-        let mut cache = self.vteps.borrow_mut();
-        cache
-            .entry(name)
-            .or_insert_with(|| {
+        self.vteps
+            .get(name, || {
                 let mut v = Vteps::default();
                 let on_dev = |d: &Option<kdiag_parse::Name>| d.as_deref() == Some(VXLAN_DEV);
                 for x in t
@@ -481,22 +498,17 @@ impl<'a> Tracer<'a> {
                 {
                     v.fdb.entry(x.mac).or_insert(x);
                 }
-                Rc::new(v)
+                v
             })
-            .clone()
+            .unwrap_or(&self.no_vteps)
     }
 
     /// A node's rules, indexed once.
-    fn ruleset(&self, node: &str) -> Option<Rc<netfilter::Ruleset<'a>>> {
+    fn ruleset(&self, node: &str) -> Option<&netfilter::Ruleset<'a>> {
         let (name, t) = self.entry(node)?;
         let ipt = t.iptables.as_ref()?;
-        let mut cache = self.rulesets.borrow_mut();
-        Some(
-            cache
-                .entry(name)
-                .or_insert_with(|| Rc::new(netfilter::Ruleset::new(&ipt.value, &ipt.file)))
-                .clone(),
-        )
+        self.rulesets
+            .get(name, || netfilter::Ruleset::new(&ipt.value, &ipt.file))
     }
 }
 
@@ -978,12 +990,11 @@ impl<'a> Tracer<'a> {
 
     /// The pods of a node's pod CIDR a flow from it may start at, an
     /// application's before a system pod's; sorted once per node.
-    fn source_pods(&self, node: &str, cidr: ipnet::IpNet) -> Rc<[&'a PodAddress]> {
-        let Some((name, list)) = self.pods_by_node.get_key_value(node) else {
-            return Rc::from(Vec::new());
+    fn source_pods(&self, node: &str, cidr: ipnet::IpNet) -> &[&'a PodAddress] {
+        let Some(list) = self.pods_by_node.get(node) else {
+            return &[];
         };
-        let mut cache = self.sources.borrow_mut();
-        Rc::clone(cache.entry(name).or_insert_with(|| {
+        let pods = self.sources.get(node, || {
             let mut pods: Vec<&PodAddress> = list
                 .iter()
                 .filter(|p| cidr.contains(&p.ip))
@@ -991,16 +1002,15 @@ impl<'a> Tracer<'a> {
                 .collect();
             pods.sort_by_key(|p| p.pod.starts_with("kube-system/"));
             pods.into()
-        }))
+        });
+        pods.map(|p| &p[..]).unwrap_or_default()
     }
 
     /// A node's own addresses (`ip addr`), read once.
-    fn local_addresses(&self, node: &str) -> Option<Rc<[IpAddr]>> {
+    fn local_addresses(&self, node: &str) -> Option<Arc<[IpAddr]>> {
         let (name, t) = self.entry(node)?;
         self.locals
-            .borrow_mut()
-            .entry(name)
-            .or_insert_with(|| {
+            .get(name, || {
                 let ifs = t.addrs.as_ref()?;
                 Some(
                     ifs.value
@@ -1008,7 +1018,7 @@ impl<'a> Tracer<'a> {
                         .flat_map(|i| i.addrs.iter().map(|a| a.addr.addr()))
                         .collect(),
                 )
-            })
+            })?
             .clone()
     }
 
@@ -1127,7 +1137,7 @@ impl<'a> Tracer<'a> {
         let Some(rs) = self.ruleset(node) else {
             return Vec::new();
         };
-        let walks = netfilter::walk(&rs, "nat", chain, &pkt);
+        let walks = netfilter::walk(rs, "nat", chain, &pkt);
         let file = rs.file();
         let mut out = Vec::new();
         for w in walks {
@@ -1252,13 +1262,16 @@ impl<'a> Tracer<'a> {
             return Err(format!("{} was not collected", self.snap.path_of(&input)));
         };
         let (name, _) = self.entry(node).ok_or_else(String::new)?;
-        let index = Rc::clone(self.sysctls.borrow_mut().entry(name).or_insert_with(|| {
-            let mut by_key = HashMap::default();
-            for x in &s.value {
-                by_key.entry(x.key.as_str()).or_insert(x);
-            }
-            Rc::new(by_key)
-        }));
+        let index = self
+            .sysctls
+            .get(name, || {
+                let mut by_key = HashMap::default();
+                for x in &s.value {
+                    by_key.entry(x.key.as_str()).or_insert(x);
+                }
+                by_key
+            })
+            .ok_or_else(String::new)?;
         match index.get(key) {
             Some(x) => Ok((
                 x.value.trim(),
@@ -1355,7 +1368,7 @@ impl<'a> Tracer<'a> {
         let Some(rs) = self.ruleset(node) else {
             return true;
         };
-        let walks = netfilter::walk(&rs, "filter", chain, pkt);
+        let walks = netfilter::walk(rs, "filter", chain, pkt);
         let mut ok = true;
         let file = rs.file();
         for w in walks {
@@ -1469,7 +1482,7 @@ impl<'a> Tracer<'a> {
                         routes
                             .value
                             .first()
-                            .map(|r| vec![ev(&routes.file, r.line, &r.text)])
+                            .map(|r| vec![ev(&routes.file, r.line, &r.text())])
                             .unwrap_or_default(),
                     ),
                     "the CNI programs a route per pod network; restart its pod on this node",
@@ -1478,7 +1491,7 @@ impl<'a> Tracer<'a> {
                 }
                 Lookup::Route(r) => r,
             };
-        let rev = || ev(&routes.file, r.line, &r.text);
+        let rev = || ev(&routes.file, r.line, &r.text());
         if route::drops(r) {
             hops.add(Verdict::Drop, || {
                 hop(
@@ -1702,7 +1715,7 @@ impl<'a> Tracer<'a> {
         let vteps = self.vteps(node);
         let Some(neigh) = vteps.neighbors.get(&gateway).copied() else {
             hops.add(Verdict::Drop, || with_fix(
-                hop(node, "vxlan neighbor", Verdict::Drop, format!("no neighbour entry for {gateway} on {VXLAN_DEV}: the kernel cannot find the peer's VTEP MAC"), n.value.first().map(|x| vec![ev(&n.file, x.line, &x.text)]).unwrap_or_default()),
+                hop(node, "vxlan neighbor", Verdict::Drop, format!("no neighbour entry for {gateway} on {VXLAN_DEV}: the kernel cannot find the peer's VTEP MAC"), n.value.first().map(|x| vec![ev(&n.file, x.line, &x.text())]).unwrap_or_default()),
                 "flannel programs one PERMANENT neighbour per peer: restart the flannel pod on this node",
             ));
             return None;
@@ -1714,7 +1727,7 @@ impl<'a> Tracer<'a> {
                     "vxlan neighbor",
                     Verdict::Drop,
                     format!("the neighbour entry for {gateway} has no link-layer address"),
-                    vec![ev(&n.file, neigh.line, &neigh.text)],
+                    vec![ev(&n.file, neigh.line, &neigh.text())],
                 )
             });
             return None;
@@ -1725,7 +1738,7 @@ impl<'a> Tracer<'a> {
                 "vxlan neighbor",
                 Verdict::Pass,
                 format!("{gateway} is VTEP {mac}"),
-                vec![ev(&n.file, neigh.line, &neigh.text)],
+                vec![ev(&n.file, neigh.line, &neigh.text())],
             )
         });
         let Some(f) = t.and_then(|t| t.fdb.as_ref()) else {
@@ -1736,13 +1749,13 @@ impl<'a> Tracer<'a> {
         };
         let Some(entry) = vteps.fdb.get(&mac).copied() else {
             hops.add(Verdict::Drop, || with_fix(
-                hop(node, "vxlan fdb", Verdict::Drop, format!("no FDB entry for {mac} on {VXLAN_DEV}: the kernel does not know which node has that VTEP"), f.value.first().map(|x| vec![ev(&f.file, x.line, &x.text)]).unwrap_or_default()),
+                hop(node, "vxlan fdb", Verdict::Drop, format!("no FDB entry for {mac} on {VXLAN_DEV}: the kernel does not know which node has that VTEP"), f.value.first().map(|x| vec![ev(&f.file, x.line, &x.text())]).unwrap_or_default()),
                 "flannel programs one FDB entry per peer: restart the flannel pod on this node",
             ));
             return None;
         };
         let dst = entry.dst.unwrap_or(gateway);
-        let fev = ev(&f.file, entry.line, &entry.text);
+        let fev = ev(&f.file, entry.line, &entry.text());
         match self.node_by_ip(dst) {
             Some(peer) => {
                 hops.add(Verdict::Pass, || {

@@ -1,6 +1,7 @@
 use super::{ip, is_mac};
 use crate::{Intern, Interner, Mac, Name, Parsed};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// One entry of `bridge fdb show`.
@@ -20,8 +21,12 @@ pub struct FdbEntry {
     pub master: Option<Name>,
     /// Flags and states: `self`, `permanent`, `static`, `extern_learn`, ...
     pub flags: Vec<Name>,
-    /// The line as printed.
-    pub text: Name,
+    /// The line as printed, kept only when [`FdbEntry::render`] does not
+    /// give it back exactly (see [`FdbEntry::text`]).
+    pub verbatim: Option<Name>,
+    /// The line ended in one space after what [`FdbEntry::render`] prints
+    /// (iproute2 leaves one after flags and some values).
+    pub spaced: bool,
 }
 
 impl Intern for FdbEntry {
@@ -29,11 +34,42 @@ impl Intern for FdbEntry {
         self.dev.intern(names);
         self.master.intern(names);
         self.flags.intern(names);
-        self.text.intern(names);
+        self.verbatim.intern(names);
     }
 }
 
 impl FdbEntry {
+    /// The line as printed: kept when it was not in iproute2's plain form,
+    /// else printed again from the record (the same text, byte for byte).
+    pub fn text(&self) -> Cow<'_, str> {
+        super::text_of(&self.verbatim, self.spaced, |out| self.render(out))
+    }
+
+    /// Appends the entry as `bridge fdb show` prints it in its plain form:
+    /// `MAC[ dev DEV][ vlan V][ dst IP][ master M][ FLAG...]`.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{}", self.mac);
+        if let Some(d) = &self.dev {
+            out.push_str(" dev ");
+            out.push_str(d);
+        }
+        if let Some(v) = self.vlan {
+            let _ = write!(out, " vlan {v}");
+        }
+        if let Some(d) = self.dst {
+            let _ = write!(out, " dst {d}");
+        }
+        if let Some(m) = &self.master {
+            out.push_str(" master ");
+            out.push_str(m);
+        }
+        for f in &self.flags {
+            out.push(' ');
+            out.push_str(f);
+        }
+    }
+
     /// Whether the entry is `permanent` (or `static`).
     pub fn permanent(&self) -> bool {
         self.flags.iter().any(|f| f == "permanent" || f == "static")
@@ -85,7 +121,8 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
         vlan: None,
         master: None,
         flags: Vec::new(),
-        text: Name::from(line),
+        verbatim: None,
+        spaced: false,
     };
     let mut i = 1;
     while i < toks.len() {
@@ -115,6 +152,8 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
         }
         i += 2;
     }
+    r.flags.shrink_to_fit();
+    (r.verbatim, r.spaced) = super::verbatim(line, |out| r.render(out));
     Some(r)
 }
 

@@ -14,7 +14,50 @@ pub use link::{IfAddr, Interface, VxlanInfo, parse_links};
 pub use neigh::{Neighbor, parse_neighbors};
 pub use route::{Route, parse_routes};
 
+use crate::Name;
+use std::cell::RefCell;
 use std::net::IpAddr;
+
+thread_local! {
+    /// Where [`verbatim`] prints a record again, reused line after line.
+    static RENDERED: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// How a record's line is given back: printed again from the record
+/// (`render`), with the space iproute2 leaves after its last word or
+/// without, or — when neither is the line byte for byte — the line as
+/// kept. A table of a million plain lines holds no text, and every
+/// evidence line is still the one the node printed.
+pub(crate) fn verbatim(line: &str, render: impl FnOnce(&mut String)) -> (Option<Name>, bool) {
+    RENDERED.with_borrow_mut(|buf| {
+        buf.clear();
+        render(buf);
+        match line.strip_prefix(buf.as_str()) {
+            Some("") => (None, false),
+            Some(" ") => (None, true),
+            _ => (Some(Name::from(line)), false),
+        }
+    })
+}
+
+/// A record's text from what [`verbatim`] decided.
+pub(crate) fn text_of<'a>(
+    verbatim: &'a Option<Name>,
+    spaced: bool,
+    render: impl FnOnce(&mut String),
+) -> std::borrow::Cow<'a, str> {
+    match verbatim {
+        Some(t) => std::borrow::Cow::Borrowed(t.as_str()),
+        None => {
+            let mut out = String::new();
+            render(&mut out);
+            if spaced {
+                out.push(' ');
+            }
+            std::borrow::Cow::Owned(out)
+        }
+    }
+}
 
 /// Runs a one-record-per-line parser over every non-blank line; lines it
 /// cannot read become diagnostics saying what they look like instead.
@@ -73,5 +116,184 @@ pub(crate) fn clip(s: &str) -> String {
         format!("{}…", s.chars().take(80).collect::<String>())
     } else {
         s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    /// Key/value groups of a route after its destination, in the order
+    /// iproute2 prints them.
+    fn route_groups() -> impl Strategy<Value = Vec<String>> {
+        (
+            proptest::option::of(
+                (1u8..255, 1u8..255).prop_map(|(a, b)| format!("via 10.{a}.{b}.1")),
+            ),
+            proptest::option::of(
+                select(vec!["eth0", "cni0", "flannel.1"]).prop_map(|d| format!("dev {d}")),
+            ),
+            proptest::option::of(select(vec!["local", "100"]).prop_map(|t| format!("table {t}"))),
+            proptest::option::of(
+                select(vec!["kernel", "static", "bird"]).prop_map(|p| format!("proto {p}")),
+            ),
+            proptest::option::of(select(vec!["link", "host"]).prop_map(|s| format!("scope {s}"))),
+            proptest::option::of((1u8..255).prop_map(|a| format!("src 172.16.0.{a}"))),
+            proptest::option::of((0u32..5000).prop_map(|m| format!("metric {m}"))),
+            proptest::sample::subsequence(vec!["onlink", "linkdown"], 0..=2),
+        )
+            .prop_map(|(via, dev, table, proto, scope, src, metric, flags)| {
+                [via, dev, table, proto, scope, src, metric]
+                    .into_iter()
+                    .flatten()
+                    .chain(flags.into_iter().map(str::to_owned))
+                    .collect()
+            })
+    }
+
+    /// A line from its words: canonical (single spaces, printed order) or
+    /// not (words shuffled, spaces doubled, a trailing space).
+    fn join(words: &[String], order: &[usize], doubled: &[bool], trailing: bool) -> String {
+        let mut out = String::new();
+        for (i, &at) in order.iter().enumerate() {
+            if i > 0 {
+                out.push_str(if doubled[i % doubled.len()] {
+                    "  "
+                } else {
+                    " "
+                });
+            }
+            out.push_str(&words[at]);
+        }
+        if trailing {
+            out.push(' ');
+        }
+        out
+    }
+
+    proptest! {
+        /// Whatever form the line has, a route's text is that line, and a
+        /// line in the printed form keeps no text.
+        #[test]
+        fn route_text_is_the_line(
+            ty in proptest::option::of(select(vec!["local", "broadcast", "blackhole"])),
+            dst in select(vec!["default", "10.244.3.0/24", "10.0.0.5", "fd00::/64", "0.0.0.0/0", "10.0.0.5/32"]),
+            groups in route_groups(),
+            shuffle in any::<proptest::sample::Index>(),
+            doubled in proptest::collection::vec(any::<bool>(), 1..4),
+            trailing in any::<bool>(),
+        ) {
+            let head: String = ty.map(|t| format!("{t} ")).unwrap_or_default() + dst;
+            let mut words = vec![head];
+            words.extend(groups);
+            let canonical: Vec<usize> = (0..words.len()).collect();
+            let line = join(&words, &canonical, &[false], false);
+            let p = route::parse_routes(&line);
+            prop_assert_eq!(p.records.len(), 1);
+            prop_assert_eq!(p.records[0].text(), line.as_str());
+            // `0.0.0.0/0` and `/32` are not how iproute2 prints them.
+            if !matches!(dst, "0.0.0.0/0" | "10.0.0.5/32") {
+                prop_assert!(p.records[0].verbatim.is_none(), "{line}");
+            }
+            // iproute2's trailing space is kept as a flag, not as text.
+            let spaced = format!("{line} ");
+            let s = route::parse_routes(&spaced);
+            prop_assert_eq!(s.records[0].text(), spaced.as_str());
+            prop_assert_eq!(s.records[0].verbatim.is_none(), p.records[0].verbatim.is_none());
+            let mut order = canonical.clone();
+            let n = order.len();
+            if n > 1 {
+                order.swap(1 + shuffle.index(n - 1), n - 1);
+            }
+            let other = join(&words, &order, &doubled, trailing);
+            let q = route::parse_routes(&other);
+            for r in &q.records {
+                prop_assert_eq!(r.text(), other.as_str());
+            }
+        }
+
+        /// The same for neighbours.
+        #[test]
+        fn neighbor_text_is_the_line(
+            ip in select(vec!["10.244.3.0", "fe80::1", "172.16.0.1"]),
+            dev in proptest::option::of(select(vec!["eth0", "flannel.1"])),
+            mac in proptest::option::of(proptest::array::uniform6(any::<u8>())),
+            router in any::<bool>(),
+            states in proptest::sample::subsequence(vec!["PERMANENT", "STALE", "NOARP"], 0..=2),
+            shuffle in any::<proptest::sample::Index>(),
+            doubled in proptest::collection::vec(any::<bool>(), 1..4),
+            trailing in any::<bool>(),
+        ) {
+            let mut words = vec![ip.to_owned()];
+            words.extend(dev.map(|d| format!("dev {d}")));
+            words.extend(mac.map(|m| format!("lladdr {}", crate::Mac(m))));
+            if router {
+                words.push("router".into());
+            }
+            words.extend(states.into_iter().map(str::to_owned));
+            let canonical: Vec<usize> = (0..words.len()).collect();
+            let line = join(&words, &canonical, &[false], false);
+            let p = neigh::parse_neighbors(&line);
+            prop_assert_eq!(p.records.len(), 1);
+            prop_assert_eq!(p.records[0].text(), line.as_str());
+            prop_assert!(p.records[0].verbatim.is_none(), "{line}");
+            // iproute2's trailing space is kept as a flag, not as text.
+            let spaced = format!("{line} ");
+            let s = neigh::parse_neighbors(&spaced);
+            prop_assert_eq!(s.records[0].text(), spaced.as_str());
+            prop_assert_eq!(s.records[0].verbatim.is_none(), p.records[0].verbatim.is_none());
+            let mut order = canonical.clone();
+            let n = order.len();
+            if n > 1 {
+                order.swap(1 + shuffle.index(n - 1), n - 1);
+            }
+            let other = join(&words, &order, &doubled, trailing);
+            for r in &neigh::parse_neighbors(&other).records {
+                prop_assert_eq!(r.text(), other.as_str());
+            }
+        }
+
+        /// The same for FDB entries.
+        #[test]
+        fn fdb_text_is_the_line(
+            mac in proptest::array::uniform6(any::<u8>()),
+            dev in proptest::option::of(select(vec!["eth0", "flannel.1", "veth1"])),
+            vlan in proptest::option::of(1u16..4095),
+            dst in proptest::option::of(select(vec!["10.99.0.3", "fd00::3"])),
+            master in proptest::option::of(select(vec!["cni0", "br0"])),
+            flags in proptest::sample::subsequence(vec!["self", "extern_learn", "permanent"], 0..=3),
+            shuffle in any::<proptest::sample::Index>(),
+            doubled in proptest::collection::vec(any::<bool>(), 1..4),
+            trailing in any::<bool>(),
+        ) {
+            let mut words = vec![crate::Mac(mac).to_string()];
+            words.extend(dev.map(|d| format!("dev {d}")));
+            words.extend(vlan.map(|v| format!("vlan {v}")));
+            words.extend(dst.map(|d| format!("dst {d}")));
+            words.extend(master.map(|m| format!("master {m}")));
+            words.extend(flags.into_iter().map(str::to_owned));
+            let canonical: Vec<usize> = (0..words.len()).collect();
+            let line = join(&words, &canonical, &[false], false);
+            let p = fdb::parse_fdb(&line);
+            prop_assert_eq!(p.records.len(), 1);
+            prop_assert_eq!(p.records[0].text(), line.as_str());
+            prop_assert!(p.records[0].verbatim.is_none(), "{line}");
+            // iproute2's trailing space is kept as a flag, not as text.
+            let spaced = format!("{line} ");
+            let s = fdb::parse_fdb(&spaced);
+            prop_assert_eq!(s.records[0].text(), spaced.as_str());
+            prop_assert_eq!(s.records[0].verbatim.is_none(), p.records[0].verbatim.is_none());
+            let mut order = canonical.clone();
+            let n = order.len();
+            if n > 1 {
+                order.swap(1 + shuffle.index(n - 1), n - 1);
+            }
+            let other = join(&words, &order, &doubled, trailing);
+            for r in &fdb::parse_fdb(&other).records {
+                prop_assert_eq!(r.text(), other.as_str());
+            }
+        }
     }
 }

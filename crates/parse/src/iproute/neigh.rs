@@ -1,6 +1,7 @@
 use super::{ip, is_mac};
 use crate::{Intern, Interner, Mac, Name, Parsed};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// One entry of `ip neigh show`.
@@ -18,19 +19,50 @@ pub struct Neighbor {
     pub states: Vec<Name>,
     /// The entry is marked `router`.
     pub router: bool,
-    /// The line as printed.
-    pub text: Name,
+    /// The line as printed, kept only when [`Neighbor::render`] does not
+    /// give it back exactly (see [`Neighbor::text`]).
+    pub verbatim: Option<Name>,
+    /// The line ended in one space after what [`Neighbor::render`] prints
+    /// (iproute2 leaves one after flags and some values).
+    pub spaced: bool,
 }
 
 impl Intern for Neighbor {
     fn intern(&mut self, names: &mut Interner) {
         self.dev.intern(names);
         self.states.intern(names);
-        self.text.intern(names);
+        self.verbatim.intern(names);
     }
 }
 
 impl Neighbor {
+    /// The line as printed: kept when it was not in iproute2's plain form,
+    /// else printed again from the record (the same text, byte for byte).
+    pub fn text(&self) -> Cow<'_, str> {
+        super::text_of(&self.verbatim, self.spaced, |out| self.render(out))
+    }
+
+    /// Appends the entry as `ip neigh show` prints it in its plain form:
+    /// `IP[ dev DEV][ lladdr MAC][ router][ STATE...]`.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{}", self.ip);
+        if let Some(d) = &self.dev {
+            out.push_str(" dev ");
+            out.push_str(d);
+        }
+        if let Some(m) = self.lladdr {
+            let _ = write!(out, " lladdr {m}");
+        }
+        if self.router {
+            out.push_str(" router");
+        }
+        for s in &self.states {
+            out.push(' ');
+            out.push_str(s);
+        }
+    }
+
     /// Whether the entry is `PERMANENT` (as flannel programs its VTEPs).
     pub fn permanent(&self) -> bool {
         self.states.iter().any(|s| s == "PERMANENT")
@@ -65,7 +97,8 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
         lladdr: None,
         states: Vec::new(),
         router: false,
-        text: Name::from(line),
+        verbatim: None,
+        spaced: false,
     };
     let mut i = 1;
     while i < toks.len() {
@@ -99,6 +132,8 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
             _ => return None,
         }
     }
+    r.states.shrink_to_fit();
+    (r.verbatim, r.spaced) = super::verbatim(line, |out| r.render(out));
     Some(r)
 }
 

@@ -3,6 +3,7 @@ use crate::diag::numbered;
 use crate::{Intern, Interner, Name, Parsed};
 use ipnet::IpNet;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// One route of `ip route show`.
@@ -32,8 +33,12 @@ pub struct Route {
     pub nexthops: Vec<(Option<IpAddr>, Option<Name>)>,
     /// Flags such as `onlink`, `linkdown`, `dead`.
     pub flags: Vec<Name>,
-    /// The line as printed.
-    pub text: Name,
+    /// The line as printed, kept only when [`Route::render`] does not give
+    /// it back exactly (see [`Route::text`]).
+    pub verbatim: Option<Name>,
+    /// The line ended in one space after what [`Route::render`] prints
+    /// (iproute2 leaves one after flags and some values).
+    pub spaced: bool,
 }
 
 impl Intern for Route {
@@ -47,11 +52,59 @@ impl Intern for Route {
             dev.intern(names);
         }
         self.flags.intern(names);
-        self.text.intern(names);
+        self.verbatim.intern(names);
     }
 }
 
 impl Route {
+    /// The line as printed: kept when it was not in iproute2's plain form,
+    /// else printed again from the record (the same text, byte for byte).
+    pub fn text(&self) -> Cow<'_, str> {
+        super::text_of(&self.verbatim, self.spaced, |out| self.render(out))
+    }
+
+    /// Appends the route as `ip route show` prints it in its plain form:
+    /// `[TYPE ]DST[ via GW][ dev DEV][ table T][ proto P][ scope S][ src A][ metric M][ FLAG...]`.
+    /// Nexthops are continuation lines and not part of it.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        if let Some(t) = &self.route_type {
+            out.push_str(t);
+            out.push(' ');
+        }
+        if self.dst.prefix_len() == 0 && self.dst.addr().is_unspecified() {
+            out.push_str("default");
+        } else if self.dst.prefix_len() == self.dst.max_prefix_len() {
+            let _ = write!(out, "{}", self.dst.addr());
+        } else {
+            let _ = write!(out, "{}", self.dst);
+        }
+        if let Some(g) = self.gateway {
+            let _ = write!(out, " via {g}");
+        }
+        for (key, v) in [
+            (" dev ", &self.dev),
+            (" table ", &self.table),
+            (" proto ", &self.proto),
+            (" scope ", &self.scope),
+        ] {
+            if let Some(v) = v {
+                out.push_str(key);
+                out.push_str(v);
+            }
+        }
+        if let Some(s) = self.src {
+            let _ = write!(out, " src {s}");
+        }
+        if let Some(m) = self.metric {
+            let _ = write!(out, " metric {m}");
+        }
+        for f in &self.flags {
+            out.push(' ');
+            out.push_str(f);
+        }
+    }
+
     /// Whether the route carries the `onlink` flag.
     pub fn onlink(&self) -> bool {
         self.flags.iter().any(|f| f == "onlink")
@@ -141,7 +194,8 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
         table: None,
         nexthops: Vec::new(),
         flags: Vec::new(),
-        text: Name::from(line),
+        verbatim: None,
+        spaced: false,
     };
     while i < toks.len() {
         let key = toks[i];
@@ -203,6 +257,8 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
     {
         r.dst = IpNet::V6(ipnet::Ipv6Net::default());
     }
+    r.flags.shrink_to_fit();
+    (r.verbatim, r.spaced) = super::verbatim(line, |out| r.render(out));
     Some(r)
 }
 
