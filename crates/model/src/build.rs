@@ -650,7 +650,6 @@ impl EntrySink for Builder<'_> {
                 );
                 d += 1;
             }
-            let text = text.into_owned();
             self.not_kubernetes = false;
             self.cluster_info_stream = false;
             let (r, pd) = self.parse_file(path, &role, &text);

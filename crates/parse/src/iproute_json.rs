@@ -2,7 +2,9 @@
 //! iproute2's JSON. Records get the line where their array element starts
 //! (1 for the usual one-line output).
 
-use crate::iproute::{FdbEntry, IfAddr, Interface, Neighbor, Route, VxlanInfo};
+use crate::iproute::{
+    FdbEntry, IfAddr, Interface, Neighbor, NudStates, Route, RouteFlags, RouteMore, VxlanInfo,
+};
 use crate::{Diagnostic, Mac, Name, Parsed};
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -88,21 +90,33 @@ pub fn parse_routes_json(text: &str) -> Parsed<Route> {
             );
             continue;
         };
-        out.push(Route {
-            line,
+        let mut flags = RouteFlags::default();
+        for f in &r.flags {
+            if !flags.insert(f) {
+                out.problem(
+                    line,
+                    format!("route flag '{f}' not recognised; it is left out"),
+                );
+            }
+        }
+        let more = RouteMore {
             route_type: r.r#type.filter(|t| t != "unicast"),
-            dst,
-            gateway: r.gateway,
-            dev: r.dev,
             proto: r.protocol,
             scope: r.scope,
             src: r.prefsrc,
             metric: r.metric,
             table: r.table,
             nexthops: Vec::new(),
-            flags: r.flags,
-            verbatim: Some(raw.into()),
+        };
+        out.push(Route {
+            line,
+            dst,
+            gateway: r.gateway,
+            dev: r.dev,
+            flags,
             spaced: false,
+            verbatim: Some(raw.into()),
+            extra: (more != RouteMore::default()).then(|| Box::new(more)),
         });
     }
     out
@@ -124,23 +138,32 @@ struct JNeigh {
 /// Parses `ip -j neigh show`.
 pub fn parse_neighbors_json(text: &str) -> Parsed<Neighbor> {
     let (items, diagnostics) = elements::<JNeigh>(text, "neighbour");
-    let records = items
-        .into_iter()
-        .map(|(line, n, raw)| Neighbor {
+    let mut out = Parsed {
+        records: Vec::new(),
+        diagnostics,
+    };
+    for (line, n, raw) in items {
+        let mut states = NudStates::default();
+        for s in &n.state {
+            if !states.insert(s) {
+                out.problem(
+                    line,
+                    format!("neighbour state '{s}' not recognised; it is left out"),
+                );
+            }
+        }
+        out.push(Neighbor {
             line,
             ip: n.dst,
             dev: n.dev,
             lladdr: n.lladdr,
-            states: n.state,
+            states,
             router: n.router.is_some(),
             verbatim: Some(raw.into()),
             spaced: false,
-        })
-        .collect();
-    Parsed {
-        records,
-        diagnostics,
+        });
     }
+    out
 }
 
 #[derive(Deserialize)]

@@ -108,21 +108,22 @@ pub(crate) fn routes(snap: &Snapshot, only: Option<&str>) -> FactTable {
         |t| t.routes.as_ref(),
         |node, s, push| {
             for r in &s.value {
+                let more = r.more();
                 push(
                     RouteRecord {
                         node: node.to_owned(),
-                        table: r.table.clone().unwrap_or_else(|| MAIN.clone()),
-                        route_type: r.route_type.clone().unwrap_or_else(|| UNICAST.clone()),
+                        table: more.table.clone().unwrap_or_else(|| MAIN.clone()),
+                        route_type: more.route_type.clone().unwrap_or_else(|| UNICAST.clone()),
                         dst: r.dst,
                         gateway: r.gateway,
                         dev: r.dev.clone(),
-                        proto: r.proto.clone(),
-                        scope: r.scope.clone(),
-                        src: r.src,
-                        metric: r.metric,
+                        proto: more.proto.clone(),
+                        scope: more.scope.clone(),
+                        src: more.src,
+                        metric: more.metric,
                         onlink: r.onlink(),
-                        flags: r.flags.clone(),
-                        nexthops: r
+                        flags: r.flags.iter().map(Name::from).collect(),
+                        nexthops: more
                             .nexthops
                             .iter()
                             .map(|(via, dev)| {
@@ -174,7 +175,7 @@ pub(crate) fn neighbors(snap: &Snapshot, only: Option<&str>) -> FactTable {
                         ip: n.ip,
                         dev: n.dev.clone(),
                         lladdr: n.lladdr,
-                        states: n.states.clone(),
+                        states: n.states.iter().map(Name::from).collect(),
                         router: n.router,
                     },
                     n.line,

@@ -1500,7 +1500,7 @@ impl<'a> Tracer<'a> {
                     Verdict::Drop,
                     format!(
                         "{} route to {}",
-                        r.route_type.as_deref().unwrap_or("blackhole"),
+                        r.more().route_type.as_deref().unwrap_or("blackhole"),
                         r.dst
                     ),
                     vec![rev()],
@@ -1509,7 +1509,7 @@ impl<'a> Tracer<'a> {
             return;
         }
         // The node's own address: delivered to the host.
-        if r.table.as_deref() == Some("local")
+        if r.more().table.as_deref() == Some("local")
             || pkt.local.as_ref().is_some_and(|l| l.contains(&pkt.dst))
         {
             hops.add(Verdict::Pass, || {

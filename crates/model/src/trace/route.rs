@@ -20,7 +20,7 @@ pub enum Lookup<'a> {
 /// Where a route's table stands in the lookup: `local` first, then
 /// `main`; other tables (reached only through `ip rule`) are not used.
 fn table_rank(r: &Route) -> u8 {
-    match r.table.as_deref() {
+    match r.more().table.as_deref() {
         Some("local") => 0,
         None | Some("main") => 1,
         _ => 2,
@@ -29,31 +29,54 @@ fn table_rank(r: &Route) -> u8 {
 
 /// A node's routes indexed by table, prefix length and network, so that a
 /// lookup costs one hash probe per distinct prefix length instead of a scan
-/// of every route (a flannel node has one route per peer).
+/// of every route (a flannel node has one route per peer). The routes of
+/// one key are a run of `routes`, in the order listed; the map holds only
+/// where each run starts and ends (a million routes, no list per route).
 #[derive(Debug, Default)]
 pub struct RouteIndex<'a> {
-    /// (table rank, IPv4?, prefix length, network) → the routes, in order.
-    by_prefix: HashMap<(u8, bool, u8, IpNet), Vec<&'a Route>>,
+    /// (table rank, IPv4?, prefix length, network) → `routes[start..end]`.
+    by_prefix: HashMap<Key, (u32, u32)>,
+    /// The routes of the lookup tables, grouped by key.
+    routes: Vec<&'a Route>,
     /// Per table rank and family, the prefix lengths present, longest first.
     lengths: HashMap<(u8, bool), Vec<u8>>,
+}
+
+/// Where a route is filed in a [`RouteIndex`]: table rank, IPv4?, prefix
+/// length, network.
+type Key = (u8, bool, u8, IpNet);
+
+/// Where a route is filed in a [`RouteIndex`].
+fn key(r: &Route, rank: u8) -> Key {
+    (
+        rank,
+        r.dst.addr().is_ipv4(),
+        r.dst.prefix_len(),
+        r.dst.trunc(),
+    )
 }
 
 impl<'a> RouteIndex<'a> {
     /// Indexes `routes` (every table `ip route` printed).
     pub fn new(routes: &'a [Route]) -> Self {
         let mut index = RouteIndex::default();
-        for r in routes {
-            let rank = table_rank(r);
-            if rank > 1 {
-                continue;
-            }
-            let v4 = r.dst.addr().is_ipv4();
-            let len = r.dst.prefix_len();
-            index
-                .by_prefix
-                .entry((rank, v4, len, r.dst.trunc()))
-                .or_default()
-                .push(r);
+        let mut keyed: Vec<(Key, usize, &'a Route)> = routes
+            .iter()
+            .enumerate()
+            .filter_map(|(at, r)| {
+                let rank = table_rank(r);
+                (rank <= 1).then(|| (key(r, rank), at, r))
+            })
+            .collect();
+        // Grouped by key, each group in the order listed.
+        keyed.sort_unstable_by_key(|&(k, at, _)| (k, at));
+        index.routes.reserve_exact(keyed.len());
+        for (k, _, r) in keyed {
+            let at = u32::try_from(index.routes.len()).unwrap_or(u32::MAX);
+            index.routes.push(r);
+            let run = index.by_prefix.entry(k).or_insert((at, at));
+            run.1 = at.saturating_add(1);
+            let (rank, v4, len, _) = k;
             let lengths = index.lengths.entry((rank, v4)).or_default();
             if !lengths.contains(&len) {
                 lengths.push(len);
@@ -75,8 +98,9 @@ impl<'a> RouteIndex<'a> {
                 let Ok(net) = IpNet::new(dst, len) else {
                     continue;
                 };
-                if let Some(routes) = self.by_prefix.get(&(rank, v4, len, net.trunc()))
-                    && let Some(best) = routes.iter().min_by_key(|r| r.metric.unwrap_or(0))
+                if let Some(&(start, end)) = self.by_prefix.get(&(rank, v4, len, net.trunc()))
+                    && let Some(run) = self.routes.get(start as usize..end as usize)
+                    && let Some(best) = run.iter().min_by_key(|r| r.more().metric.unwrap_or(0))
                 {
                     return Lookup::Route(best);
                 }
@@ -130,7 +154,7 @@ fn lookup(routes: &[Route], dst: IpAddr) -> Lookup<'_> {
             (
                 table_rank(r),
                 u8::MAX - r.dst.prefix_len(),
-                r.metric.unwrap_or(0),
+                r.more().metric.unwrap_or(0),
             )
         });
     match best {
@@ -143,7 +167,7 @@ fn lookup(routes: &[Route], dst: IpAddr) -> Lookup<'_> {
 /// `prohibit`).
 pub fn drops(r: &Route) -> bool {
     matches!(
-        r.route_type.as_deref(),
+        r.more().route_type.as_deref(),
         Some("blackhole" | "unreachable" | "prohibit" | "throw")
     )
 }

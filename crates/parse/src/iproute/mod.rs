@@ -11,8 +11,8 @@ mod route;
 
 pub use fdb::{FdbEntry, parse_fdb};
 pub use link::{IfAddr, Interface, VxlanInfo, parse_links};
-pub use neigh::{Neighbor, parse_neighbors};
-pub use route::{Route, parse_routes};
+pub use neigh::{Neighbor, NudStates, parse_neighbors};
+pub use route::{Route, RouteFlags, RouteMore, parse_routes};
 
 use crate::Name;
 use std::cell::RefCell;
@@ -221,7 +221,7 @@ mod tests {
             dev in proptest::option::of(select(vec!["eth0", "flannel.1"])),
             mac in proptest::option::of(proptest::array::uniform6(any::<u8>())),
             router in any::<bool>(),
-            states in proptest::sample::subsequence(vec!["PERMANENT", "STALE", "NOARP"], 0..=2),
+            states in proptest::sample::subsequence(vec!["STALE", "NOARP", "PERMANENT"], 0..=2),
             shuffle in any::<proptest::sample::Index>(),
             doubled in proptest::collection::vec(any::<bool>(), 1..4),
             trailing in any::<bool>(),

@@ -16,7 +16,7 @@ pub struct Neighbor {
     /// `lladdr`
     pub lladdr: Option<Mac>,
     /// NUD states (`PERMANENT`, `REACHABLE`, `STALE`, `FAILED`, ...).
-    pub states: Vec<Name>,
+    pub states: NudStates,
     /// The entry is marked `router`.
     pub router: bool,
     /// The line as printed, kept only when [`Neighbor::render`] does not
@@ -30,7 +30,6 @@ pub struct Neighbor {
 impl Intern for Neighbor {
     fn intern(&mut self, names: &mut Interner) {
         self.dev.intern(names);
-        self.states.intern(names);
         self.verbatim.intern(names);
     }
 }
@@ -57,7 +56,7 @@ impl Neighbor {
         if self.router {
             out.push_str(" router");
         }
-        for s in &self.states {
+        for s in self.states.iter() {
             out.push(' ');
             out.push_str(s);
         }
@@ -65,20 +64,67 @@ impl Neighbor {
 
     /// Whether the entry is `PERMANENT` (as flannel programs its VTEPs).
     pub fn permanent(&self) -> bool {
-        self.states.iter().any(|s| s == "PERMANENT")
+        self.states.contains("PERMANENT")
     }
 }
 
+/// The NUD states of an entry, as a set (iproute2 prints only these).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct NudStates(u16);
+
+impl NudStates {
+    /// Adds a state; `false` when it is not one iproute2 prints.
+    pub fn insert(&mut self, state: &str) -> bool {
+        match STATES.iter().position(|s| *s == state) {
+            Some(at) => {
+                self.0 |= 1 << at;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the state is set.
+    pub fn contains(&self, state: &str) -> bool {
+        STATES
+            .iter()
+            .position(|s| *s == state)
+            .is_some_and(|at| self.0 & (1 << at) != 0)
+    }
+
+    /// The states set, in the order iproute2 prints them.
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        STATES
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| self.0 & (1 << at) != 0)
+            .map(|(_, s)| *s)
+    }
+}
+
+impl std::fmt::Debug for NudStates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for NudStates {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// In the order iproute2 prints them (the kernel's NUD bits, low to high).
 const STATES: &[&str] = &[
-    "PERMANENT",
-    "NOARP",
-    "REACHABLE",
-    "STALE",
     "NONE",
     "INCOMPLETE",
+    "REACHABLE",
+    "STALE",
     "DELAY",
     "PROBE",
     "FAILED",
+    "NOARP",
+    "PERMANENT",
 ];
 
 /// Parses `ip neigh show`, with or without `-s` statistics (`ref N`,
@@ -95,7 +141,7 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
         ip: addr,
         dev: None,
         lladdr: None,
-        states: Vec::new(),
+        states: NudStates::default(),
         router: false,
         verbatim: None,
         spaced: false,
@@ -125,14 +171,10 @@ fn parse_one(n: u32, line: &str) -> Option<Neighbor> {
                 toks.get(i + 1)?;
                 i += 2;
             }
-            s if STATES.contains(&s) => {
-                r.states.push(Name::from(s));
-                i += 1;
-            }
+            s if r.states.insert(s) => i += 1,
             _ => return None,
         }
     }
-    r.states.shrink_to_fit();
     (r.verbatim, r.spaced) = super::verbatim(line, |out| r.render(out));
     Some(r)
 }
@@ -164,7 +206,10 @@ mod tests {
         );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 3);
-        assert_eq!(p.records[1].states, vec!["DELAY"]);
+        assert_eq!(
+            p.records[1].states.iter().collect::<Vec<_>>(),
+            vec!["DELAY"]
+        );
         assert_eq!(p.records[1].dev.as_deref(), Some("eth0"));
         assert_eq!(
             p.records[2].lladdr.map(|m| m.to_string()).as_deref(),

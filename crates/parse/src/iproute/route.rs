@@ -6,19 +6,39 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-/// One route of `ip route show`.
+/// One route of `ip route show`. A node has one per peer on a flannel
+/// network, so what such a route has (destination, gateway, device,
+/// flags) is held inline and the rest, which few routes print, in
+/// [`Route::more`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Route {
     /// 1-based line.
     pub line: u32,
-    /// Route type when printed (`local`, `broadcast`, `blackhole`, `unreachable`, ...); `None` for unicast.
-    pub route_type: Option<Name>,
     /// Destination; `default` is `0.0.0.0/0` (or `::/0`), a bare address is a /32 (/128).
     pub dst: IpNet,
     /// `via`
     pub gateway: Option<IpAddr>,
     /// `dev`
     pub dev: Option<Name>,
+    /// Flags such as `onlink`, `linkdown`, `dead`.
+    pub flags: RouteFlags,
+    /// The line ended in one space after what [`Route::render`] prints
+    /// (iproute2 leaves one after flags and some values).
+    pub spaced: bool,
+    /// The line as printed, kept only when [`Route::render`] does not give
+    /// it back exactly (see [`Route::text`]).
+    pub verbatim: Option<Name>,
+    /// Type, table, protocol, scope, source, metric and next hops, when the
+    /// route printed any (see [`Route::more`]).
+    #[serde(flatten)]
+    pub extra: Option<Box<RouteMore>>,
+}
+
+/// What a route prints beyond destination, gateway, device and flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RouteMore {
+    /// Route type when printed (`local`, `broadcast`, `blackhole`, `unreachable`, ...); `None` for unicast.
+    pub route_type: Option<Name>,
     /// `proto`
     pub proto: Option<Name>,
     /// `scope`
@@ -31,32 +51,98 @@ pub struct Route {
     pub table: Option<Name>,
     /// Next hops of a multipath route (`nexthop via ... dev ...`).
     pub nexthops: Vec<(Option<IpAddr>, Option<Name>)>,
-    /// Flags such as `onlink`, `linkdown`, `dead`.
-    pub flags: Vec<Name>,
-    /// The line as printed, kept only when [`Route::render`] does not give
-    /// it back exactly (see [`Route::text`]).
-    pub verbatim: Option<Name>,
-    /// The line ended in one space after what [`Route::render`] prints
-    /// (iproute2 leaves one after flags and some values).
-    pub spaced: bool,
+}
+
+/// What a route without any of [`RouteMore`] reads as.
+static NO_MORE: RouteMore = RouteMore {
+    route_type: None,
+    proto: None,
+    scope: None,
+    src: None,
+    metric: None,
+    table: None,
+    nexthops: Vec::new(),
+};
+
+/// The flags a route may carry, as a set (iproute2 prints only these).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouteFlags(u16);
+
+impl RouteFlags {
+    /// Adds a flag; `false` when it is not one iproute2 prints.
+    pub fn insert(&mut self, flag: &str) -> bool {
+        match FLAGS.iter().position(|f| *f == flag) {
+            Some(at) => {
+                self.0 |= 1 << at;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the flag is set.
+    pub fn contains(&self, flag: &str) -> bool {
+        FLAGS
+            .iter()
+            .position(|f| *f == flag)
+            .is_some_and(|at| self.0 & (1 << at) != 0)
+    }
+
+    /// The flags set, in the order iproute2 prints them.
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        FLAGS
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| self.0 & (1 << at) != 0)
+            .map(|(_, f)| *f)
+    }
+
+    /// Whether none is set.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::fmt::Debug for RouteFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for RouteFlags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 impl Intern for Route {
     fn intern(&mut self, names: &mut Interner) {
-        self.route_type.intern(names);
         self.dev.intern(names);
-        self.proto.intern(names);
-        self.scope.intern(names);
-        self.table.intern(names);
-        for (_, dev) in &mut self.nexthops {
-            dev.intern(names);
-        }
-        self.flags.intern(names);
         self.verbatim.intern(names);
+        if let Some(m) = &mut self.extra {
+            m.route_type.intern(names);
+            m.proto.intern(names);
+            m.scope.intern(names);
+            m.table.intern(names);
+            for (_, dev) in &mut m.nexthops {
+                dev.intern(names);
+            }
+        }
     }
 }
 
 impl Route {
+    /// Type, table, protocol, scope, source, metric and next hops (all
+    /// `None` or empty when the route printed none).
+    pub fn more(&self) -> &RouteMore {
+        self.extra.as_deref().unwrap_or(&NO_MORE)
+    }
+
+    /// [`Route::more`], to fill in.
+    pub fn more_mut(&mut self) -> &mut RouteMore {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
     /// The line as printed: kept when it was not in iproute2's plain form,
     /// else printed again from the record (the same text, byte for byte).
     pub fn text(&self) -> Cow<'_, str> {
@@ -68,7 +154,8 @@ impl Route {
     /// Nexthops are continuation lines and not part of it.
     pub fn render(&self, out: &mut String) {
         use std::fmt::Write;
-        if let Some(t) = &self.route_type {
+        let more = self.more();
+        if let Some(t) = &more.route_type {
             out.push_str(t);
             out.push(' ');
         }
@@ -84,22 +171,22 @@ impl Route {
         }
         for (key, v) in [
             (" dev ", &self.dev),
-            (" table ", &self.table),
-            (" proto ", &self.proto),
-            (" scope ", &self.scope),
+            (" table ", &more.table),
+            (" proto ", &more.proto),
+            (" scope ", &more.scope),
         ] {
             if let Some(v) = v {
                 out.push_str(key);
                 out.push_str(v);
             }
         }
-        if let Some(s) = self.src {
+        if let Some(s) = more.src {
             let _ = write!(out, " src {s}");
         }
-        if let Some(m) = self.metric {
+        if let Some(m) = more.metric {
             let _ = write!(out, " metric {m}");
         }
-        for f in &self.flags {
+        for f in self.flags.iter() {
             out.push(' ');
             out.push_str(f);
         }
@@ -107,7 +194,7 @@ impl Route {
 
     /// Whether the route carries the `onlink` flag.
     pub fn onlink(&self) -> bool {
-        self.flags.iter().any(|f| f == "onlink")
+        self.flags.contains("onlink")
     }
 }
 
@@ -152,7 +239,7 @@ pub fn parse_routes(text: &str) -> Parsed<Route> {
             let toks: Vec<&str> = line.split_whitespace().collect();
             let via = value(&toks, "via").and_then(ip);
             let dev = value(&toks, "dev").map(Name::from);
-            last.nexthops.push((via, dev));
+            last.more_mut().nexthops.push((via, dev));
             continue;
         }
         match parse_route(n, line) {
@@ -183,20 +270,17 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
     i += 1;
     let mut r = Route {
         line: n,
-        route_type,
         dst,
         gateway: None,
         dev: None,
-        proto: None,
-        scope: None,
-        src: None,
-        metric: None,
-        table: None,
-        nexthops: Vec::new(),
-        flags: Vec::new(),
-        verbatim: None,
+        flags: RouteFlags::default(),
         spaced: false,
+        verbatim: None,
+        extra: None,
     };
+    if route_type.is_some() {
+        r.more_mut().route_type = route_type;
+    }
     while i < toks.len() {
         let key = toks[i];
         let val = toks.get(i + 1).copied();
@@ -217,23 +301,23 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
                 i += 2;
             }
             "proto" => {
-                r.proto = Some(Name::from(val?));
+                r.more_mut().proto = Some(Name::from(val?));
                 i += 2;
             }
             "scope" => {
-                r.scope = Some(Name::from(val?));
+                r.more_mut().scope = Some(Name::from(val?));
                 i += 2;
             }
             "src" => {
-                r.src = Some(ip(val?)?);
+                r.more_mut().src = Some(ip(val?)?);
                 i += 2;
             }
             "metric" | "preference" => {
-                r.metric = val?.parse().ok();
+                r.more_mut().metric = val?.parse().ok();
                 i += 2;
             }
             "table" => {
-                r.table = Some(Name::from(val?));
+                r.more_mut().table = Some(Name::from(val?));
                 i += 2;
             }
             "mtu" | "advmss" | "pref" | "expires" | "weight" | "realm" | "realms" | "tos"
@@ -241,10 +325,7 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
             | "features" | "congctl" | "nhid" | "encap" | "error" => {
                 i += 2;
             }
-            f if FLAGS.contains(&f) => {
-                r.flags.push(Name::from(f));
-                i += 1;
-            }
+            f if r.flags.insert(f) => i += 1,
             "lock" => i += 1,
             _ => return None,
         }
@@ -252,12 +333,11 @@ fn parse_route(n: u32, line: &str) -> Option<Route> {
     // `default` of an IPv6 route (a v6 gateway or source, or the v6-only `pref`).
     if is_default
         && (r.gateway.is_some_and(|g| g.is_ipv6())
-            || r.src.is_some_and(|s| s.is_ipv6())
+            || r.more().src.is_some_and(|s| s.is_ipv6())
             || toks.contains(&"pref"))
     {
         r.dst = IpNet::V6(ipnet::Ipv6Net::default());
     }
-    r.flags.shrink_to_fit();
     (r.verbatim, r.spaced) = super::verbatim(line, |out| r.render(out));
     Some(r)
 }
@@ -283,8 +363,13 @@ mod tests {
         assert_eq!(p.records[0].dst.to_string(), "0.0.0.0/0");
         assert!(p.records[2].onlink());
         assert_eq!(p.records[2].gateway.unwrap().to_string(), "10.244.24.0");
-        assert_eq!(p.records[3].src.unwrap().to_string(), "10.244.73.1");
-        assert_eq!(p.records[4].flags, vec!["linkdown"]);
+        assert_eq!(p.records[3].more().src.unwrap().to_string(), "10.244.73.1");
+        assert_eq!(
+            p.records[4].flags.iter().collect::<Vec<_>>(),
+            vec!["linkdown"]
+        );
+        // A flannel route holds nothing beyond destination, gateway, device and flags.
+        assert!(p.records[2].extra.is_none());
     }
 
     #[test]
@@ -302,8 +387,8 @@ mod tests {
         );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 4);
-        assert_eq!(p.records[0].route_type.as_deref(), Some("local"));
-        assert_eq!(p.records[2].nexthops.len(), 2);
+        assert_eq!(p.records[0].more().route_type.as_deref(), Some("local"));
+        assert_eq!(p.records[2].more().nexthops.len(), 2);
     }
 
     #[test]
@@ -318,9 +403,9 @@ mod tests {
             .iter()
             .map(|r| {
                 (
-                    r.route_type.as_deref(),
+                    r.more().route_type.as_deref(),
                     r.dst.to_string(),
-                    r.table.as_deref(),
+                    r.more().table.as_deref(),
                 )
             })
             .collect();
@@ -347,11 +432,11 @@ mod tests {
         assert_eq!(kinds[11], (Some("unreachable"), "::/0".into(), None));
         assert_eq!(kinds[12], (None, "::/0".into(), None));
         assert_eq!(
-            p.records[1].src.map(|s| s.to_string()).as_deref(),
+            p.records[1].more().src.map(|s| s.to_string()).as_deref(),
             Some("127.0.0.1")
         );
-        assert_eq!(p.records[4].metric, Some(256));
-        assert_eq!(p.records[11].metric, Some(u32::MAX));
+        assert_eq!(p.records[4].more().metric, Some(256));
+        assert_eq!(p.records[11].more().metric, Some(u32::MAX));
         // A plain IPv4 default is unchanged.
         let p = parse_routes(
             "default via 10.0.0.1 dev eth0 proto dhcp metric 100\ndefault dev wg0 scope link\n",
@@ -386,8 +471,8 @@ mod tests {
             proptest::prop_assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
             proptest::prop_assert_eq!(p.records.len(), 1);
             let r = &p.records[0];
-            proptest::prop_assert_eq!(r.route_type.as_deref(), Some(ty));
-            proptest::prop_assert_eq!(r.table.as_deref(), table);
+            proptest::prop_assert_eq!(r.more().route_type.as_deref(), Some(ty));
+            proptest::prop_assert_eq!(r.more().table.as_deref(), table);
             proptest::prop_assert_eq!(r.dst, net);
             proptest::prop_assert_eq!(r.dev.as_deref(), Some("eth0"));
         }
