@@ -3,7 +3,8 @@
 //! (1 for the usual one-line output).
 
 use crate::iproute::{
-    FdbEntry, IfAddr, Interface, Neighbor, NudStates, Route, RouteFlags, RouteMore, VxlanInfo,
+    FdbEntry, FdbFlags, IfAddr, Interface, Neighbor, NudStates, Route, RouteFlags, RouteMore,
+    VxlanInfo,
 };
 use crate::{Diagnostic, Mac, Name, Parsed};
 use ipnet::IpNet;
@@ -189,8 +190,14 @@ pub fn parse_fdb_json(text: &str) -> Parsed<FdbEntry> {
     let records = items
         .into_iter()
         .map(|(line, f, raw)| {
-            let mut flags = f.flags;
-            flags.extend(f.state.filter(|s| !s.is_empty()));
+            let mut flags = FdbFlags::default();
+            for x in f
+                .flags
+                .iter()
+                .chain(f.state.iter().filter(|s| !s.is_empty()))
+            {
+                flags.push(x);
+            }
             FdbEntry {
                 line,
                 mac: f.mac,

@@ -69,6 +69,11 @@ pub struct RuleBody {
     pub comment: Option<Name>,
     /// The line as printed.
     pub text: Name,
+    /// The first `-d`/`--destination` as a network, and whether it is
+    /// negated (read once for every node that prints the rule).
+    pub dst_net: Option<(IpNet, bool)>,
+    /// The first `-s`/`--source`, the same way.
+    pub src_net: Option<(IpNet, bool)>,
 }
 
 /// The rules read so far, by table and line: a rule that every node of a
@@ -96,6 +101,36 @@ impl RuleCache {
 }
 
 impl RuleBody {
+    /// A rule from its parts; its `-d` and `-s` networks are read from
+    /// `options`.
+    pub fn new(
+        table: Option<Name>,
+        chain: Name,
+        options: Vec<RuleOption>,
+        target: Option<Name>,
+        comment: Option<Name>,
+        text: Name,
+    ) -> RuleBody {
+        let addr = |names: [&str; 2]| {
+            options
+                .iter()
+                .find(|o| names.contains(&o.name.as_str()))
+                .and_then(|o| Some((net(o.values.first()?)?, o.negated)))
+        };
+        let dst_net = addr(["-d", "--destination"]);
+        let src_net = addr(["-s", "--source"]);
+        RuleBody {
+            table,
+            chain,
+            options,
+            target,
+            comment,
+            text,
+            dst_net,
+            src_net,
+        }
+    }
+
     /// The first value of an option (`-d`, `--dport`, `--to-destination`, ...),
     /// and whether it was negated.
     pub fn opt(&self, name: &str) -> Option<(&str, bool)> {
@@ -280,14 +315,14 @@ fn rule(
         .iter()
         .find(|o| o.name == "--comment")
         .and_then(|o| o.values.first().cloned());
-    Some(RuleBody {
+    Some(RuleBody::new(
         table,
         chain,
         options,
         target,
         comment,
-        text: names.get(text),
-    })
+        names.get(text),
+    ))
 }
 
 /// Splits a rule like a shell would: double quotes group, `\"` escapes.

@@ -2279,14 +2279,14 @@ impl Builder<'_> {
                     .collect();
                 Rule {
                     line: p.out.line,
-                    body: std::sync::Arc::new(RuleBody {
-                        table: Some(names.get(p.table)),
-                        chain: names.get(&p.chain),
+                    body: std::sync::Arc::new(RuleBody::new(
+                        Some(names.get(p.table)),
+                        names.get(&p.chain),
                         options,
-                        target: p.out.target.as_deref().map(|t| names.get(t)),
-                        comment: p.out.comment.as_deref().map(|c| names.get(c)),
-                        text: names.get(&p.out.text),
-                    }),
+                        p.out.target.as_deref().map(|t| names.get(t)),
+                        p.out.comment.as_deref().map(|c| names.get(c)),
+                        names.get(&p.out.text),
+                    )),
                 }
             })
             .collect();

@@ -172,18 +172,24 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
             evidence.push(p.evidence.clone());
         }
         // Tunnel entries that still point into this network: flannel.1 neighbours.
-        let tunnel: Vec<_> = snap
-            .nodes
-            .values()
-            .filter_map(|t| t.neighbors.as_ref())
-            .flat_map(|n| {
-                n.value
-                    .iter()
-                    .filter(|x| x.dev.as_deref() == Some("flannel.1") && net.contains(&x.ip))
-                    .map(move |x| ev(&n.file, x.line, x.text().trim_end()))
-            })
-            .collect();
-        evidence.extend(tunnel.iter().take(3).cloned());
+        // Counted all; only the first three are printed as evidence.
+        let tunnel = || {
+            snap.nodes
+                .values()
+                .filter_map(|t| t.neighbors.as_ref())
+                .flat_map(|n| {
+                    n.value
+                        .iter()
+                        .filter(|x| x.dev.as_deref() == Some("flannel.1") && net.contains(&x.ip))
+                        .map(move |x| (n, x))
+                })
+        };
+        let tunnel_entries = tunnel().count();
+        evidence.extend(
+            tunnel()
+                .take(3)
+                .map(|(n, x)| ev(&n.file, x.line, x.text().trim_end())),
+        );
         let believers: Vec<String> = inv
             .beliefs
             .iter()
@@ -209,7 +215,7 @@ pub(super) fn pod_networks(snap: &Snapshot) -> FactTable {
                 node_count: nodes.len(),
                 pods: *pods,
                 believed_by: believers,
-                tunnel_entries: tunnel.len(),
+                tunnel_entries,
             }),
             evidence,
             first_seen: None,

@@ -222,7 +222,7 @@ pub(crate) fn fdb(snap: &Snapshot, only: Option<&str>) -> FactTable {
                         dst: f.dst,
                         vlan: f.vlan,
                         master: f.master.clone(),
-                        flags: f.flags.clone(),
+                        flags: f.flags.iter().map(Name::from).collect(),
                     },
                     f.line,
                     &f.text(),

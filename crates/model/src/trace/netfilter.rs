@@ -69,10 +69,10 @@ type DstIndex = (HashMap<IpAddr, Vec<usize>>, Vec<usize>);
 /// Chains longer than this are indexed by destination.
 const INDEX_AFTER: usize = 32;
 
+/// A rule of a chain (its `-d` and `-s` networks were read with it, once
+/// for every node that prints it).
 struct Compiled<'a> {
     rule: &'a Rule,
-    dst: Option<(IpNet, bool)>,
-    src: Option<(IpNet, bool)>,
 }
 
 impl<'a> Ruleset<'a> {
@@ -90,23 +90,13 @@ impl<'a> Ruleset<'a> {
                 .or_default();
         }
         for rule in &save.rules {
-            let addr = |names: [&str; 2]| {
-                rule.options
-                    .iter()
-                    .find(|o| names.contains(&o.name.as_str()))
-                    .and_then(|o| Some((net(o.values.first()?)?, o.negated)))
-            };
             chains
                 .entry((
                     rule.table.as_deref().unwrap_or_default(),
                     rule.chain.as_str(),
                 ))
                 .or_default()
-                .push(Compiled {
-                    rule,
-                    dst: addr(["-d", "--destination"]),
-                    src: addr(["-s", "--source"]),
-                });
+                .push(Compiled { rule });
         }
         // Large chains (kube-proxy's KUBE-SERVICES: a rule per Service port)
         // are indexed by their `-d` host address.
@@ -117,7 +107,7 @@ impl<'a> Ruleset<'a> {
                 let mut exact: HashMap<IpAddr, Vec<usize>> = HashMap::default();
                 let mut other = Vec::new();
                 for (i, c) in rules.iter().enumerate() {
-                    match c.dst {
+                    match c.rule.dst_net {
                         Some((n, false)) if n.prefix_len() == n.max_prefix_len() => {
                             exact.entry(n.addr()).or_default().push(i);
                         }
@@ -176,8 +166,12 @@ struct Ctx<'r, 'a, 'o> {
 
 /// Whether a rule's `-s`/`-d`, read once, already rule the packet out.
 fn excluded(c: &Compiled<'_>, p: &Packet) -> bool {
-    c.dst.is_some_and(|(n, neg)| n.contains(&p.dst) == neg)
-        || c.src.is_some_and(|(n, neg)| n.contains(&p.src) == neg)
+    c.rule
+        .dst_net
+        .is_some_and(|(n, neg)| n.contains(&p.dst) == neg)
+        || c.rule
+            .src_net
+            .is_some_and(|(n, neg)| n.contains(&p.src) == neg)
 }
 
 /// Where a walk stands after a chain.

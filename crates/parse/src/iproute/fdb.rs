@@ -20,7 +20,7 @@ pub struct FdbEntry {
     /// `master`
     pub master: Option<Name>,
     /// Flags and states: `self`, `permanent`, `static`, `extern_learn`, ...
-    pub flags: Vec<Name>,
+    pub flags: FdbFlags,
     /// The line as printed, kept only when [`FdbEntry::render`] does not
     /// give it back exactly (see [`FdbEntry::text`]).
     pub verbatim: Option<Name>,
@@ -33,7 +33,11 @@ impl Intern for FdbEntry {
     fn intern(&mut self, names: &mut Interner) {
         self.dev.intern(names);
         self.master.intern(names);
-        self.flags.intern(names);
+        if let Some(other) = &mut self.flags.other {
+            for f in other.iter_mut() {
+                f.intern(names);
+            }
+        }
         self.verbatim.intern(names);
     }
 }
@@ -64,7 +68,7 @@ impl FdbEntry {
             out.push_str(" master ");
             out.push_str(m);
         }
-        for f in &self.flags {
+        for f in self.flags.iter() {
             out.push(' ');
             out.push_str(f);
         }
@@ -72,7 +76,73 @@ impl FdbEntry {
 
     /// Whether the entry is `permanent` (or `static`).
     pub fn permanent(&self) -> bool {
-        self.flags.iter().any(|f| f == "permanent" || f == "static")
+        self.flags.contains("permanent") || self.flags.contains("static")
+    }
+}
+
+/// The flags and states of an entry: those iproute2 prints as a set, in
+/// the order it prints them, any other word after them as read.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct FdbFlags {
+    known: u16,
+    other: Option<Box<[Name]>>,
+}
+
+/// Flags and states in the order `bridge fdb` prints them.
+const FLAGS: &[&str] = &[
+    "self",
+    "extern_learn",
+    "offload",
+    "router",
+    "sticky",
+    "permanent",
+    "static",
+    "dynamic",
+];
+
+impl FdbFlags {
+    /// Adds a flag.
+    pub fn push(&mut self, flag: &str) {
+        match FLAGS.iter().position(|f| *f == flag) {
+            Some(at) => self.known |= 1 << at,
+            None => {
+                let mut other = self.other.take().map(Vec::from).unwrap_or_default();
+                other.push(Name::from(flag));
+                self.other = Some(other.into_boxed_slice());
+            }
+        }
+    }
+
+    /// Whether the flag is set.
+    pub fn contains(&self, flag: &str) -> bool {
+        self.iter().any(|f| f == flag)
+    }
+
+    /// The flags: the known ones in iproute2's order, then the others.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        FLAGS
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| self.known & (1 << at) != 0)
+            .map(|(_, f)| *f)
+            .chain(self.other.iter().flat_map(|o| o.iter().map(Name::as_str)))
+    }
+
+    /// Whether none is set.
+    pub fn is_empty(&self) -> bool {
+        self.known == 0 && self.other.is_none()
+    }
+}
+
+impl std::fmt::Debug for FdbFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for FdbFlags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
     }
 }
 
@@ -120,7 +190,7 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
         dst: None,
         vlan: None,
         master: None,
-        flags: Vec::new(),
+        flags: FdbFlags::default(),
         verbatim: None,
         spaced: false,
     };
@@ -144,7 +214,7 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
             "master" => r.master = Some(Name::from(val?)),
             "port" | "vni" | "via" | "src_vni" | "nhid" | "state" => {}
             flag if flag.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
-                r.flags.push(Name::from(flag));
+                r.flags.push(flag);
                 i += 1;
                 continue;
             }
@@ -152,7 +222,6 @@ fn parse_one(n: u32, line: &str) -> Option<FdbEntry> {
         }
         i += 2;
     }
-    r.flags.shrink_to_fit();
     (r.verbatim, r.spaced) = super::verbatim(line, |out| r.render(out));
     Some(r)
 }
@@ -182,14 +251,20 @@ mod tests {
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(p.records.len(), 4);
         assert_eq!(p.records[0].dev.as_deref(), Some("eth0"));
-        assert_eq!(p.records[0].flags, vec!["self", "permanent"]);
+        assert_eq!(
+            p.records[0].flags.iter().collect::<Vec<_>>(),
+            vec!["self", "permanent"]
+        );
         assert!(p.records[1].permanent());
         assert_eq!(p.records[2].dev.as_deref(), Some("veth1"));
         assert_eq!(p.records[2].master.as_deref(), Some("cni0"));
         assert!(p.records[2].flags.is_empty());
         // A device named `dev`.
         assert_eq!(p.records[3].dev.as_deref(), Some("dev"));
-        assert_eq!(p.records[3].flags, vec!["self", "permanent"]);
+        assert_eq!(
+            p.records[3].flags.iter().collect::<Vec<_>>(),
+            vec!["self", "permanent"]
+        );
     }
 
     proptest::proptest! {

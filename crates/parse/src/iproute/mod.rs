@@ -9,7 +9,7 @@ mod link;
 mod neigh;
 mod route;
 
-pub use fdb::{FdbEntry, parse_fdb};
+pub use fdb::{FdbEntry, FdbFlags, parse_fdb};
 pub use link::{IfAddr, Interface, VxlanInfo, parse_links};
 pub use neigh::{Neighbor, NudStates, parse_neighbors};
 pub use route::{Route, RouteFlags, RouteMore, parse_routes};
