@@ -17,6 +17,11 @@ use kdiag_parse::{
 };
 use std::io::{self, Read};
 
+mod offload;
+
+/// What a file with bytes that are not UTF-8 gets told.
+const NOT_UTF8: &str = "holds bytes that are not UTF-8; they were replaced";
+
 /// Ranks of a node table's copies; see `Builder::node_slot`.
 const RANK_CLEAN_TEXT: u8 = 2;
 const RANK_JSON: u8 = 1;
@@ -36,6 +41,18 @@ pub(crate) struct Builder<'p> {
     not_kubernetes: bool,
     /// Set by `kube_content` when the file held `cluster-info dump` logs.
     cluster_info_stream: bool,
+    /// Parses the per-peer node tables while the stream goes on; `None`
+    /// when no thread could be started (they are parsed in place).
+    worker: Option<offload::Worker>,
+    /// The place in the stream of the file being read (from 1).
+    seq: u64,
+    /// The file a diagnostic being recorded belongs to: `seq`, or that of
+    /// a file the worker parsed, when its result is applied.
+    diag_seq: u64,
+    /// For each diagnostic: (`diag_seq`, 0) for one of a file, (`seq`, 1)
+    /// for one of the reader after it. `finish` orders the diagnostics by
+    /// it, as if every file had been parsed in place.
+    order: Vec<(u64, u8)>,
 }
 
 impl<'p> Builder<'p> {
@@ -48,6 +65,10 @@ impl<'p> Builder<'p> {
             rules: iptables::RuleCache::new(),
             not_kubernetes: false,
             cluster_info_stream: false,
+            worker: offload::Worker::start(),
+            seq: 0,
+            diag_seq: 0,
+            order: Vec::new(),
         }
     }
 
@@ -56,6 +77,19 @@ impl<'p> Builder<'p> {
     }
 
     pub(crate) fn finish(mut self) -> Snapshot {
+        if let Some(mut w) = self.worker.take() {
+            for d in w.rest() {
+                self.apply(d);
+            }
+        }
+        // Diagnostics in the order parsing each file in place gives.
+        let mut keyed: Vec<((u64, u8), Diagnostic)> = self
+            .order
+            .drain(..)
+            .zip(self.snapshot.diagnostics.drain(..))
+            .collect();
+        keyed.sort_by_key(|(k, _)| *k);
+        self.snapshot.diagnostics = keyed.into_iter().map(|(_, d)| d).collect();
         let snap = &mut self.snapshot;
         // A bundle's layout is that of the inputs read from it: a file a
         // layout lists but kdiag does not read (sonobuoy's plugin results,
@@ -89,6 +123,7 @@ impl<'p> Builder<'p> {
     }
 
     fn diag(&mut self, stage: Stage, file: &str, line: Option<u32>, message: impl Into<String>) {
+        self.order.push((self.diag_seq, 0));
         self.snapshot.diagnostics.push(Diagnostic {
             stage,
             file: Some(file.to_owned()),
@@ -438,9 +473,21 @@ impl<'p> Builder<'p> {
             }};
         }
         match file {
-            NodeFile::IpRoute => table!(self.interned(iproute::parse_routes(text)), routes),
-            NodeFile::IpNeigh => table!(self.interned(iproute::parse_neighbors(text)), neighbors),
-            NodeFile::BridgeFdb => table!(self.interned(iproute::parse_fdb(text)), fdb),
+            NodeFile::IpRoute => {
+                self.text_table(path, node, iproute::parse_routes(text), "routes", |t| {
+                    &mut t.routes
+                })
+            }
+            NodeFile::IpNeigh => self.text_table(
+                path,
+                node,
+                iproute::parse_neighbors(text),
+                "neighbors",
+                |t| &mut t.neighbors,
+            ),
+            NodeFile::BridgeFdb => {
+                self.text_table(path, node, iproute::parse_fdb(text), "fdb", |t| &mut t.fdb)
+            }
             NodeFile::IpAddr => table!(iproute::parse_links(text), addrs),
             NodeFile::IpLink => table!(iproute::parse_links(text), links),
             NodeFile::IpRouteJson => {
@@ -512,6 +559,54 @@ impl<'p> Builder<'p> {
             }
             NodeFile::KubeletLog | NodeFile::Other(_) => (0, 0),
         }
+    }
+
+    /// A node table read from text: held unless a better copy is (see
+    /// `node_slot`); returns (records, diagnostics).
+    fn text_table<T: kdiag_parse::Intern>(
+        &mut self,
+        path: &str,
+        node: &str,
+        parsed: Parsed<T>,
+        table: &'static str,
+        slot: fn(&mut crate::NodeTables) -> &mut Option<Sourced<Vec<T>>>,
+    ) -> (u64, u64) {
+        let parsed = self.interned(parsed);
+        let (rows, n, d) = self.take(path, parsed);
+        let rank = if d == 0 {
+            RANK_CLEAN_TEXT
+        } else {
+            RANK_TEXT_WITH_DIAGNOSTICS
+        };
+        self.node_slot(node, path, table, rows, rank, slot);
+        (n, d)
+    }
+
+    /// Takes in a file the worker parsed, as `file` would have in place.
+    fn apply(&mut self, done: offload::Done) {
+        let job = done.job;
+        self.diag_seq = job.seq;
+        let mut diags = 0;
+        if done.lossy {
+            self.diag(Stage::Parse, &job.path, None, NOT_UTF8);
+            diags += 1;
+        }
+        let (path, node) = (job.path.as_str(), job.node.as_str());
+        let (records, d) = match done.table {
+            offload::Table::Routes(p) => {
+                self.text_table(path, node, p, "routes", |t| &mut t.routes)
+            }
+            offload::Table::Neighbors(p) => {
+                self.text_table(path, node, p, "neighbors", |t| &mut t.neighbors)
+            }
+            offload::Table::Fdb(p) => self.text_table(path, node, p, "fdb", |t| &mut t.fdb),
+            offload::Table::Unread => (0, 0),
+        };
+        let info = &mut self.snapshot.files[job.info_index];
+        info.records = records;
+        info.diagnostics += d + diags;
+        info.layout = Some(job.layout);
+        self.diag_seq = self.seq;
     }
 
     /// JSON (`ip -j`) is preferred: it replaces a table read from text.
@@ -595,6 +690,13 @@ impl<'p> Builder<'p> {
 
 impl EntrySink for Builder<'_> {
     fn file(&mut self, path: &str, size: u64, body: &mut dyn Read) -> io::Result<()> {
+        self.seq += 1;
+        self.diag_seq = self.seq;
+        if let Some(w) = &mut self.worker {
+            for d in w.ready() {
+                self.apply(d);
+            }
+        }
         let classified = classify_in(path);
         let role = classified.role;
         let is_log = matches!(
@@ -639,15 +741,32 @@ impl EntrySink for Builder<'_> {
             }
             // A read error means the entry is incomplete: parse nothing of it.
             body.read_to_end(&mut bytes)?;
+            if let FileRole::Node { node, file } = &role
+                && offload::offloaded(file)
+                && let Some(w) = &mut self.worker
+            {
+                let job = offload::Job {
+                    seq: self.seq,
+                    info_index,
+                    path: path.to_owned(),
+                    node: node.clone(),
+                    file: file.clone(),
+                    layout: classified.layout,
+                    bytes,
+                };
+                match w.send(job) {
+                    Ok(()) => return Ok(()),
+                    // The worker is gone: parse in place from now on.
+                    Err(back) => {
+                        bytes = back;
+                        self.worker = None;
+                    }
+                }
+            }
             let (text, lossy) = decode(&bytes);
             let mut d = 0;
             if lossy {
-                self.diag(
-                    Stage::Parse,
-                    path,
-                    None,
-                    "holds bytes that are not UTF-8; they were replaced",
-                );
+                self.diag(Stage::Parse, path, None, NOT_UTF8);
                 d += 1;
             }
             self.not_kubernetes = false;
@@ -690,6 +809,7 @@ impl EntrySink for Builder<'_> {
         {
             info.diagnostics += 1;
         }
+        self.order.push((self.seq, 1));
         self.snapshot.diagnostics.push(Diagnostic {
             stage: Stage::Read,
             file: d.entry.clone(),
@@ -747,5 +867,105 @@ impl Builder<'_> {
         let info = &mut self.snapshot.files[index];
         info.kind = "not read".into();
         info.role = FileRole::Other;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test setup
+    use super::*;
+    use kdiag_bundle::Limits;
+    use std::path::Path;
+
+    /// A bundle read with the parse worker and read with every file parsed in
+    /// place.
+    fn both(read: impl Fn(&mut Builder<'_>)) -> (Snapshot, Snapshot) {
+        let patterns = LogPatterns::new([("denied", "forbidden")]).unwrap();
+        let mut with = Builder::new(&patterns);
+        assert!(with.worker.is_some());
+        read(&mut with);
+        let mut without = Builder::new(&patterns);
+        without.worker = None;
+        read(&mut without);
+        (with.finish(), without.finish())
+    }
+
+    fn same(a: &Snapshot, b: &Snapshot, what: &str) {
+        assert_eq!(a.diagnostics, b.diagnostics, "{what}: diagnostics");
+        assert_eq!(a.files, b.files, "{what}: files");
+        assert_eq!(a.nodes, b.nodes, "{what}: node tables");
+    }
+
+    #[test]
+    fn the_worker_reads_every_sample_as_parsing_in_place_does() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-bundles");
+        let mut read = 0;
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.join("nodes").is_dir() {
+                continue;
+            }
+            let (a, b) = both(|builder| {
+                builder.begin("sample");
+                kdiag_bundle::read_path(&path, &Limits::default(), builder).unwrap();
+            });
+            assert!(
+                a.nodes.values().any(|t| t.routes.is_some()),
+                "{}",
+                path.display()
+            );
+            same(&a, &b, &path.display().to_string());
+            read += 1;
+        }
+        assert!(read > 10, "only {read} sample bundles with node tables");
+    }
+
+    #[test]
+    fn diagnostics_keep_the_order_of_the_files() {
+        // Node tables with diagnostics (a prompt, bytes that are not UTF-8)
+        // between files parsed in place that have some too, and a second
+        // copy of a table, in a tar read from memory.
+        let mut tar = tar::Builder::new(Vec::new());
+        let files: [(&str, &[u8]); 7] = [
+            (
+                "b/nodes/n1/ip-route.txt",
+                b"$ ip route\ndefault via 10.0.0.1 dev eth0 \n",
+            ),
+            (
+                "b/nodes/n1/sysctl.txt",
+                b"net.ipv4.ip_forward = 1\nnot a sysctl\n",
+            ),
+            (
+                "b/nodes/n1/ip-neigh.txt",
+                b"10.0.0.1 dev eth0 lladdr 52:54:00:12:34:56 \xff\n",
+            ),
+            ("b/nodes/n1/bridge-fdb.txt", b"...\n"),
+            (
+                "b/nodes/n2/ip-route.txt",
+                b"10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink \n",
+            ),
+            (
+                "b/nodes/n1/lsmod.txt",
+                b"Module Size Used by\nbr_netfilter 32768 0\n",
+            ),
+            (
+                "c/nodes/n2/ip-route.txt",
+                b"default via 10.0.0.9 dev eth0\n",
+            ),
+        ];
+        for (name, body) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, body).unwrap();
+        }
+        let bytes = tar.into_inner().unwrap();
+        let (a, b) = both(|builder| {
+            builder.begin("mem");
+            kdiag_bundle::read_stream(&bytes[..], "mem.tar", &Limits::default(), builder).unwrap();
+        });
+        same(&a, &b, "in-memory tar");
+        assert!(a.diagnostics.len() >= 4, "{:?}", a.diagnostics);
     }
 }

@@ -52,17 +52,18 @@ impl FdbEntry {
     /// Appends the entry as `bridge fdb show` prints it in its plain form:
     /// `MAC[ dev DEV][ vlan V][ dst IP][ master M][ FLAG...]`.
     pub fn render(&self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = write!(out, "{}", self.mac);
+        super::push_mac(out, self.mac);
         if let Some(d) = &self.dev {
             out.push_str(" dev ");
             out.push_str(d);
         }
         if let Some(v) = self.vlan {
-            let _ = write!(out, " vlan {v}");
+            out.push_str(" vlan ");
+            super::push_num(out, u32::from(v));
         }
         if let Some(d) = self.dst {
-            let _ = write!(out, " dst {d}");
+            out.push_str(" dst ");
+            super::push_ip(out, d);
         }
         if let Some(m) = &self.master {
             out.push_str(" master ");

@@ -40,6 +40,55 @@ pub(crate) fn verbatim(line: &str, render: impl FnOnce(&mut String)) -> (Option<
     })
 }
 
+/// Appends a number in decimal.
+pub(crate) fn push_num(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends an address as iproute2 prints it (IPv4 without the formatting
+/// machinery: a million of them are printed to check lines).
+pub(crate) fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_num(out, u32::from(o));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Appends a MAC address (lowercase, colon-separated).
+pub(crate) fn push_mac(out: &mut String, mac: crate::Mac) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in mac.0.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+}
+
 /// A record's text from what [`verbatim`] decided.
 pub(crate) fn text_of<'a>(
     verbatim: &'a Option<Name>,
@@ -67,11 +116,11 @@ pub(crate) fn each_line<T>(
 ) -> crate::Parsed<T> {
     let mut out = crate::Parsed::default();
     for (n, line) in crate::diag::numbered(text) {
-        if line.trim().is_empty() || crate::lines::is_tool_stderr(line) {
-            continue;
-        }
+        // A tool's error message never reads as a record (its first word is
+        // no address), so it is looked for only in lines that do not.
         match parse_one(n, line) {
             Some(r) => out.push(r),
+            None if line.trim().is_empty() || crate::lines::is_tool_stderr(line) => {}
             None => out.problem(n, not_output(line)),
         }
     }
@@ -174,6 +223,26 @@ mod tests {
     }
 
     proptest! {
+        /// The quick printers print what `Display` does.
+        #[test]
+        fn quick_printers_match_display(
+            n in any::<u32>(),
+            v6 in any::<u128>(),
+            mac in proptest::array::uniform6(any::<u8>()),
+        ) {
+            let mut out = String::new();
+            push_num(&mut out, n);
+            prop_assert_eq!(&out, &n.to_string());
+            for ip in [IpAddr::from(std::net::Ipv4Addr::from(n)), IpAddr::from(std::net::Ipv6Addr::from(v6))] {
+                out.clear();
+                push_ip(&mut out, ip);
+                prop_assert_eq!(&out, &ip.to_string());
+            }
+            out.clear();
+            push_mac(&mut out, crate::Mac(mac));
+            prop_assert_eq!(&out, &crate::Mac(mac).to_string());
+        }
+
         /// Whatever form the line has, a route's text is that line, and a
         /// line in the printed form keeps no text.
         #[test]

@@ -44,14 +44,14 @@ impl Neighbor {
     /// Appends the entry as `ip neigh show` prints it in its plain form:
     /// `IP[ dev DEV][ lladdr MAC][ router][ STATE...]`.
     pub fn render(&self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = write!(out, "{}", self.ip);
+        super::push_ip(out, self.ip);
         if let Some(d) = &self.dev {
             out.push_str(" dev ");
             out.push_str(d);
         }
         if let Some(m) = self.lladdr {
-            let _ = write!(out, " lladdr {m}");
+            out.push_str(" lladdr ");
+            super::push_mac(out, m);
         }
         if self.router {
             out.push_str(" router");

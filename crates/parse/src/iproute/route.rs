@@ -153,7 +153,6 @@ impl Route {
     /// `[TYPE ]DST[ via GW][ dev DEV][ table T][ proto P][ scope S][ src A][ metric M][ FLAG...]`.
     /// Nexthops are continuation lines and not part of it.
     pub fn render(&self, out: &mut String) {
-        use std::fmt::Write;
         let more = self.more();
         if let Some(t) = &more.route_type {
             out.push_str(t);
@@ -162,12 +161,15 @@ impl Route {
         if self.dst.prefix_len() == 0 && self.dst.addr().is_unspecified() {
             out.push_str("default");
         } else if self.dst.prefix_len() == self.dst.max_prefix_len() {
-            let _ = write!(out, "{}", self.dst.addr());
+            super::push_ip(out, self.dst.addr());
         } else {
-            let _ = write!(out, "{}", self.dst);
+            super::push_ip(out, self.dst.addr());
+            out.push('/');
+            super::push_num(out, u32::from(self.dst.prefix_len()));
         }
         if let Some(g) = self.gateway {
-            let _ = write!(out, " via {g}");
+            out.push_str(" via ");
+            super::push_ip(out, g);
         }
         for (key, v) in [
             (" dev ", &self.dev),
@@ -181,10 +183,12 @@ impl Route {
             }
         }
         if let Some(s) = more.src {
-            let _ = write!(out, " src {s}");
+            out.push_str(" src ");
+            super::push_ip(out, s);
         }
         if let Some(m) = more.metric {
-            let _ = write!(out, " metric {m}");
+            out.push_str(" metric ");
+            super::push_num(out, m);
         }
         for f in self.flags.iter() {
             out.push(' ');
@@ -229,9 +233,6 @@ const FLAGS: &[&str] = &[
 pub fn parse_routes(text: &str) -> Parsed<Route> {
     let mut out: Parsed<Route> = Parsed::default();
     for (n, line) in numbered(text) {
-        if line.trim().is_empty() || crate::lines::is_tool_stderr(line) {
-            continue;
-        }
         if line.starts_with([' ', '\t'])
             && line.trim_start().starts_with("nexthop")
             && let Some(last) = out.records.last_mut()
@@ -242,8 +243,10 @@ pub fn parse_routes(text: &str) -> Parsed<Route> {
             last.more_mut().nexthops.push((via, dev));
             continue;
         }
+        // A tool's error message never reads as a route (see `each_line`).
         match parse_route(n, line) {
             Some(r) => out.push(r),
+            None if line.trim().is_empty() || crate::lines::is_tool_stderr(line) => {}
             None => out.problem(n, not_output(line)),
         }
     }
