@@ -1349,10 +1349,8 @@ impl<'a> Tracer<'a> {
     /// The filter table's verdict on one hook; false when it drops.
     fn filter(&self, node: &str, chain: &'static str, pkt: &Packet, hops: &mut Hops) -> bool {
         if self
-            .snap
-            .nodes
-            .get(node)
-            .and_then(|t| t.iptables.as_ref())
+            .entry(node)
+            .and_then(|(_, t)| t.iptables.as_ref())
             .is_none()
         {
             hops.add(Verdict::Unknown, || {
@@ -1364,7 +1362,7 @@ impl<'a> Tracer<'a> {
             });
             return true;
         };
-        let step = format!("filter {chain}");
+        let step = || format!("filter {chain}");
         let Some(rs) = self.ruleset(node) else {
             return true;
         };
@@ -1378,7 +1376,7 @@ impl<'a> Tracer<'a> {
                     hops.add(Verdict::Pass, || {
                         hop(
                             node,
-                            &step,
+                            &step(),
                             Verdict::Pass,
                             format!(
                                 "{} → {}:{}/{} accepted",
@@ -1413,7 +1411,7 @@ impl<'a> Tracer<'a> {
                         with_fix(
                             hop(
                                 node,
-                                &step,
+                                &step(),
                                 Verdict::Drop,
                                 format!(
                                     "{what}: {} → {}:{}/{}",
@@ -1431,7 +1429,7 @@ impl<'a> Tracer<'a> {
                 }
                 Outcome::Unknown(why) => {
                     hops.add(Verdict::Unknown, || {
-                        hop(node, &step, Verdict::Unknown, why, cite())
+                        hop(node, &step(), Verdict::Unknown, why, cite())
                     });
                 }
             }
@@ -1755,7 +1753,8 @@ impl<'a> Tracer<'a> {
             return None;
         };
         let dst = entry.dst.unwrap_or(gateway);
-        let fev = ev(&f.file, entry.line, &entry.text());
+        // Built only for a hop that is kept (a trace of drops keeps no pass).
+        let fev = || ev(&f.file, entry.line, &entry.text());
         match self.node_by_ip(dst) {
             Some(peer) => {
                 hops.add(Verdict::Pass, || {
@@ -1767,14 +1766,14 @@ impl<'a> Tracer<'a> {
                             "{mac} is at {dst} ({}): encapsulated in udp/{VXLAN_PORT}",
                             peer.name
                         ),
-                        vec![fev],
+                        vec![fev()],
                     )
                 });
                 Some(peer.name.clone())
             }
             None => {
                 hops.add(Verdict::Drop, || with_fix(
-                    hop(node, "vxlan fdb", Verdict::Drop, format!("{mac} points at {dst}, which is no current node"), vec![fev]),
+                    hop(node, "vxlan fdb", Verdict::Drop, format!("{mac} points at {dst}, which is no current node"), vec![fev()]),
                     "a stale flannel entry: restart the flannel pod on this node to reprogram its peers",
                 ));
                 None

@@ -100,9 +100,15 @@ impl<'a> RouteIndex<'a> {
                 };
                 if let Some(&(start, end)) = self.by_prefix.get(&(rank, v4, len, net.trunc()))
                     && let Some(run) = self.routes.get(start as usize..end as usize)
-                    && let Some(best) = run.iter().min_by_key(|r| r.more().metric.unwrap_or(0))
                 {
-                    return Lookup::Route(best);
+                    // One route for the prefix (the common case): no metric to compare.
+                    let best = match run {
+                        [only] => Some(only),
+                        _ => run.iter().min_by_key(|r| r.more().metric.unwrap_or(0)),
+                    };
+                    if let Some(best) = best {
+                        return Lookup::Route(best);
+                    }
                 }
             }
         }
