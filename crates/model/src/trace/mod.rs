@@ -783,24 +783,24 @@ impl<'a> Tracer<'a> {
                     .iter()
                     .find(|p| p.ip != dst)
                     .copied();
-                let (ip, detail, evidence) = match pod {
-                    Some(p) => (
-                        p.ip,
-                        format!("a pod on {n}: {} ({})", p.pod, p.ip),
-                        vec![p.evidence.clone()],
-                    ),
-                    None => {
-                        let ip = cidr.hosts().nth(1).unwrap_or(cidr.addr());
-                        (
-                            ip,
+                let ip = match pod {
+                    Some(p) => p.ip,
+                    None => cidr.hosts().nth(1).unwrap_or(cidr.addr()),
+                };
+                // Described only when the hop is kept (a trace of drops keeps no pass).
+                hops.add(Verdict::Pass, || {
+                    let (detail, evidence) = match pod {
+                        Some(p) => (
+                            format!("a pod on {n}: {} ({})", p.pod, p.ip),
+                            vec![p.evidence.clone()],
+                        ),
+                        None => (
                             format!(
                                 "a pod on {n} at {ip} (no pod of the bundle runs there; an address of its podCIDR {cidr})"
                             ),
                             net.map(|x| vec![x.evidence.clone()]).unwrap_or_default(),
-                        )
-                    }
-                };
-                hops.add(Verdict::Pass, || {
+                        ),
+                    };
                     hop(n, "source", Verdict::Pass, detail, evidence)
                 });
                 Some(Source {
