@@ -77,11 +77,7 @@ impl<'p> Builder<'p> {
     }
 
     pub(crate) fn finish(mut self) -> Snapshot {
-        if let Some(mut w) = self.worker.take() {
-            for d in w.rest() {
-                self.apply(d);
-            }
-        }
+        self.stop_worker();
         // Diagnostics in the order parsing each file in place gives.
         let mut keyed: Vec<((u64, u8), Diagnostic)> = self
             .order
@@ -473,20 +469,11 @@ impl<'p> Builder<'p> {
             }};
         }
         match file {
-            NodeFile::IpRoute => {
-                self.text_table(path, node, iproute::parse_routes(text), "routes", |t| {
-                    &mut t.routes
-                })
-            }
-            NodeFile::IpNeigh => self.text_table(
-                path,
-                node,
-                iproute::parse_neighbors(text),
-                "neighbors",
-                |t| &mut t.neighbors,
-            ),
-            NodeFile::BridgeFdb => {
-                self.text_table(path, node, iproute::parse_fdb(text), "fdb", |t| &mut t.fdb)
+            NodeFile::IpRoute | NodeFile::IpNeigh | NodeFile::BridgeFdb => {
+                match offload::parse(file, text) {
+                    Some(t) => self.per_peer_table(path, node, t),
+                    None => (0, 0),
+                }
             }
             NodeFile::IpAddr => table!(iproute::parse_links(text), addrs),
             NodeFile::IpLink => table!(iproute::parse_links(text), links),
@@ -582,6 +569,37 @@ impl<'p> Builder<'p> {
         (n, d)
     }
 
+    /// Holds one of the per-peer tables (see `offload`).
+    fn per_peer_table(&mut self, path: &str, node: &str, table: offload::Table) -> (u64, u64) {
+        match table {
+            offload::Table::Routes(p) => {
+                self.text_table(path, node, p, "routes", |t| &mut t.routes)
+            }
+            offload::Table::Neighbors(p) => {
+                self.text_table(path, node, p, "neighbors", |t| &mut t.neighbors)
+            }
+            offload::Table::Fdb(p) => self.text_table(path, node, p, "fdb", |t| &mut t.fdb),
+        }
+    }
+
+    /// Takes in every file still at the worker and stops it; after this,
+    /// files are parsed in place. A worker that panicked fails the run here,
+    /// as the same parse would have in place.
+    fn stop_worker(&mut self) {
+        if let Some(mut w) = self.worker.take() {
+            for d in w.rest() {
+                self.apply(d);
+            }
+        }
+    }
+
+    /// Takes in every file still at the worker, waiting for them.
+    fn settle(&mut self) {
+        while let Some(d) = self.worker.as_mut().and_then(offload::Worker::next) {
+            self.apply(d);
+        }
+    }
+
     /// Takes in a file the worker parsed, as `file` would have in place.
     fn apply(&mut self, done: offload::Done) {
         let job = done.job;
@@ -591,16 +609,9 @@ impl<'p> Builder<'p> {
             self.diag(Stage::Parse, &job.path, None, NOT_UTF8);
             diags += 1;
         }
-        let (path, node) = (job.path.as_str(), job.node.as_str());
         let (records, d) = match done.table {
-            offload::Table::Routes(p) => {
-                self.text_table(path, node, p, "routes", |t| &mut t.routes)
-            }
-            offload::Table::Neighbors(p) => {
-                self.text_table(path, node, p, "neighbors", |t| &mut t.neighbors)
-            }
-            offload::Table::Fdb(p) => self.text_table(path, node, p, "fdb", |t| &mut t.fdb),
-            offload::Table::Unread => (0, 0),
+            Some(t) => self.per_peer_table(&job.path, &job.node, t),
+            None => (0, 0),
         };
         let info = &mut self.snapshot.files[job.info_index];
         info.records = records;
@@ -741,10 +752,27 @@ impl EntrySink for Builder<'_> {
             }
             // A read error means the entry is incomplete: parse nothing of it.
             body.read_to_end(&mut bytes)?;
+            if let FileRole::Node { file, .. } = &role
+                && offload::shares_a_table(file)
+            {
+                self.settle();
+            }
             if let FileRole::Node { node, file } = &role
                 && offload::offloaded(file)
-                && let Some(w) = &mut self.worker
+                && self.worker.is_some()
             {
+                // Results are taken back before more bytes are sent than
+                // the worker may hold.
+                while self
+                    .worker
+                    .as_ref()
+                    .is_some_and(|w| !w.room_for(bytes.len()))
+                {
+                    match self.worker.as_mut().and_then(offload::Worker::next) {
+                        Some(d) => self.apply(d),
+                        None => break,
+                    }
+                }
                 let job = offload::Job {
                     seq: self.seq,
                     info_index,
@@ -754,12 +782,17 @@ impl EntrySink for Builder<'_> {
                     layout: classified.layout,
                     bytes,
                 };
-                match w.send(job) {
+                let sent = match &mut self.worker {
+                    Some(w) => w.send(job),
+                    None => Err(job.bytes),
+                };
+                match sent {
                     Ok(()) => return Ok(()),
-                    // The worker is gone: parse in place from now on.
+                    // The worker is gone: take in what it finished (or fail
+                    // as it did), then parse in place from now on.
                     Err(back) => {
                         bytes = back;
-                        self.worker = None;
+                        self.stop_worker();
                     }
                 }
             }
@@ -926,7 +959,7 @@ mod tests {
         // between files parsed in place that have some too, and a second
         // copy of a table, in a tar read from memory.
         let mut tar = tar::Builder::new(Vec::new());
-        let files: [(&str, &[u8]); 7] = [
+        let files: [(&str, &[u8]); 9] = [
             (
                 "b/nodes/n1/ip-route.txt",
                 b"$ ip route\ndefault via 10.0.0.1 dev eth0 \n",
@@ -951,6 +984,17 @@ mod tests {
             (
                 "c/nodes/n2/ip-route.txt",
                 b"default via 10.0.0.9 dev eth0\n",
+            ),
+            // Two JSON copies of a table a clean text copy holds: which one
+            // is held, and what is said of the others, must not depend on
+            // when the worker's result is in.
+            (
+                "b/nodes/n2/ip-route.json",
+                br#"[{"dst":"default","gateway":"10.0.0.1","dev":"eth0","flags":[]}]"#,
+            ),
+            (
+                "c/nodes/n2/ip-route.json",
+                br#"[{"dst":"default","gateway":"10.0.0.2","dev":"eth0","flags":[]}]"#,
             ),
         ];
         for (name, body) in files {

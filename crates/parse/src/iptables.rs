@@ -81,22 +81,12 @@ pub struct RuleBody {
 /// held once. Grows with the distinct rules of the bundle, not with the
 /// number of nodes.
 #[derive(Debug, Default)]
-pub struct RuleCache(FxHashMap<Name, FxHashMap<Name, Arc<RuleBody>>>);
+pub struct RuleCache(FxHashMap<Option<Name>, FxHashMap<Name, Arc<RuleBody>>>);
 
 impl RuleCache {
     /// A new, empty cache.
     pub fn new() -> RuleCache {
         RuleCache::default()
-    }
-
-    /// How many distinct rules it holds.
-    pub fn len(&self) -> usize {
-        self.0.values().map(FxHashMap::len).sum()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -236,8 +226,7 @@ pub fn parse_iptables_save_in(
                 text: names.get(t),
             });
         } else if t.starts_with("-A ") || t.starts_with("-I ") {
-            let in_table = table.as_deref().unwrap_or_default();
-            if let Some(body) = rules.0.get(in_table).and_then(|m| m.get(t)) {
+            if let Some(body) = rules.0.get(&table).and_then(|m| m.get(t)) {
                 out.rules.push(Rule {
                     line: n,
                     body: Arc::clone(body),
@@ -250,7 +239,7 @@ pub fn parse_iptables_save_in(
                         let body = Arc::new(body);
                         rules
                             .0
-                            .entry(names.get(in_table))
+                            .entry(table.clone())
                             .or_default()
                             .insert(body.text.clone(), Arc::clone(&body));
                         out.rules.push(Rule { line: n, body });

@@ -201,6 +201,17 @@ impl<T: Intern> Intern for Vec<T> {
 pub struct Mac(pub [u8; 6]);
 
 impl Mac {
+    /// As printed: lowercase hex pairs joined by colons (ASCII).
+    pub fn ascii(&self) -> [u8; 17] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b':'; 17];
+        for (i, b) in self.0.iter().enumerate() {
+            out[i * 3] = HEX[usize::from(b >> 4)];
+            out[i * 3 + 1] = HEX[usize::from(b & 0xf)];
+        }
+        out
+    }
+
     /// Reads `aa:bb:cc:dd:ee:ff` (either case); `None` for anything else.
     pub fn parse(s: &str) -> Option<Mac> {
         let mut out = [0u8; 6];
@@ -218,14 +229,7 @@ impl Mac {
 
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [b':'; 17];
-        for (i, b) in self.0.iter().enumerate() {
-            out[i * 3] = HEX[usize::from(b >> 4)];
-            out[i * 3 + 1] = HEX[usize::from(b & 0xf)];
-        }
-        // Only ASCII hex digits and colons were written.
-        f.write_str(std::str::from_utf8(&out).unwrap_or_default())
+        f.write_str(std::str::from_utf8(&self.ascii()).unwrap_or_default())
     }
 }
 

@@ -11,8 +11,13 @@ use kdiag_parse::{Parsed, iproute};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-/// Files read but not yet parsed, at most: bounds the bytes in flight.
+/// Files sent and not yet taken back, at most.
 const QUEUE: usize = 16;
+
+/// Bytes of the files sent and not yet taken back, at most (unless one
+/// file alone is larger): the builder takes results back before sending
+/// more.
+pub(super) const BYTES_IN_FLIGHT: usize = 64 << 20;
 
 /// Whether a node file is parsed on the worker.
 pub(super) fn offloaded(file: &NodeFile) -> bool {
@@ -20,6 +25,23 @@ pub(super) fn offloaded(file: &NodeFile) -> bool {
         file,
         NodeFile::IpRoute | NodeFile::IpNeigh | NodeFile::BridgeFdb
     )
+}
+
+/// Whether a file parsed in place fills a table the worker's files fill:
+/// the worker's results must be in first, so that which copy is held (and
+/// what is said of the others) is what parsing in place gives.
+pub(super) fn shares_a_table(file: &NodeFile) -> bool {
+    matches!(file, NodeFile::IpRouteJson | NodeFile::IpNeighJson)
+}
+
+/// Parses one of the worker's files (`None` for any other kind).
+pub(super) fn parse(file: &NodeFile, text: &str) -> Option<Table> {
+    Some(match file {
+        NodeFile::IpRoute => Table::Routes(iproute::parse_routes(text)),
+        NodeFile::IpNeigh => Table::Neighbors(iproute::parse_neighbors(text)),
+        NodeFile::BridgeFdb => Table::Fdb(iproute::parse_fdb(text)),
+        _ => return None,
+    })
 }
 
 /// One file for the worker.
@@ -40,8 +62,6 @@ pub(super) enum Table {
     Routes(Parsed<Route>),
     Neighbors(Parsed<Neighbor>),
     Fdb(Parsed<FdbEntry>),
-    /// A file kind the worker does not parse (`offloaded` sends none).
-    Unread,
 }
 
 /// A parsed file, back from the worker.
@@ -49,7 +69,9 @@ pub(super) struct Done {
     pub job: Job,
     /// The bytes were not all UTF-8 (replaced).
     pub lossy: bool,
-    pub table: Table,
+    pub table: Option<Table>,
+    /// How many bytes the file had.
+    pub size: usize,
 }
 
 /// The worker and the channels to it.
@@ -59,6 +81,8 @@ pub(super) struct Worker {
     handle: Option<JoinHandle<()>>,
     /// Sent and not yet received.
     pending: usize,
+    /// Their bytes.
+    in_flight: usize,
 }
 
 impl Worker {
@@ -73,13 +97,17 @@ impl Worker {
                 for mut job in inbox {
                     let bytes = std::mem::take(&mut job.bytes);
                     let (text, lossy) = decode(&bytes);
-                    let table = match job.file {
-                        NodeFile::IpRoute => Table::Routes(iproute::parse_routes(&text)),
-                        NodeFile::IpNeigh => Table::Neighbors(iproute::parse_neighbors(&text)),
-                        NodeFile::BridgeFdb => Table::Fdb(iproute::parse_fdb(&text)),
-                        _ => Table::Unread,
-                    };
-                    if outbox.send(Done { job, lossy, table }).is_err() {
+                    let table = parse(&job.file, &text);
+                    let size = bytes.len();
+                    if outbox
+                        .send(Done {
+                            job,
+                            lossy,
+                            table,
+                            size,
+                        })
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -90,6 +118,7 @@ impl Worker {
             done,
             handle: Some(handle),
             pending: 0,
+            in_flight: 0,
         })
     }
 
@@ -99,23 +128,47 @@ impl Worker {
         let Some(jobs) = &self.jobs else {
             return Err(job.bytes);
         };
+        let size = job.bytes.len();
         match jobs.send(job) {
             Ok(()) => {
                 self.pending += 1;
+                self.in_flight += size;
                 Ok(())
             }
             Err(mpsc::SendError(job)) => Err(job.bytes),
         }
     }
 
+    /// Whether `size` more bytes may be sent now: nothing is in flight, or
+    /// they fit in [`BYTES_IN_FLIGHT`].
+    pub(super) fn room_for(&self, size: usize) -> bool {
+        self.pending == 0 || self.in_flight.saturating_add(size) <= BYTES_IN_FLIGHT
+    }
+
+    fn took(&mut self, d: &Done) {
+        self.pending -= 1;
+        self.in_flight = self.in_flight.saturating_sub(d.size);
+    }
+
     /// The files parsed so far, in the order sent, without waiting.
     pub(super) fn ready(&mut self) -> Vec<Done> {
         let mut out = Vec::new();
         while let Ok(d) = self.done.try_recv() {
-            self.pending -= 1;
+            self.took(&d);
             out.push(d);
         }
         out
+    }
+
+    /// The next file sent, waiting for it; `None` when none is at the
+    /// worker (or it is gone: `rest` says why).
+    pub(super) fn next(&mut self) -> Option<Done> {
+        if self.pending == 0 {
+            return None;
+        }
+        let d = self.done.recv().ok()?;
+        self.took(&d);
+        Some(d)
     }
 
     /// Every file still at the worker, in the order sent; stops the worker.
@@ -125,7 +178,7 @@ impl Worker {
         while self.pending > 0 {
             match self.done.recv() {
                 Ok(d) => {
-                    self.pending -= 1;
+                    self.took(&d);
                     out.push(d);
                 }
                 Err(_) => break,

@@ -65,11 +65,17 @@ impl FdbEntry {
             out.push_str(" dst ");
             super::push_ip(out, d);
         }
+        // Flags, then the bridge, then the state (and any other word).
+        let mut words = self.flags.iter().peekable();
+        while let Some(f) = words.next_if(|f| BEFORE_MASTER.contains(f)) {
+            out.push(' ');
+            out.push_str(f);
+        }
         if let Some(m) = &self.master {
             out.push_str(" master ");
             out.push_str(m);
         }
-        for f in self.flags.iter() {
+        for f in words {
             out.push(' ');
             out.push_str(f);
         }
@@ -89,17 +95,21 @@ pub struct FdbFlags {
     other: Option<Box<[Name]>>,
 }
 
-/// Flags and states in the order `bridge fdb` prints them.
+/// Flags and states in the order `bridge fdb` prints them: the flags
+/// before `master`, the others after it.
 const FLAGS: &[&str] = &[
     "self",
+    "router",
     "extern_learn",
     "offload",
-    "router",
     "sticky",
     "permanent",
     "static",
     "dynamic",
 ];
+
+/// The flags `bridge fdb` prints before `master BRIDGE`.
+const BEFORE_MASTER: &[&str] = &["self", "router", "extern_learn", "offload"];
 
 impl FdbFlags {
     /// Adds a flag.

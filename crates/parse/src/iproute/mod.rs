@@ -79,14 +79,8 @@ pub(crate) fn push_ip(out: &mut String, ip: IpAddr) {
 
 /// Appends a MAC address (lowercase, colon-separated).
 pub(crate) fn push_mac(out: &mut String, mac: crate::Mac) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in mac.0.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
+    // Only ASCII hex digits and colons.
+    out.push_str(std::str::from_utf8(&mac.ascii()).unwrap_or_default());
 }
 
 /// A record's text from what [`verbatim`] decided.
@@ -332,7 +326,8 @@ mod tests {
             vlan in proptest::option::of(1u16..4095),
             dst in proptest::option::of(select(vec!["10.99.0.3", "fd00::3"])),
             master in proptest::option::of(select(vec!["cni0", "br0"])),
-            flags in proptest::sample::subsequence(vec!["self", "extern_learn", "permanent"], 0..=3),
+            flags in proptest::sample::subsequence(vec!["self", "extern_learn"], 0..=2),
+            state in proptest::option::of(select(vec!["permanent", "static"])),
             shuffle in any::<proptest::sample::Index>(),
             doubled in proptest::collection::vec(any::<bool>(), 1..4),
             trailing in any::<bool>(),
@@ -341,8 +336,9 @@ mod tests {
             words.extend(dev.map(|d| format!("dev {d}")));
             words.extend(vlan.map(|v| format!("vlan {v}")));
             words.extend(dst.map(|d| format!("dst {d}")));
-            words.extend(master.map(|m| format!("master {m}")));
             words.extend(flags.into_iter().map(str::to_owned));
+            words.extend(master.map(|m| format!("master {m}")));
+            words.extend(state.map(str::to_owned));
             let canonical: Vec<usize> = (0..words.len()).collect();
             let line = join(&words, &canonical, &[false], false);
             let p = fdb::parse_fdb(&line);

@@ -64,7 +64,7 @@ static NO_MORE: RouteMore = RouteMore {
     nexthops: Vec::new(),
 };
 
-/// The flags a route may carry, as a set (iproute2 prints only these).
+/// The flags a route carries, as a set over the ones iproute2 prints.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct RouteFlags(u16);
 
@@ -214,16 +214,20 @@ const TYPES: &[&str] = &[
     "nat",
     "anycast",
 ];
+/// Route flags, in the order iproute2 prints them (next-hop flags, then
+/// the route's own).
 const FLAGS: &[&str] = &[
-    "onlink",
-    "linkdown",
     "dead",
+    "onlink",
     "pervasive",
     "offload",
     "trap",
+    "notify",
+    "linkdown",
+    "unresolved",
     "rt_offload",
     "rt_trap",
-    "notify",
+    "rt_offload_failed",
 ];
 
 /// Parses `ip route show` (any table, IPv4 or IPv6), `ip route show table
