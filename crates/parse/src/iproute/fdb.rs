@@ -91,8 +91,15 @@ impl FdbEntry {
 /// the order it prints them, any other word after them as read.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct FdbFlags {
-    known: u16,
+    known: super::words::WordSet<FdbFlagWords>,
     other: Option<Box<[Name]>>,
+}
+
+/// The words [`FdbFlags`] holds as bits.
+pub struct FdbFlagWords;
+
+impl super::words::Words for FdbFlagWords {
+    const LIST: &'static [&'static str] = FLAGS;
 }
 
 /// Flags and states in the order `bridge fdb` prints them: the flags
@@ -114,13 +121,10 @@ const BEFORE_MASTER: &[&str] = &["self", "router", "extern_learn", "offload"];
 impl FdbFlags {
     /// Adds a flag.
     pub fn push(&mut self, flag: &str) {
-        match FLAGS.iter().position(|f| *f == flag) {
-            Some(at) => self.known |= 1 << at,
-            None => {
-                let mut other = self.other.take().map(Vec::from).unwrap_or_default();
-                other.push(Name::from(flag));
-                self.other = Some(other.into_boxed_slice());
-            }
+        if !self.known.insert(flag) {
+            let mut other = self.other.take().map(Vec::from).unwrap_or_default();
+            other.push(Name::from(flag));
+            self.other = Some(other.into_boxed_slice());
         }
     }
 
@@ -130,18 +134,16 @@ impl FdbFlags {
     }
 
     /// The flags: the known ones in iproute2's order, then the others.
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        FLAGS
+    pub fn iter<'s>(&'s self) -> impl Iterator<Item = &'s str> + 's {
+        self.known
             .iter()
-            .enumerate()
-            .filter(|(at, _)| self.known & (1 << at) != 0)
-            .map(|(_, f)| *f)
+            .map(|w| -> &'s str { w })
             .chain(self.other.iter().flat_map(|o| o.iter().map(Name::as_str)))
     }
 
     /// Whether none is set.
     pub fn is_empty(&self) -> bool {
-        self.known == 0 && self.other.is_none()
+        self.known.is_empty() && self.other.is_none()
     }
 }
 

@@ -8,11 +8,13 @@ mod fdb;
 mod link;
 mod neigh;
 mod route;
+mod words;
 
-pub use fdb::{FdbEntry, FdbFlags, parse_fdb};
+pub use fdb::{FdbEntry, FdbFlagWords, FdbFlags, parse_fdb};
 pub use link::{IfAddr, Interface, VxlanInfo, parse_links};
-pub use neigh::{Neighbor, NudStates, parse_neighbors};
-pub use route::{Route, RouteFlags, RouteMore, parse_routes};
+pub use neigh::{Neighbor, NudStateWords, NudStates, parse_neighbors};
+pub use route::{Route, RouteFlagWords, RouteFlags, RouteMore, parse_routes};
+pub use words::{WordSet, Words};
 
 use crate::Name;
 use std::cell::RefCell;
@@ -216,6 +218,51 @@ mod tests {
         out
     }
 
+    /// What a parser gave for a line: each record's text and whether it
+    /// kept it.
+    type Read = Vec<(String, bool)>;
+
+    fn read<T>(records: &[T], text: impl Fn(&T) -> (String, bool)) -> Read {
+        records.iter().map(text).collect()
+    }
+
+    /// The checks every line syntax shares: the line in printed form (words
+    /// in order, one space apart) is one record whose text is the line and
+    /// which keeps no text when `plain`; with iproute2's trailing space the
+    /// same; shuffled, with doubled spaces or a trailing one, any record
+    /// read has the line as its text.
+    fn forms(
+        words: &[String],
+        plain: bool,
+        shuffle: proptest::sample::Index,
+        doubled: &[bool],
+        trailing: bool,
+        parse: impl Fn(&str) -> Read,
+    ) -> Result<(), TestCaseError> {
+        let canonical: Vec<usize> = (0..words.len()).collect();
+        let line = join(words, &canonical, &[false], false);
+        let p = parse(&line);
+        prop_assert_eq!(p.len(), 1);
+        prop_assert_eq!(&p[0].0, &line);
+        if plain {
+            prop_assert!(p[0].1, "{line}");
+        }
+        let spaced = format!("{line} ");
+        let s = parse(&spaced);
+        prop_assert_eq!(&s[0].0, &spaced);
+        prop_assert_eq!(s[0].1, p[0].1);
+        let mut order = canonical;
+        let n = order.len();
+        if n > 1 {
+            order.swap(1 + shuffle.index(n - 1), n - 1);
+        }
+        let other = join(words, &order, doubled, trailing);
+        for (text, _) in parse(&other) {
+            prop_assert_eq!(&text, &other);
+        }
+        Ok(())
+    }
+
     proptest! {
         /// The quick printers print what `Display` does.
         #[test]
@@ -251,30 +298,11 @@ mod tests {
             let head: String = ty.map(|t| format!("{t} ")).unwrap_or_default() + dst;
             let mut words = vec![head];
             words.extend(groups);
-            let canonical: Vec<usize> = (0..words.len()).collect();
-            let line = join(&words, &canonical, &[false], false);
-            let p = route::parse_routes(&line);
-            prop_assert_eq!(p.records.len(), 1);
-            prop_assert_eq!(p.records[0].text(), line.as_str());
             // `0.0.0.0/0` and `/32` are not how iproute2 prints them.
-            if !matches!(dst, "0.0.0.0/0" | "10.0.0.5/32") {
-                prop_assert!(p.records[0].verbatim.is_none(), "{line}");
-            }
-            // iproute2's trailing space is kept as a flag, not as text.
-            let spaced = format!("{line} ");
-            let s = route::parse_routes(&spaced);
-            prop_assert_eq!(s.records[0].text(), spaced.as_str());
-            prop_assert_eq!(s.records[0].verbatim.is_none(), p.records[0].verbatim.is_none());
-            let mut order = canonical.clone();
-            let n = order.len();
-            if n > 1 {
-                order.swap(1 + shuffle.index(n - 1), n - 1);
-            }
-            let other = join(&words, &order, &doubled, trailing);
-            let q = route::parse_routes(&other);
-            for r in &q.records {
-                prop_assert_eq!(r.text(), other.as_str());
-            }
+            let plain = !matches!(dst, "0.0.0.0/0" | "10.0.0.5/32");
+            forms(&words, plain, shuffle, &doubled, trailing, |l| {
+                read(&route::parse_routes(l).records, |r| (r.text().into_owned(), r.verbatim.is_none()))
+            })?;
         }
 
         /// The same for neighbours.
@@ -296,26 +324,9 @@ mod tests {
                 words.push("router".into());
             }
             words.extend(states.into_iter().map(str::to_owned));
-            let canonical: Vec<usize> = (0..words.len()).collect();
-            let line = join(&words, &canonical, &[false], false);
-            let p = neigh::parse_neighbors(&line);
-            prop_assert_eq!(p.records.len(), 1);
-            prop_assert_eq!(p.records[0].text(), line.as_str());
-            prop_assert!(p.records[0].verbatim.is_none(), "{line}");
-            // iproute2's trailing space is kept as a flag, not as text.
-            let spaced = format!("{line} ");
-            let s = neigh::parse_neighbors(&spaced);
-            prop_assert_eq!(s.records[0].text(), spaced.as_str());
-            prop_assert_eq!(s.records[0].verbatim.is_none(), p.records[0].verbatim.is_none());
-            let mut order = canonical.clone();
-            let n = order.len();
-            if n > 1 {
-                order.swap(1 + shuffle.index(n - 1), n - 1);
-            }
-            let other = join(&words, &order, &doubled, trailing);
-            for r in &neigh::parse_neighbors(&other).records {
-                prop_assert_eq!(r.text(), other.as_str());
-            }
+            forms(&words, true, shuffle, &doubled, trailing, |l| {
+                read(&neigh::parse_neighbors(l).records, |r| (r.text().into_owned(), r.verbatim.is_none()))
+            })?;
         }
 
         /// The same for FDB entries.
@@ -339,26 +350,9 @@ mod tests {
             words.extend(flags.into_iter().map(str::to_owned));
             words.extend(master.map(|m| format!("master {m}")));
             words.extend(state.map(str::to_owned));
-            let canonical: Vec<usize> = (0..words.len()).collect();
-            let line = join(&words, &canonical, &[false], false);
-            let p = fdb::parse_fdb(&line);
-            prop_assert_eq!(p.records.len(), 1);
-            prop_assert_eq!(p.records[0].text(), line.as_str());
-            prop_assert!(p.records[0].verbatim.is_none(), "{line}");
-            // iproute2's trailing space is kept as a flag, not as text.
-            let spaced = format!("{line} ");
-            let s = fdb::parse_fdb(&spaced);
-            prop_assert_eq!(s.records[0].text(), spaced.as_str());
-            prop_assert_eq!(s.records[0].verbatim.is_none(), p.records[0].verbatim.is_none());
-            let mut order = canonical.clone();
-            let n = order.len();
-            if n > 1 {
-                order.swap(1 + shuffle.index(n - 1), n - 1);
-            }
-            let other = join(&words, &order, &doubled, trailing);
-            for r in &fdb::parse_fdb(&other).records {
-                prop_assert_eq!(r.text(), other.as_str());
-            }
+            forms(&words, true, shuffle, &doubled, trailing, |l| {
+                read(&fdb::parse_fdb(l).records, |r| (r.text().into_owned(), r.verbatim.is_none()))
+            })?;
         }
     }
 }

@@ -68,50 +68,14 @@ impl Neighbor {
     }
 }
 
-/// The NUD states of an entry, as a set (iproute2 prints only these).
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub struct NudStates(u16);
+/// The NUD states of an entry, as a set over the ones iproute2 prints.
+pub type NudStates = super::words::WordSet<NudStateWords>;
 
-impl NudStates {
-    /// Adds a state; `false` when it is not one iproute2 prints.
-    pub fn insert(&mut self, state: &str) -> bool {
-        match STATES.iter().position(|s| *s == state) {
-            Some(at) => {
-                self.0 |= 1 << at;
-                true
-            }
-            None => false,
-        }
-    }
+/// The words of [`NudStates`].
+pub struct NudStateWords;
 
-    /// Whether the state is set.
-    pub fn contains(&self, state: &str) -> bool {
-        STATES
-            .iter()
-            .position(|s| *s == state)
-            .is_some_and(|at| self.0 & (1 << at) != 0)
-    }
-
-    /// The states set, in the order iproute2 prints them.
-    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
-        STATES
-            .iter()
-            .enumerate()
-            .filter(|(at, _)| self.0 & (1 << at) != 0)
-            .map(|(_, s)| *s)
-    }
-}
-
-impl std::fmt::Debug for NudStates {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for NudStates {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
-    }
+impl super::words::Words for NudStateWords {
+    const LIST: &'static [&'static str] = STATES;
 }
 
 /// In the order iproute2 prints them (the kernel's NUD bits, low to high).

@@ -65,54 +65,13 @@ static NO_MORE: RouteMore = RouteMore {
 };
 
 /// The flags a route carries, as a set over the ones iproute2 prints.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub struct RouteFlags(u16);
+pub type RouteFlags = super::words::WordSet<RouteFlagWords>;
 
-impl RouteFlags {
-    /// Adds a flag; `false` when it is not one iproute2 prints.
-    pub fn insert(&mut self, flag: &str) -> bool {
-        match FLAGS.iter().position(|f| *f == flag) {
-            Some(at) => {
-                self.0 |= 1 << at;
-                true
-            }
-            None => false,
-        }
-    }
+/// The words of [`RouteFlags`].
+pub struct RouteFlagWords;
 
-    /// Whether the flag is set.
-    pub fn contains(&self, flag: &str) -> bool {
-        FLAGS
-            .iter()
-            .position(|f| *f == flag)
-            .is_some_and(|at| self.0 & (1 << at) != 0)
-    }
-
-    /// The flags set, in the order iproute2 prints them.
-    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
-        FLAGS
-            .iter()
-            .enumerate()
-            .filter(|(at, _)| self.0 & (1 << at) != 0)
-            .map(|(_, f)| *f)
-    }
-
-    /// Whether none is set.
-    pub fn is_empty(&self) -> bool {
-        self.0 == 0
-    }
-}
-
-impl std::fmt::Debug for RouteFlags {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for RouteFlags {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
-    }
+impl super::words::Words for RouteFlagWords {
+    const LIST: &'static [&'static str] = FLAGS;
 }
 
 impl Intern for Route {
