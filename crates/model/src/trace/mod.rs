@@ -512,6 +512,21 @@ impl<'a> Tracer<'a> {
     }
 }
 
+/// A node's `sysctl -a`, as read.
+type Sysctls = crate::node::Sourced<Vec<Sysctl>>;
+
+/// A sysctl's value and the line that states it.
+fn sysctl_line<'a>(s: &'a Sysctls, x: &'a Sysctl) -> (&'a str, Line<'a>) {
+    (
+        x.value.trim(),
+        Line {
+            file: &s.file,
+            line: x.line,
+            text: &x.text,
+        },
+    )
+}
+
 fn hop(
     node: &str,
     step: &str,
@@ -1253,36 +1268,36 @@ impl<'a> Tracer<'a> {
 
     /// A node's sysctl: its value (trimmed) and the line it is on.
     fn sysctl(&self, node: &str, key: &str) -> Result<(&'a str, Line<'a>), String> {
-        let Some(s) = self
-            .entry(node)
-            .map(|(_, t)| t)
-            .and_then(|t| t.sysctl.as_ref())
-        else {
+        let Some((s, index)) = self.sysctl_index(node) else {
             let input = kdiag_bundle::Input::node(node, kdiag_bundle::NodeInput::Sysctl);
             return Err(format!("{} was not collected", self.snap.path_of(&input)));
         };
-        let (name, _) = self.entry(node).ok_or_else(String::new)?;
-        let index = self
-            .sysctls
-            .get(name, || {
-                let mut by_key = HashMap::default();
-                for x in &s.value {
-                    by_key.entry(x.key.as_str()).or_insert(x);
-                }
-                by_key
-            })
-            .ok_or_else(String::new)?;
         match index.get(key) {
-            Some(x) => Ok((
-                x.value.trim(),
-                Line {
-                    file: &s.file,
-                    line: x.line,
-                    text: &x.text,
-                },
-            )),
+            Some(x) => Ok(sysctl_line(s, x)),
             None => Err(format!("{} has no {key}", s.file)),
         }
+    }
+
+    /// [`Tracer::sysctl`] when only a value found matters (no reason is
+    /// written for a key the node does not print).
+    fn sysctl_found(&self, node: &str, key: &str) -> Option<(&'a str, Line<'a>)> {
+        let (s, index) = self.sysctl_index(node)?;
+        index.get(key).map(|x| sysctl_line(s, x))
+    }
+
+    /// A node's `sysctl -a` and its keys, indexed once; `None` when it was
+    /// not collected.
+    fn sysctl_index(&self, node: &str) -> Option<(&'a Sysctls, &HashMap<&'a str, &'a Sysctl>)> {
+        let (name, t) = self.entry(node)?;
+        let s = t.sysctl.as_ref()?;
+        let index = self.sysctls.get(name, || {
+            let mut by_key = HashMap::default();
+            for x in &s.value {
+                by_key.entry(x.key.as_str()).or_insert(x);
+            }
+            by_key
+        })?;
+        Some((s, index))
     }
 
     /// `net.ipv4.ip_forward` must be 1 for a node to pass pods' packets on,
@@ -1300,7 +1315,7 @@ impl<'a> Tracer<'a> {
         };
         let dev = in_dev.and_then(|d| {
             let key = format!("net.ipv4.conf.{}.forwarding", d.replace('.', "/"));
-            let (dv, de) = self.sysctl(node, &key).ok()?;
+            let (dv, de) = self.sysctl_found(node, &key)?;
             (dv == "0").then_some((key, de, d))
         });
         let (key, detail, evidence) = match (v == "1", dev) {
@@ -1831,8 +1846,8 @@ impl<'a> Tracer<'a> {
         // would not route back out of the device it came in on.
         if let Some(dev) = pkt.in_dev.clone() {
             let key = format!("net.ipv4.conf.{}.rp_filter", dev.replace('.', "/"));
-            let dev_v = self.sysctl(peer, &key).ok();
-            let all_v = self.sysctl(peer, "net.ipv4.conf.all.rp_filter").ok();
+            let dev_v = self.sysctl_found(peer, &key);
+            let all_v = self.sysctl_found(peer, "net.ipv4.conf.all.rp_filter");
             let strict = [&dev_v, &all_v]
                 .iter()
                 .filter_map(|v| v.as_ref())
