@@ -148,7 +148,8 @@ impl RuleBody {
     }
 }
 
-fn net(v: &str) -> Option<IpNet> {
+/// An address or network as iptables prints it (`10.0.0.1`, `10.0.0.0/8`).
+pub fn net(v: &str) -> Option<IpNet> {
     if v.contains('/') {
         v.parse().ok()
     } else {

@@ -6,7 +6,7 @@
 
 use super::{Packet, Proto, ev};
 use crate::inventory::Evidence;
-use ipnet::IpNet;
+use kdiag_parse::iptables::net;
 use kdiag_parse::iptables::{IptablesSave, Rule, RuleOption};
 use rustc_hash::FxHashMap as HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -410,14 +410,6 @@ fn mark(v: &str) -> Option<(u32, u32)> {
     match v.split_once('/') {
         Some((a, m)) => Some((num(a)?, num(m)?)),
         None => Some((num(v)?, u32::MAX)),
-    }
-}
-
-fn net(v: &str) -> Option<IpNet> {
-    if v.contains('/') {
-        v.parse().ok()
-    } else {
-        v.parse::<IpAddr>().ok().map(IpNet::from)
     }
 }
 
